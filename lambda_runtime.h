@@ -34,6 +34,13 @@
 #ifndef LAMBDA_RUNTIME_H
 #define LAMBDA_RUNTIME_H
 
+/* The implementation needs POSIX; under -std=c99 (strict ISO) ask for it, which works
+   when this header is the first thing the implementation file includes. */
+#if defined(LAMBDA_RUNTIME_IMPL) && defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
+#  define _POSIX_C_SOURCE 200809L
+#endif
+
 /* >>version */
 #define LAMBDA_RUNTIME_VERSION_MAJOR 0
 #define LAMBDA_RUNTIME_VERSION_MINOR 1
@@ -193,3 +200,1267 @@ LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const 
 }
 #endif
 #endif /* LAMBDA_RUNTIME_H */
+
+/* ======================================================================================
+   >>implementation
+   ====================================================================================== */
+#if defined(LAMBDA_RUNTIME_IMPL) && !defined(LAMBDA_RUNTIME_IMPL_INCLUDED)
+#define LAMBDA_RUNTIME_IMPL_INCLUDED
+
+/* >>config */
+#if defined(LAMBDA_MALLOC) && defined(LAMBDA_REALLOC) && defined(LAMBDA_FREE)
+/* user-provided allocator */
+#elif !defined(LAMBDA_MALLOC) && !defined(LAMBDA_REALLOC) && !defined(LAMBDA_FREE)
+#  include <stdlib.h>
+#  define LAMBDA_MALLOC(sz) malloc(sz)
+#  define LAMBDA_REALLOC(p, sz) realloc(p, sz)
+#  define LAMBDA_FREE(p) free(p)
+#else
+#  error "lambda_runtime.h: define all of LAMBDA_MALLOC, LAMBDA_REALLOC and LAMBDA_FREE, or none"
+#endif
+#ifndef LAMBDA_MAX_HEAD_SIZE        /* largest response head (status line + headers) accepted */
+#  define LAMBDA_MAX_HEAD_SIZE 65536
+#endif
+#ifndef LAMBDA_MAX_ID_SIZE          /* longest request id accepted */
+#  define LAMBDA_MAX_ID_SIZE 1024
+#endif
+#ifndef LAMBDA_RECV_SIZE            /* bytes asked of each recv() */
+#  define LAMBDA_RECV_SIZE 65536
+#endif
+
+/* >>sysinc */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <poll.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#ifdef LAMBDA_GETADDRINFO
+#  include <netdb.h>
+#endif
+#ifndef __cplusplus
+extern int putenv(char *); /* XSI; declared here so that -D_POSIX_C_SOURCE builds see it */
+#endif
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+#ifndef SOCK_CLOEXEC
+#  define SOCK_CLOEXEC 0
+#endif
+
+/* >>internal */
+#if defined(__GNUC__) || defined(__clang__)
+#  define LAMBDA__PRIVATE static __attribute__((unused))
+#else
+#  define LAMBDA__PRIVATE static
+#endif
+#define LAMBDA__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define LAMBDA__DEF(v, d) ((v) ? (v) : (d))
+enum { LAMBDA__INCOMPLETE = 1 }; /* private "need more bytes"; never leaves the HTTP reader */
+
+/* A growable byte buffer. ptr is NUL-terminated whenever cap > 0. */
+typedef struct lambda__buf {
+    char *ptr;
+    size_t len, cap;
+} lambda__buf;
+
+/* Make room for `extra` more bytes (+1 for the courtesy NUL), never beyond `max` bytes
+   of content. Returns 0, LAMBDA_E_TOO_BIG or LAMBDA_E_NOMEM. */
+LAMBDA__PRIVATE int lambda__buf_reserve(lambda__buf *b, size_t extra, size_t max)
+{
+    size_t need, cap;
+    char *p;
+    if (b->len > max || extra > max - b->len) return LAMBDA_E_TOO_BIG;
+    need = b->len + extra + 1;
+    if (need <= b->cap) return LAMBDA_E_OK;
+    cap = b->cap ? b->cap : 1024;
+    while (cap < need) cap = (cap > ((size_t)-1) / 4) ? need : cap * 2;
+    if (cap > max + 1) cap = max + 1;
+    p = (char *)LAMBDA_REALLOC(b->ptr, cap);
+    if (p == NULL) return LAMBDA_E_NOMEM;
+    b->ptr = p;
+    b->cap = cap;
+    return LAMBDA_E_OK;
+}
+
+LAMBDA__PRIVATE int lambda__buf_add(lambda__buf *b, const void *p, size_t n, size_t max)
+{
+    int rc = lambda__buf_reserve(b, n, max);
+    if (rc) return rc;
+    if (n) memcpy(b->ptr + b->len, p, n);
+    b->len += n;
+    b->ptr[b->len] = '\0';
+    return LAMBDA_E_OK;
+}
+
+LAMBDA__PRIVATE int lambda__buf_str(lambda__buf *b, const char *s)
+{
+    return lambda__buf_add(b, s, strlen(s), (size_t)-1 / 2);
+}
+
+LAMBDA__PRIVATE void lambda__buf_free(lambda__buf *b)
+{
+    LAMBDA_FREE(b->ptr);
+    b->ptr = NULL;
+    b->len = b->cap = 0;
+}
+
+struct lambda_response {
+    lambda__buf body;
+    size_t max;                 /* max_response_size */
+    int err;                    /* first failed append (sticky), 0 if none */
+    int failed;                 /* lambda_error was called */
+    lambda__buf error;          /* "<type>\0<message>" after lambda_error */
+    size_t error_type_len;
+    char content_type[256];
+};
+
+/* >>str */
+LAMBDA__PRIVATE int lambda__lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+/* Case-insensitive compare of p[0..n) with the lowercase C string `lc`. */
+LAMBDA__PRIVATE int lambda__ieq(const char *p, size_t n, const char *lc)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (lc[i] == '\0' || lambda__lower((unsigned char)p[i]) != lc[i]) return 0;
+    return lc[n] == '\0';
+}
+
+/* Parse an unsigned decimal with no sign, no spaces and no overflow. */
+LAMBDA__PRIVATE int lambda__parse_u64(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (n == 0) return LAMBDA_E_HTTP;
+    for (i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d > 9) return LAMBDA_E_HTTP;
+        if (v > (UINT64_MAX - d) / 10) return LAMBDA_E_RANGE;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return LAMBDA_E_OK;
+}
+
+LAMBDA__PRIVATE int lambda__hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = lambda__lower(c);
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* RFC 9110 tchar: the bytes allowed in a header name. */
+LAMBDA__PRIVATE int lambda__is_tchar(int c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Append `s` JSON-escaped (no quotes): ", \ and every byte below 0x20 are escaped. */
+LAMBDA__PRIVATE int lambda__json_escape_to(lambda__buf *b, const char *s, size_t n, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    int rc;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t elen = 2;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if ((rc = lambda__buf_add(b, s + run, i - run, max)) != 0) return rc;
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if ((rc = lambda__buf_add(b, esc, elen, max)) != 0) return rc;
+    }
+    return lambda__buf_add(b, s + run, n - run, max);
+}
+
+/* >>http */
+
+/* The response headers the runtime looks at. */
+enum {
+    LAMBDA__H_CONTENT_LENGTH, LAMBDA__H_TRANSFER_ENCODING, LAMBDA__H_CONNECTION,
+    LAMBDA__H_CONTENT_TYPE, LAMBDA__H_REQUEST_ID, LAMBDA__H_DEADLINE, LAMBDA__H_ARN,
+    LAMBDA__H_TRACE, LAMBDA__H_CLIENT_CONTEXT, LAMBDA__H_COGNITO, LAMBDA__H_TENANT,
+    LAMBDA__H_INVOCATION_ID, LAMBDA__H_COUNT
+};
+
+LAMBDA__PRIVATE const char *lambda__header_name(int i)
+{
+    static const char *const names[LAMBDA__H_COUNT] = {
+        "content-length", "transfer-encoding", "connection", "content-type",
+        "lambda-runtime-aws-request-id", "lambda-runtime-deadline-ms",
+        "lambda-runtime-invoked-function-arn", "lambda-runtime-trace-id",
+        "lambda-runtime-client-context", "lambda-runtime-cognito-identity",
+        "lambda-runtime-aws-tenant-id", "lambda-runtime-invocation-id"};
+    return names[i];
+}
+
+/* A parsed response head. Header values are offsets into the head buffer, and each
+   known header's value is NUL-terminated in place. */
+typedef struct lambda__head {
+    int status;
+    int minor;                  /* HTTP/1.<minor> */
+    int chunked;
+    int has_length;
+    int close;                  /* the server will close the connection after this response */
+    uint64_t content_length;
+    size_t off[LAMBDA__H_COUNT];
+    size_t len[LAMBDA__H_COUNT];
+    unsigned present;           /* bit i: header i was seen */
+} lambda__head;
+
+/* Find the end of a response head in buf[0..len): returns the offset just past the
+   blank line, or 0 if it is not there yet. `from` lets a caller resume the search. */
+LAMBDA__PRIVATE size_t lambda__head_end(const char *buf, size_t len, size_t from)
+{
+    size_t i = from > 3 ? from - 3 : 0;
+    for (; i < len; i++) {
+        const char *nl = (const char *)memchr(buf + i, '\n', len - i);
+        if (nl == NULL) return 0;
+        i = (size_t)(nl - buf);
+        if (i + 1 < len && buf[i + 1] == '\n') return i + 2;
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
+    }
+    return 0;
+}
+
+/* Comma-separated token list contains `tok` (lowercase)? */
+LAMBDA__PRIVATE int lambda__has_token(const char *p, size_t n, const char *tok)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t s, e;
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == ',')) i++;
+        s = i;
+        while (i < n && p[i] != ',') i++;
+        e = i;
+        while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t')) e--;
+        if (e > s && lambda__ieq(p + s, e - s, tok)) return 1;
+    }
+    return 0;
+}
+
+/* Parse a complete response head buf[0..len) (len = lambda__head_end()).
+   Returns 0 or LAMBDA_E_HTTP. Strict: CRLF line ends, tchar names, no obs-fold, no
+   control bytes in values, one Content-Length value, no Content-Length with chunked. */
+LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
+{
+    size_t i, line_end;
+    memset(h, 0, sizeof *h);
+    if (len < 16 || memcmp(buf, "HTTP/1.", 7) != 0) return LAMBDA_E_HTTP;
+    if (buf[7] != '0' && buf[7] != '1') return LAMBDA_E_HTTP;
+    h->minor = buf[7] - '0';
+    if (buf[8] != ' ') return LAMBDA_E_HTTP;
+    for (i = 9; i < 12; i++)
+        if (buf[i] < '0' || buf[i] > '9') return LAMBDA_E_HTTP;
+    h->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+    if (h->status < 100) return LAMBDA_E_HTTP;
+    i = 12;
+    if (buf[i] == ' ') {        /* reason phrase: HTAB, SP, VCHAR, obs-text */
+        for (i++; i < len && buf[i] != '\r'; i++) {
+            unsigned char c = (unsigned char)buf[i];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return LAMBDA_E_HTTP;
+        }
+    }
+    if (i + 1 >= len || buf[i] != '\r' || buf[i + 1] != '\n') return LAMBDA_E_HTTP;
+    i += 2;
+    h->close = (h->minor == 0); /* HTTP/1.0 closes unless it says keep-alive */
+    for (;;) {
+        size_t name, name_len, v, ve;
+        int k;
+        if (i + 1 >= len) return LAMBDA_E_HTTP;
+        if (buf[i] == '\r') {
+            if (buf[i + 1] != '\n' || i + 2 != len) return LAMBDA_E_HTTP;
+            break;
+        }
+        name = i;
+        while (i < len && lambda__is_tchar((unsigned char)buf[i])) i++;
+        name_len = i - name;
+        if (name_len == 0 || i >= len || buf[i] != ':') return LAMBDA_E_HTTP;
+        i++;
+        while (i < len && (buf[i] == ' ' || buf[i] == '\t')) i++;
+        v = i;
+        for (; i < len && buf[i] != '\r'; i++) {
+            unsigned char c = (unsigned char)buf[i];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return LAMBDA_E_HTTP;
+        }
+        if (i + 1 >= len || buf[i + 1] != '\n') return LAMBDA_E_HTTP;
+        line_end = i;
+        ve = line_end;
+        while (ve > v && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t')) ve--;
+        i = line_end + 2;
+        for (k = 0; k < LAMBDA__H_COUNT; k++)
+            if (lambda__ieq(buf + name, name_len, lambda__header_name(k))) break;
+        if (k == LAMBDA__H_COUNT) continue;
+        if (k == LAMBDA__H_CONTENT_LENGTH) {
+            uint64_t cl;
+            if (lambda__parse_u64(buf + v, ve - v, &cl) != 0) return LAMBDA_E_HTTP;
+            if (h->has_length && cl != h->content_length) return LAMBDA_E_HTTP;
+            h->has_length = 1;
+            h->content_length = cl;
+        } else if (k == LAMBDA__H_TRANSFER_ENCODING) {
+            /* only "chunked" is supported, and only once */
+            if (h->chunked || !lambda__ieq(buf + v, ve - v, "chunked")) return LAMBDA_E_HTTP;
+            h->chunked = 1;
+        } else if (k == LAMBDA__H_CONNECTION) {
+            if (lambda__has_token(buf + v, ve - v, "close")) h->close = 1;
+            else if (lambda__has_token(buf + v, ve - v, "keep-alive")) h->close = 0;
+        }
+        if (h->present & (1u << k)) continue; /* first one wins */
+        h->present |= 1u << k;
+        h->off[k] = v;
+        h->len[k] = ve - v;
+        buf[ve] = '\0'; /* overwrites trailing space or the CR: already parsed */
+    }
+    if (h->chunked && h->has_length) return LAMBDA_E_HTTP;
+    return LAMBDA_E_OK;
+}
+
+/* Incremental, in-place decoder for a chunked body. Zero-fill before use. */
+typedef struct lambda__chunked {
+    int state;
+    int digits;
+    size_t left;                /* bytes left in the current chunk, or its size so far */
+    size_t line;                /* bytes of the current extension or trailer line so far */
+    size_t trailer;             /* bytes of trailers so far */
+} lambda__chunked;
+
+enum {
+    LAMBDA__CH_SIZE, LAMBDA__CH_EXT, LAMBDA__CH_SIZE_LF, LAMBDA__CH_DATA, LAMBDA__CH_DATA_CR,
+    LAMBDA__CH_DATA_LF, LAMBDA__CH_TRAILER, LAMBDA__CH_TRAILER_LINE, LAMBDA__CH_TRAILER_LF,
+    LAMBDA__CH_LAST_LF, LAMBDA__CH_DONE
+};
+
+/* Decode raw bytes buf[*rpos..end) into payload at buf[*wpos..] (in place: *wpos never
+   passes *rpos). Payload past `max` total bytes (counted from `base`) fails.
+   Returns 0 when the last chunk and trailers are done (*rpos then points past them),
+   LAMBDA__INCOMPLETE when all input was consumed, LAMBDA_E_HTTP or LAMBDA_E_TOO_BIG. */
+LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t *rpos, size_t end,
+                                           size_t *wpos, size_t base, size_t max)
+{
+    size_t r = *rpos, w = *wpos;
+    int rc = LAMBDA__INCOMPLETE;
+    while (r < end && rc == LAMBDA__INCOMPLETE) {
+        unsigned char c = (unsigned char)buf[r];
+        switch (d->state) {
+        case LAMBDA__CH_SIZE: {
+            int hv = lambda__hexval(c);
+            if (hv >= 0) {
+                if (d->left > ((size_t)-1 >> 4) || ++d->digits > 16) { rc = LAMBDA_E_TOO_BIG; break; }
+                d->left = (d->left << 4) | (size_t)hv;
+                r++;
+                break;
+            }
+            if (d->digits == 0) { rc = LAMBDA_E_HTTP; break; }
+            if (d->left > max - (w - base)) { rc = LAMBDA_E_TOO_BIG; break; }
+            if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
+            else if (c == ';' || c == ' ' || c == '\t') { d->state = LAMBDA__CH_EXT; d->line = 0; }
+            else { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            break;
+        }
+        case LAMBDA__CH_EXT:
+            if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
+            else if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->line > LAMBDA_MAX_HEAD_SIZE) { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            break;
+        case LAMBDA__CH_SIZE_LF:
+            if (c != '\n') { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            d->digits = 0;
+            d->state = d->left ? LAMBDA__CH_DATA : LAMBDA__CH_TRAILER;
+            break;
+        case LAMBDA__CH_DATA: {
+            size_t n = LAMBDA__MIN(d->left, end - r);
+            if (w != r) memmove(buf + w, buf + r, n);
+            w += n;
+            r += n;
+            d->left -= n;
+            if (d->left == 0) d->state = LAMBDA__CH_DATA_CR;
+            break;
+        }
+        case LAMBDA__CH_DATA_CR:
+            if (c != '\r') { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            d->state = LAMBDA__CH_DATA_LF;
+            break;
+        case LAMBDA__CH_DATA_LF:
+            if (c != '\n') { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            d->state = LAMBDA__CH_SIZE;
+            break;
+        case LAMBDA__CH_TRAILER:
+            r++;
+            if (c == '\r') { d->state = LAMBDA__CH_LAST_LF; break; }
+            if (!lambda__is_tchar(c)) { rc = LAMBDA_E_HTTP; break; }
+            d->state = LAMBDA__CH_TRAILER_LINE;
+            d->trailer++;
+            break;
+        case LAMBDA__CH_TRAILER_LINE:
+            r++;
+            if (c == '\r') { d->state = LAMBDA__CH_TRAILER_LF; break; }
+            if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->trailer > LAMBDA_MAX_HEAD_SIZE) rc = LAMBDA_E_HTTP;
+            break;
+        case LAMBDA__CH_TRAILER_LF:
+            if (c != '\n') { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            d->state = LAMBDA__CH_TRAILER;
+            break;
+        case LAMBDA__CH_LAST_LF:
+            if (c != '\n') { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            d->state = LAMBDA__CH_DONE;
+            rc = 0;
+            break;
+        default:
+            rc = LAMBDA_E_HTTP;
+        }
+    }
+    if (d->state == LAMBDA__CH_DONE) rc = 0;
+    *rpos = r;
+    *wpos = w;
+    return rc;
+}
+
+/* >>rapi */
+
+typedef struct lambda__rt {
+    lambda_config cfg;
+    int fd;                     /* -1 when not connected */
+    int fresh;                  /* fd was opened for the exchange in progress */
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    const char *host;           /* AWS_LAMBDA_RUNTIME_API as given: the Host header */
+    lambda__buf req;            /* request head being sent */
+    lambda__buf in;             /* response head + body, reused */
+    lambda__buf trace_env;      /* "_X_AMZN_TRACE_ID=..." installed with putenv */
+    int trace_set;
+    lambda__head head;
+    size_t body_off, body_len;  /* the response body inside `in` */
+    int too_big;                /* the body exceeded the limit and was not read */
+    lambda_response res;
+    lambda_context ctx;
+    unsigned long served;
+    const char *err_op;         /* the system call that failed last, and its errno */
+    int err_no;
+} lambda__rt;
+
+/* One line on stderr, "lambda_runtime: <level>: <message>", written with one write(). */
+LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, const char *level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, const char *level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    int n, m;
+    size_t len;
+    (void)rt;
+    n = snprintf(line, sizeof line, "lambda_runtime: %s: ", level);
+    if (n < 0) return;
+    va_start(ap, fmt);
+    m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (m < 0) m = 0;
+    len = (size_t)n + (size_t)m;
+    if (len > sizeof line - 2) { /* truncated: say so */
+        len = sizeof line - 2;
+        memcpy(line + len - 3, "...", 3);
+    }
+    line[len++] = '\n';
+    {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t wr = write(2, line + off, len - off);
+            if (wr < 0 && errno == EINTR) continue;
+            if (wr <= 0) break;
+            off += (size_t)wr;
+        }
+    }
+}
+
+LAMBDA__PRIVATE int lambda__sys_fail(lambda__rt *rt, const char *op)
+{
+    rt->err_op = op;
+    rt->err_no = errno;
+    return LAMBDA_E_IO;
+}
+
+LAMBDA__PRIVATE void lambda__close(lambda__rt *rt)
+{
+    if (rt->fd >= 0) close(rt->fd);
+    rt->fd = -1;
+}
+
+/* Parse AWS_LAMBDA_RUNTIME_API: "host:port", "[v6]:port" or a host name. */
+LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
+{
+    char host[256], port[8];
+    const char *colon, *h = api;
+    size_t hl;
+    uint64_t pn;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&rt->addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&rt->addr;
+    if (strncmp(h, "http://", 7) == 0) h += 7;
+    colon = strrchr(h, ':');
+    if (colon == NULL || colon == h) return LAMBDA_E_ENV;
+    hl = (size_t)(colon - h);
+    if (h[0] == '[') {
+        if (hl < 3 || h[hl - 1] != ']') return LAMBDA_E_ENV;
+        h++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host) return LAMBDA_E_ENV;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    hl = strlen(colon + 1);
+    while (hl > 0 && colon[hl] == '/') hl--; /* tolerate a trailing slash */
+    if (lambda__parse_u64(colon + 1, hl, &pn) != 0 || pn == 0 || pn > 65535) return LAMBDA_E_ENV;
+    memcpy(port, colon + 1, hl);
+    port[hl] = '\0';
+    memset(&rt->addr, 0, sizeof rt->addr);
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)pn);
+        rt->addr_len = sizeof *in4;
+        return LAMBDA_E_OK;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)pn);
+        rt->addr_len = sizeof *in6;
+        return LAMBDA_E_OK;
+    }
+    if (strcmp(host, "localhost") == 0) {
+        in4->sin_family = AF_INET;
+        in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        in4->sin_port = htons((uint16_t)pn);
+        rt->addr_len = sizeof *in4;
+        return LAMBDA_E_OK;
+    }
+#ifdef LAMBDA_GETADDRINFO
+    {
+        struct addrinfo hints, *res = NULL;
+        int gai;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICSERV;
+        if ((gai = getaddrinfo(host, port, &hints, &res)) != 0 || res == NULL) {
+            lambda__log(rt, "error", "cannot resolve \"%s\": %s", host, gai ? gai_strerror(gai) : "no address");
+            return LAMBDA_E_ENV;
+        }
+        if (res->ai_addrlen <= sizeof rt->addr) {
+            memcpy(&rt->addr, res->ai_addr, res->ai_addrlen);
+            rt->addr_len = (socklen_t)res->ai_addrlen;
+        }
+        freeaddrinfo(res);
+        return rt->addr_len ? LAMBDA_E_OK : LAMBDA_E_ENV;
+    }
+#else
+    lambda__log(rt, "error", "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
+                "to resolve host names (Lambda itself always passes a numeric one)", host);
+    return LAMBDA_E_ENV;
+#endif
+}
+
+LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
+{
+    int one = 1, fd, rc;
+    fd = socket(rt->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        lambda__log(rt, "error", "socket: %s", strerror(errno));
+        return LAMBDA_E_CONNECT;
+    }
+    rc = connect(fd, (struct sockaddr *)(void *)&rt->addr, rt->addr_len);
+    if (rc != 0 && errno == EINTR) { /* the connection goes on in the background: wait for it */
+        struct pollfd pfd;
+        int err = 0;
+        socklen_t el = sizeof err;
+        pfd.fd = fd;
+        pfd.events = POLLOUT;
+        pfd.revents = 0;
+        while ((rc = poll(&pfd, 1, -1)) < 0 && errno == EINTR) {}
+        if (rc > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0) rc = 0;
+        else { rc = -1; if (err) errno = err; }
+    }
+    if (rc != 0) {
+        lambda__log(rt, "error", "connect to %s: %s", rt->host, strerror(errno));
+        close(fd);
+        return LAMBDA_E_CONNECT;
+    }
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    rt->fd = fd;
+    return LAMBDA_E_OK;
+}
+
+/* Send the request head and body with one sendmsg() (more only if the kernel takes
+   part of it). sendmsg rather than writev: MSG_NOSIGNAL, so a closed peer is EPIPE,
+   never SIGPIPE. */
+LAMBDA__PRIVATE int lambda__send(lambda__rt *rt, const char *body, size_t body_len)
+{
+    struct iovec iov[2], *v = iov;
+    struct msghdr msg;
+    int cnt = body_len ? 2 : 1;
+    iov[0].iov_base = rt->req.ptr;
+    iov[0].iov_len = rt->req.len;
+    iov[1].iov_base = (void *)(uintptr_t)body;
+    iov[1].iov_len = body_len;
+    while (cnt > 0) {
+        ssize_t n;
+        size_t sent;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = v;
+        msg.msg_iovlen = 1;
+        if (cnt == 2) msg.msg_iovlen = 2;
+        n = sendmsg(rt->fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return lambda__sys_fail(rt, "send");
+        }
+        sent = (size_t)n;
+        while (cnt > 0 && sent >= v->iov_len) {
+            sent -= v->iov_len;
+            v++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            v->iov_base = (char *)v->iov_base + sent;
+            v->iov_len -= sent;
+        }
+    }
+    return LAMBDA_E_OK;
+}
+
+/* recv() into `in` with room for at least `want` bytes (never more than `want`).
+   Returns bytes read (>0), 0 at EOF, or LAMBDA_E_IO / LAMBDA_E_NOMEM. */
+LAMBDA__PRIVATE long lambda__recv(lambda__rt *rt, size_t want)
+{
+    ssize_t n;
+    int rc = lambda__buf_reserve(&rt->in, want, (size_t)-1 / 2);
+    if (rc) return rc;
+    for (;;) {
+        n = recv(rt->fd, rt->in.ptr + rt->in.len, want, 0);
+        if (n >= 0) break;
+        if (errno != EINTR) return lambda__sys_fail(rt, "recv");
+    }
+    rt->in.len += (size_t)n;
+    rt->in.ptr[rt->in.len] = '\0';
+    return (long)n;
+}
+
+/* Read one response into `in`: head, then the body (Content-Length, chunked, or up to
+   close). `max_body` bounds the body; a larger one sets rt->too_big and leaves the
+   connection unusable. Returns 0, LAMBDA_E_IO (sets *got_bytes when any arrived),
+   LAMBDA_E_HTTP, LAMBDA_E_NOMEM. */
+LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *got_bytes)
+{
+    size_t head_len = 0, scanned = 0, have;
+    long n;
+    int rc;
+    rt->in.len = 0;
+    rt->too_big = 0;
+    *got_bytes = 0;
+    for (;;) { /* the head (1xx interim responses are skipped) */
+        while ((head_len = lambda__head_end(rt->in.ptr ? rt->in.ptr : "", rt->in.len, scanned)) == 0) {
+            if (rt->in.len >= LAMBDA_MAX_HEAD_SIZE) {
+                lambda__log(rt, "error", "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
+                return LAMBDA_E_HTTP;
+            }
+            scanned = rt->in.len;
+            n = lambda__recv(rt, LAMBDA_RECV_SIZE);
+            if (n < 0) return (int)n;
+            if (n == 0) {
+                if (rt->in.len) lambda__log(rt, "error", "connection closed in the middle of a response head");
+                return LAMBDA_E_IO;
+            }
+            *got_bytes = 1;
+        }
+        if (head_len > LAMBDA_MAX_HEAD_SIZE) {
+            lambda__log(rt, "error", "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
+            return LAMBDA_E_HTTP;
+        }
+        if (lambda__parse_head(rt->in.ptr, head_len, &rt->head) != 0) {
+            lambda__log(rt, "error", "malformed HTTP response head from the Runtime API");
+            return LAMBDA_E_HTTP;
+        }
+        if (rt->head.status >= 200) break;
+        memmove(rt->in.ptr, rt->in.ptr + head_len, rt->in.len - head_len);
+        rt->in.len -= head_len;
+        scanned = 0;
+    }
+    rt->body_off = head_len;
+    have = rt->in.len - head_len;
+    if (rt->head.status == 204 || rt->head.status == 304) {
+        rt->body_len = 0;
+    } else if (rt->head.chunked) {
+        lambda__chunked dec;
+        size_t r = head_len, w = head_len;
+        memset(&dec, 0, sizeof dec);
+        for (;;) {
+            rc = lambda__chunked_decode(&dec, rt->in.ptr, &r, rt->in.len, &w, head_len, max_body);
+            if (rc == 0) break;
+            if (rc == LAMBDA_E_TOO_BIG) { rt->too_big = 1; rt->body_len = 0; rt->head.close = 1; return 0; }
+            if (rc != LAMBDA__INCOMPLETE) {
+                lambda__log(rt, "error", "malformed chunked body from the Runtime API");
+                return LAMBDA_E_HTTP;
+            }
+            rt->in.len = w; /* everything up to here is decoded: reuse the space */
+            r = w;
+            n = lambda__recv(rt, LAMBDA_RECV_SIZE);
+            if (n < 0) return (int)n;
+            if (n == 0) {
+                lambda__log(rt, "error", "connection closed in the middle of a chunked body");
+                return LAMBDA_E_IO;
+            }
+        }
+        if (r != rt->in.len) rt->head.close = 1; /* unexpected extra bytes: do not reuse */
+        rt->body_len = w - head_len;
+    } else if (rt->head.has_length) {
+        uint64_t cl = rt->head.content_length;
+        if (cl > max_body) { rt->too_big = 1; rt->body_len = 0; rt->head.close = 1; return 0; }
+        if (have > cl) rt->head.close = 1; /* more than the body: do not reuse */
+        while (have < cl) {
+            n = lambda__recv(rt, (size_t)cl - have);
+            if (n < 0) return (int)n;
+            if (n == 0) {
+                lambda__log(rt, "error", "connection closed after %lu of %lu body bytes",
+                            (unsigned long)have, (unsigned long)cl);
+                return LAMBDA_E_IO;
+            }
+            have += (size_t)n;
+        }
+        rt->body_len = (size_t)cl;
+    } else { /* no length: the body runs to the end of the connection */
+        rt->head.close = 1;
+        for (;;) {
+            if (have > max_body) { rt->too_big = 1; rt->body_len = 0; return 0; }
+            n = lambda__recv(rt, LAMBDA_RECV_SIZE);
+            if (n < 0) return (int)n;
+            if (n == 0) break;
+            have += (size_t)n;
+        }
+        rt->body_len = have;
+    }
+    rt->in.ptr[rt->body_off + rt->body_len] = '\0';
+    return LAMBDA_E_OK;
+}
+
+/* Start a request head: "<METHOD> /2018-06-01/runtime/<path> HTTP/1.1" + common headers. */
+LAMBDA__PRIVATE int lambda__req_begin(lambda__rt *rt, const char *method, const char *path1,
+                                      const char *id, size_t id_len, const char *path2)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+    int rc = 0;
+    rt->req.len = 0;
+    rc |= lambda__buf_str(&rt->req, method);
+    rc |= lambda__buf_str(&rt->req, " /2018-06-01/runtime/");
+    rc |= lambda__buf_str(&rt->req, path1);
+    for (i = 0; i < id_len && rc == 0; i++) { /* percent-encode all but unreserved bytes */
+        unsigned char c = (unsigned char)id[i];
+        char enc[3];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            rc |= lambda__buf_add(&rt->req, id + i, 1, (size_t)-1 / 2);
+            continue;
+        }
+        enc[0] = '%';
+        enc[1] = hex[c >> 4];
+        enc[2] = hex[c & 15];
+        rc |= lambda__buf_add(&rt->req, enc, 3, (size_t)-1 / 2);
+    }
+    rc |= lambda__buf_str(&rt->req, path2);
+    rc |= lambda__buf_str(&rt->req, " HTTP/1.1\r\nHost: ");
+    rc |= lambda__buf_str(&rt->req, rt->host);
+    rc |= lambda__buf_str(&rt->req, "\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n");
+    return rc ? LAMBDA_E_NOMEM : LAMBDA_E_OK;
+}
+
+LAMBDA__PRIVATE int lambda__req_header(lambda__rt *rt, const char *name, const char *value, size_t value_len)
+{
+    int rc = lambda__buf_str(&rt->req, name);
+    rc |= lambda__buf_add(&rt->req, ": ", 2, (size_t)-1 / 2);
+    rc |= lambda__buf_add(&rt->req, value, value_len, (size_t)-1 / 2);
+    rc |= lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    return rc ? LAMBDA_E_NOMEM : LAMBDA_E_OK;
+}
+
+/* Send the request in rt->req plus `body` and read the response. A connection that the
+   server closed while idle is reopened once, transparently; a failure on a fresh
+   connection is returned. */
+LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t body_len, size_t max_body)
+{
+    int attempt, rc = LAMBDA_E_IO, got = 0;
+    rt->err_op = NULL;
+    for (attempt = 0; attempt < 2; attempt++) {
+        rt->fresh = 0;
+        if (rt->fd < 0) {
+            if ((rc = lambda__connect(rt)) != 0) return rc;
+            rt->fresh = 1;
+        }
+        rc = lambda__send(rt, body, body_len);
+        if (rc == 0) rc = lambda__read_response(rt, max_body, &got);
+        if (rc == 0) {
+            if (rt->head.close) lambda__close(rt);
+            return 0;
+        }
+        lambda__close(rt);
+        if (rc != LAMBDA_E_IO || got || rt->fresh) break;
+    }
+    if (rc == LAMBDA_E_IO) {
+        if (rt->err_op) lambda__log(rt, "error", "Runtime API connection failed: %s: %s", rt->err_op, strerror(rt->err_no));
+        else lambda__log(rt, "error", "Runtime API closed the connection %s", got ? "in the middle of a response" : "without answering");
+    }
+    return rc;
+}
+
+/* POST a finished request (head in rt->req without the final CRLF) and check the status. */
+LAMBDA__PRIVATE int lambda__post(lambda__rt *rt, const char *what, const char *ctype, const char *body, size_t len)
+{
+    char num[32];
+    int rc, st;
+    rc = lambda__req_header(rt, "Content-Type", ctype, strlen(ctype));
+    snprintf(num, sizeof num, "%lu", (unsigned long)len);
+    rc |= lambda__req_header(rt, "Content-Length", num, strlen(num));
+    rc |= lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    if (rc) return LAMBDA_E_NOMEM;
+    rc = lambda__exchange(rt, body, len, 1u << 20);
+    if (rc) return rc;
+    st = rt->head.status;
+    if (st >= 200 && st < 300) return LAMBDA_E_OK;
+    if (rt->too_big) rt->body_len = 0;
+    lambda__log(rt, st == 500 ? "error" : "warn", "%s: HTTP %d from the Runtime API: %.*s", what, st,
+                (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
+    if (st >= 500) return LAMBDA_E_STATUS; /* the platform wants the runtime to exit */
+    return LAMBDA_E_OK;                    /* 400, 403, 410, 413: go on with the next event */
+}
+
+LAMBDA__PRIVATE void lambda__response_reset(lambda_response *res)
+{
+    res->body.len = 0;
+    if (res->body.ptr) res->body.ptr[0] = '\0';
+    res->err = 0;
+    res->failed = 0;
+    res->error.len = 0;
+    res->error_type_len = 0;
+    memcpy(res->content_type, "application/json", sizeof "application/json");
+}
+
+/* Turn the error recorded in rt->res into the JSON error document, in res->body. */
+LAMBDA__PRIVATE int lambda__error_body(lambda__rt *rt, const char **type_out)
+{
+    lambda_response *res = &rt->res;
+    const char *type = "Runtime.Unknown", *msg = "unknown error";
+    size_t type_len = 15, msg_len = 13, max = (size_t)-1 / 2;
+    int rc = 0;
+    if (res->failed) {
+        type = res->error.ptr;
+        type_len = res->error_type_len;
+        msg = res->error.ptr + type_len + 1;
+        msg_len = res->error.len - type_len - 1;
+    }
+    *type_out = type;
+    res->body.len = 0;
+    rc |= lambda__buf_str(&res->body, "{\"errorMessage\":\"");
+    rc |= lambda__json_escape_to(&res->body, msg, msg_len, max);
+    rc |= lambda__buf_str(&res->body, "\",\"errorType\":\"");
+    rc |= lambda__json_escape_to(&res->body, type, type_len, max);
+    rc |= lambda__buf_str(&res->body, "\",\"stackTrace\":[]}");
+    return rc ? LAMBDA_E_NOMEM : 0;
+}
+
+/* The error type as a header value: printable ASCII only, else a generic one. */
+LAMBDA__PRIVATE const char *lambda__header_safe_type(const char *type)
+{
+    const char *p;
+    if (*type == '\0' || strlen(type) > 128) return "Runtime.Unknown";
+    for (p = type; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) return "Runtime.Unknown";
+    return type;
+}
+
+/* POST the recorded error to `path` ("invocation/<id>/error" or "init/error"). */
+LAMBDA__PRIVATE int lambda__post_error(lambda__rt *rt, int init)
+{
+    const char *type;
+    int rc = lambda__error_body(rt, &type);
+    if (rc) return rc;
+    if (init) rc = lambda__req_begin(rt, "POST", "init/error", "", 0, "");
+    else rc = lambda__req_begin(rt, "POST", "invocation/", rt->ctx.request_id.ptr, rt->ctx.request_id.len, "/error");
+    if (!rc) {
+        const char *ht = lambda__header_safe_type(type);
+        rc = lambda__req_header(rt, "Lambda-Runtime-Function-Error-Type", ht, strlen(ht));
+    }
+    if (!rc && !init && rt->ctx.invocation_id.len)
+        rc = lambda__req_header(rt, "Lambda-Runtime-Invocation-Id", rt->ctx.invocation_id.ptr, rt->ctx.invocation_id.len);
+    if (rc) return rc;
+    return lambda__post(rt, init ? "init/error" : "error", "application/json", rt->res.body.ptr, rt->res.body.len);
+}
+
+/* Record an error on the response object (used by lambda_error and the runtime). */
+LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, const char *fmt, va_list ap)
+{
+    size_t tl;
+    int n, rc;
+    va_list ap2;
+    if (type == NULL || *type == '\0') type = "Runtime.Unknown";
+    tl = strlen(type);
+    res->failed = 1;
+    res->error.len = 0;
+    if (lambda__buf_add(&res->error, type, tl + 1, (size_t)-1 / 2) != 0) goto oom;
+    res->error.len = tl + 1;
+    res->error_type_len = tl;
+    if (fmt == NULL) fmt = "";
+    va_copy(ap2, ap);
+    n = vsnprintf(res->error.ptr + res->error.len, res->error.cap - res->error.len, fmt, ap);
+    if (n >= 0 && (size_t)n >= res->error.cap - res->error.len) {
+        rc = lambda__buf_reserve(&res->error, (size_t)n, (size_t)-1 / 2);
+        if (rc == 0) n = vsnprintf(res->error.ptr + res->error.len, res->error.cap - res->error.len, fmt, ap2);
+        else n = -1;
+    }
+    va_end(ap2);
+    if (n < 0) { res->error.ptr[res->error.len] = '\0'; return; }
+    res->error.len += (size_t)n;
+    return;
+oom: /* keep a static description: the runtime still reports something */
+    res->error_type_len = 0;
+}
+
+LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lambda__set_error(res, type, fmt, ap);
+    va_end(ap);
+}
+
+/* Point ctx field `s` at header `k` of the current response, or at "". */
+LAMBDA__PRIVATE lambda_str lambda__hdr(lambda__rt *rt, int k)
+{
+    lambda_str s;
+    if (rt->head.present & (1u << k)) {
+        s.ptr = rt->in.ptr + rt->head.off[k];
+        s.len = rt->head.len[k];
+    } else {
+        s.ptr = "";
+        s.len = 0;
+    }
+    return s;
+}
+
+/* Set or unset _X_AMZN_TRACE_ID without allocating per invocation: putenv() of a
+   buffer the runtime owns and rewrites in place. It is unset before the buffer moves,
+   so the environment never points at freed memory. */
+LAMBDA__PRIVATE void lambda__set_trace_env(lambda__rt *rt, lambda_str trace)
+{
+    static const char name[] = "_X_AMZN_TRACE_ID=";
+    lambda__buf *b = &rt->trace_env;
+    if (rt->trace_set && (trace.len == 0 || sizeof name + trace.len > b->cap)) {
+        unsetenv("_X_AMZN_TRACE_ID");
+        rt->trace_set = 0;
+    }
+    if (trace.len == 0) return;
+    b->len = 0;
+    if (lambda__buf_add(b, name, sizeof name - 1, (size_t)-1 / 2) != 0 ||
+        lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2) != 0) {
+        lambda__log(rt, "warn", "out of memory: _X_AMZN_TRACE_ID not set");
+        return;
+    }
+    if (!rt->trace_set && putenv(b->ptr) == 0) rt->trace_set = 1;
+}
+
+/* Request ids go into a URL: refuse empty, over-long, space and control bytes. */
+LAMBDA__PRIVATE int lambda__valid_id(const char *id, size_t n)
+{
+    size_t i;
+    if (n == 0 || n > LAMBDA_MAX_ID_SIZE) return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c <= 0x20 || c == 0x7f) return 0;
+    }
+    return 1;
+}
+
+LAMBDA__PRIVATE const char *lambda__env(const char *name)
+{
+    const char *v = getenv(name);
+    return v ? v : "";
+}
+
+/* One invocation: GET /next, run the handler, POST the result. Returns 0 to go on,
+   or a negative code when the runtime must stop. */
+LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
+{
+    lambda_context *ctx = &rt->ctx;
+    lambda_str event;
+    uint64_t deadline = 0;
+    int rc, hrc;
+    rc = lambda__req_begin(rt, "GET", "invocation/next", "", 0, "");
+    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    if (!rc) rc = lambda__exchange(rt, NULL, 0, rt->cfg.max_event_size);
+    if (rc) return rc;
+    if (rt->head.status != 200) {
+        int st = rt->head.status;
+        if (rt->too_big) rt->body_len = 0;
+        lambda__log(rt, "error", "invocation/next: HTTP %d from the Runtime API: %.*s", st,
+                    (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
+        return st >= 500 ? LAMBDA_E_STATUS : 1; /* 1: not an event; the caller counts these */
+    }
+    ctx->request_id = lambda__hdr(rt, LAMBDA__H_REQUEST_ID);
+    ctx->invoked_function_arn = lambda__hdr(rt, LAMBDA__H_ARN);
+    ctx->trace_id = lambda__hdr(rt, LAMBDA__H_TRACE);
+    ctx->client_context = lambda__hdr(rt, LAMBDA__H_CLIENT_CONTEXT);
+    ctx->cognito_identity = lambda__hdr(rt, LAMBDA__H_COGNITO);
+    ctx->tenant_id = lambda__hdr(rt, LAMBDA__H_TENANT);
+    ctx->invocation_id = lambda__hdr(rt, LAMBDA__H_INVOCATION_ID);
+    ctx->content_type = lambda__hdr(rt, LAMBDA__H_CONTENT_TYPE);
+    if (ctx->content_type.len == 0) {
+        ctx->content_type.ptr = "application/json";
+        ctx->content_type.len = 16;
+    }
+    {
+        lambda_str d = lambda__hdr(rt, LAMBDA__H_DEADLINE);
+        if (d.len && (lambda__parse_u64(d.ptr, d.len, &deadline) != 0 || deadline > (uint64_t)INT64_MAX))
+            deadline = 0;
+        ctx->deadline_ms = (int64_t)deadline;
+    }
+    if (!lambda__valid_id(ctx->request_id.ptr, ctx->request_id.len)) {
+        lambda__log(rt, "error", "invocation/next: %s request id (%lu bytes); event skipped",
+                    ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
+        return 1;
+    }
+    lambda__response_reset(&rt->res);
+    if (rt->too_big) {
+        lambda__fail(&rt->res, "Runtime.EventTooLarge", "event larger than the runtime's limit of %lu bytes",
+                     (unsigned long)rt->cfg.max_event_size);
+        lambda__log(rt, "error", "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
+                    ctx->request_id.ptr, (unsigned long)rt->cfg.max_event_size);
+        rt->served++;
+        return lambda__post_error(rt, 0);
+    }
+    event.ptr = rt->in.ptr + rt->body_off;
+    event.len = rt->body_len;
+    lambda__set_trace_env(rt, ctx->trace_id);
+    hrc = rt->cfg.handler(ctx, event, &rt->res);
+    rt->served++;
+    if (!rt->res.failed && (hrc != 0 || rt->res.err != 0)) {
+        if (rt->res.err == LAMBDA_E_TOO_BIG)
+            lambda__fail(&rt->res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
+                         (unsigned long)rt->cfg.max_response_size);
+        else if (rt->res.err != 0)
+            lambda__fail(&rt->res, "Runtime.OutOfMemory", "out of memory while building the response");
+        else
+            lambda__fail(&rt->res, "Runtime.HandlerFailed", "handler returned %d", hrc);
+    }
+    if (rt->res.failed) return lambda__post_error(rt, 0);
+    rc = lambda__req_begin(rt, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
+    if (!rc && ctx->invocation_id.len)
+        rc = lambda__req_header(rt, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
+    if (rc) return rc;
+    return lambda__post(rt, "response", rt->res.content_type, rt->res.body.ptr ? rt->res.body.ptr : "", rt->res.body.len);
+}
+
+LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
+{
+    lambda__close(rt);
+    if (rt->trace_set) unsetenv("_X_AMZN_TRACE_ID"); /* environ must not point at freed memory */
+    lambda__buf_free(&rt->req);
+    lambda__buf_free(&rt->in);
+    lambda__buf_free(&rt->trace_env);
+    lambda__buf_free(&rt->res.body);
+    lambda__buf_free(&rt->res.error);
+}
+
+/* >>public */
+
+LAMBDA_API const char *lambda_strerror(int err)
+{
+    switch (err) {
+#define LAMBDA__ERR_CASE(name, val, msg) case val: return msg;
+        LAMBDA_ERRORS(LAMBDA__ERR_CASE)
+#undef LAMBDA__ERR_CASE
+    default: return "unknown error";
+    }
+}
+
+LAMBDA_API int64_t lambda_remaining_ms(const lambda_context *ctx)
+{
+    struct timespec ts;
+    if (ctx == NULL || ctx->deadline_ms <= 0) return INT64_MAX;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ctx->deadline_ms - ((int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000));
+}
+
+LAMBDA_API int lambda_response_append(lambda_response *res, const void *data, size_t len)
+{
+    int rc;
+    if (res->err) return res->err;
+    rc = lambda__buf_add(&res->body, data, len, res->max);
+    if (rc) res->err = rc;
+    return rc;
+}
+
+LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    int n, rc = 0;
+    size_t room;
+    if (res->err) return res->err;
+    if ((rc = lambda__buf_reserve(&res->body, 0, res->max)) != 0) return res->err = rc;
+    room = res->body.cap - res->body.len;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    n = vsnprintf(res->body.ptr + res->body.len, room, fmt, ap);
+    if (n >= 0 && (size_t)n >= room) {
+        rc = lambda__buf_reserve(&res->body, (size_t)n, res->max);
+        if (rc == 0) n = vsnprintf(res->body.ptr + res->body.len, (size_t)n + 1, fmt, ap2);
+    }
+    va_end(ap2);
+    va_end(ap);
+    if (rc == 0 && n < 0) rc = LAMBDA_E_ARG;
+    if (rc) {
+        res->body.ptr[res->body.len] = '\0';
+        return res->err = rc;
+    }
+    res->body.len += (size_t)n;
+    return 0;
+}
+
+LAMBDA_API int lambda_response_set_content_type(lambda_response *res, const char *ct)
+{
+    size_t i, n = ct ? strlen(ct) : 0;
+    if (n == 0 || n >= sizeof res->content_type) return LAMBDA_E_ARG;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)ct[i] < 0x20 || (unsigned char)ct[i] == 0x7f) return LAMBDA_E_ARG;
+    memcpy(res->content_type, ct, n + 1);
+    return 0;
+}
+
+LAMBDA_API void lambda_response_clear(lambda_response *res)
+{
+    res->body.len = 0;
+    if (res->body.ptr) res->body.ptr[0] = '\0';
+    if (res->err == LAMBDA_E_TOO_BIG) res->err = 0;
+}
+
+LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const char *s, size_t len)
+{
+    int rc;
+    if (res->err) return res->err;
+    rc = lambda__buf_add(&res->body, "\"", 1, res->max);
+    if (!rc) rc = lambda__json_escape_to(&res->body, s, len, res->max);
+    if (!rc) rc = lambda__buf_add(&res->body, "\"", 1, res->max);
+    if (rc) res->err = rc;
+    return rc;
+}
+
+LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lambda__set_error(res, error_type, fmt, ap);
+    va_end(ap);
+    return LAMBDA_E_HANDLER;
+}
+
+LAMBDA_API int lambda_run(const lambda_config *cfg)
+{
+    lambda__rt rt;
+    const char *api;
+    int rc = 0, bad_next = 0;
+    memset(&rt, 0, sizeof rt);
+    rt.fd = -1;
+    if (cfg == NULL) return LAMBDA_E_CONFIG;
+    rt.cfg = *cfg;
+    rt.cfg.max_event_size = LAMBDA__DEF(cfg->max_event_size, LAMBDA_DEFAULT_MAX_EVENT);
+    rt.cfg.max_response_size = LAMBDA__DEF(cfg->max_response_size, LAMBDA_DEFAULT_MAX_RESPONSE);
+    rt.res.max = rt.cfg.max_response_size;
+    lambda__response_reset(&rt.res);
+    api = getenv("AWS_LAMBDA_RUNTIME_API");
+    if (api == NULL || *api == '\0') {
+        lambda__log(&rt, "error", "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
+                    "bootstrap; run it on Lambda (provided.al2023) or locally under a Runtime API emulator");
+        return LAMBDA_E_ENV;
+    }
+    rt.host = api;
+    if (lambda__resolve(&rt, api) != 0) {
+        lambda__log(&rt, "error", "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port", api);
+        return LAMBDA_E_ENV;
+    }
+    rt.ctx.function_name = lambda__env("AWS_LAMBDA_FUNCTION_NAME");
+    rt.ctx.function_version = lambda__env("AWS_LAMBDA_FUNCTION_VERSION");
+    rt.ctx.log_group_name = lambda__env("AWS_LAMBDA_LOG_GROUP_NAME");
+    rt.ctx.log_stream_name = lambda__env("AWS_LAMBDA_LOG_STREAM_NAME");
+    rt.ctx.memory_limit_mb = atoi(lambda__env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
+    rt.ctx.user = cfg->user;
+    if (cfg->handler == NULL) {
+        lambda__fail(&rt.res, "Runtime.ConfigInvalid", "lambda_config.handler is NULL");
+        rc = LAMBDA_E_CONFIG;
+    } else if (cfg->init != NULL && cfg->init(cfg->user, &rt.res) != 0) {
+        if (!rt.res.failed) lambda__fail(&rt.res, "Runtime.InitError", "init hook failed");
+        rc = LAMBDA_E_INIT;
+    } else if (rt.res.failed) {
+        rc = LAMBDA_E_INIT;
+    }
+    if (rc) {
+        lambda__log(&rt, "error", "init failed: %s: %s", rt.res.error.ptr ? rt.res.error.ptr : "Runtime.Unknown",
+                    rt.res.error.ptr ? rt.res.error.ptr + rt.res.error_type_len + 1 : "");
+        (void)lambda__post_error(&rt, 1);
+        lambda__rt_free(&rt);
+        return rc;
+    }
+    while (rt.cfg.max_invocations == 0 || rt.served < rt.cfg.max_invocations) {
+        rc = lambda__invoke_once(&rt);
+        if (rc < 0) break;
+        if (rc == 1 && ++bad_next >= 3 && rt.head.status != 200) {
+            lambda__log(&rt, "error", "giving up after 3 failed invocation/next calls");
+            rc = LAMBDA_E_STATUS;
+            break;
+        }
+        if (rc == 0) bad_next = 0;
+        rc = 0;
+    }
+    if (rc < 0) lambda__log(&rt, "error", "exiting: %s", lambda_strerror(rc));
+    lambda__rt_free(&rt);
+    return rc;
+}
+
+LAMBDA_API int lambda_start(lambda_handler handler)
+{
+    lambda_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.handler = handler;
+    return lambda_run(&cfg) == 0 ? 0 : 1;
+}
+
+/* >>cleanup */
+#undef LAMBDA__MIN
+#undef LAMBDA__DEF
+#endif /* LAMBDA_RUNTIME_IMPL */

@@ -1,0 +1,454 @@
+/* White-box unit tests of the runtime core: HTTP head parser, chunked decoder,
+   request building, request-id checks, JSON escaping, the response object. */
+#define _DEFAULT_SOURCE
+#define LAMBDA_RUNTIME_IMPL
+#include "lambda_runtime.h"
+#include <sys/mman.h>
+#include "lt.h"
+
+/* ---- guard page: input that ends exactly where readable memory ends ---- */
+static char *guard_base;
+static size_t guard_page;
+
+static char *guarded(const char *src, size_t len)
+{
+    if (guard_base == NULL) {
+        guard_page = (size_t)sysconf(_SC_PAGESIZE);
+        guard_base = (char *)mmap(NULL, guard_page * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (guard_base == MAP_FAILED) return NULL;
+        mprotect(guard_base + guard_page * 3, guard_page, PROT_NONE);
+    }
+    if (len > guard_page * 3) return NULL;
+    memcpy(guard_base + guard_page * 3 - len, src, len);
+    return guard_base + guard_page * 3 - len;
+}
+
+/* ---- head parser ---- */
+#define HEAD(lit, want, why) { lit, sizeof(lit) - 1, want, why }
+static const struct { const char *in; size_t len; int want; const char *why; } head_cases[] = {
+    HEAD("HTTP/1.1 200 OK\r\n\r\n", 0, "minimal"),
+    HEAD("HTTP/1.1 200\r\n\r\n", 0, "no reason phrase"),
+    HEAD("HTTP/1.0 202 Accepted\r\nContent-Length: 0\r\n\r\n", 0, "HTTP/1.0"),
+    HEAD("HTTP/1.1 200 OK\r\ncontent-LENGTH:   12  \r\n\r\n", 0, "case and spaces"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0, "same length twice"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", LAMBDA_E_HTTP, "two lengths"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", LAMBDA_E_HTTP, "length and chunked"),
+    HEAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", LAMBDA_E_HTTP, "unsupported coding"),
+    HEAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", LAMBDA_E_HTTP, "chunked twice"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", LAMBDA_E_HTTP, "negative length"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", LAMBDA_E_HTTP, "junk in length"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", LAMBDA_E_HTTP, "length overflow"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", LAMBDA_E_HTTP, "empty length"),
+    HEAD("HTTP/2.0 200 OK\r\n\r\n", LAMBDA_E_HTTP, "not HTTP/1.x"),
+    HEAD("HTTP/1.2 200 OK\r\n\r\n", LAMBDA_E_HTTP, "HTTP/1.2"),
+    HEAD("ICY 200 OK\r\n\r\n", LAMBDA_E_HTTP, "not HTTP"),
+    HEAD("HTTP/1.1 20 OK\r\n\r\n", LAMBDA_E_HTTP, "two-digit status"),
+    HEAD("HTTP/1.1 099 OK\r\n\r\n", LAMBDA_E_HTTP, "status below 100"),
+    HEAD("HTTP/1.1 200 OK\n\n", LAMBDA_E_HTTP, "bare LF"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\n\r\n", LAMBDA_E_HTTP, "bare LF in a header"),
+    HEAD("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", LAMBDA_E_HTTP, "no colon"),
+    HEAD("HTTP/1.1 200 OK\r\n: value\r\n\r\n", LAMBDA_E_HTTP, "empty name"),
+    HEAD("HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n", LAMBDA_E_HTTP, "space in name"),
+    HEAD("HTTP/1.1 200 OK\r\nName : v\r\n\r\n", LAMBDA_E_HTTP, "space before colon"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", LAMBDA_E_HTTP, "obs-fold"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n", LAMBDA_E_HTTP, "NUL in value"),
+    HEAD("HTTP/1.1 200 OK\r\nA\0B: c\r\n\r\n", LAMBDA_E_HTTP, "NUL in name"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n", LAMBDA_E_HTTP, "DEL in value"),
+    HEAD("HTTP/1.1 200 O\x01K\r\n\r\n", LAMBDA_E_HTTP, "control byte in reason"),
+    HEAD("HTTP/1.1 200 OK\r\nA: caf\xc3\xa9\r\n\r\n", 0, "obs-text in value"),
+    HEAD("HTTP/1.1 200 OK\r\nA: tab\there\r\n\r\n", 0, "tab in value"),
+};
+
+static void test_head_table(void)
+{
+    size_t i;
+    for (i = 0; i < sizeof head_cases / sizeof head_cases[0]; i++) {
+        lambda__head h;
+        char *g = guarded(head_cases[i].in, head_cases[i].len);
+        int rc = lambda__parse_head(g, head_cases[i].len, &h);
+        if (rc != head_cases[i].want) printf("  case '%s': got %d want %d\n", head_cases[i].why, rc, head_cases[i].want);
+        LT_CHECK(rc == head_cases[i].want);
+    }
+}
+
+static void test_head_fields(void)
+{
+    static const char in[] = "HTTP/1.1 200 OK\r\n"
+                             "lambda-runtime-aws-request-id: abc-123  \r\n"
+                             "Lambda-Runtime-Deadline-Ms: 1542409706888\r\n"
+                             "LAMBDA-RUNTIME-TRACE-ID:Root=1-5bef4de7;Sampled=1\r\n"
+                             "X-Other: ignored\r\n"
+                             "Lambda-Runtime-Aws-Request-Id: second-ignored\r\n"
+                             "Connection: keep-alive, close\r\n"
+                             "Content-Length: 42\r\n\r\n";
+    char buf[sizeof in];
+    lambda__head h;
+    memcpy(buf, in, sizeof in);
+    LT_CHECK(lambda__parse_head(buf, sizeof in - 1, &h) == 0);
+    LT_CHECK(h.status == 200 && h.minor == 1);
+    LT_CHECK(h.has_length && h.content_length == 42 && !h.chunked);
+    LT_CHECK(h.close == 1);
+    LT_CHECK(h.present & (1u << LAMBDA__H_REQUEST_ID));
+    LT_CHECK(h.len[LAMBDA__H_REQUEST_ID] == 7 && strcmp(buf + h.off[LAMBDA__H_REQUEST_ID], "abc-123") == 0);
+    LT_CHECK(strcmp(buf + h.off[LAMBDA__H_DEADLINE], "1542409706888") == 0);
+    LT_CHECK(strcmp(buf + h.off[LAMBDA__H_TRACE], "Root=1-5bef4de7;Sampled=1") == 0);
+    LT_CHECK(!(h.present & (1u << LAMBDA__H_TENANT)));
+}
+
+static void test_head_connection(void)
+{
+    char a[] = "HTTP/1.0 200 OK\r\n\r\n";
+    char b[] = "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n";
+    char c[] = "HTTP/1.1 200 OK\r\n\r\n";
+    char d[] = "HTTP/1.1 200 OK\r\nConnection: CLOSE\r\n\r\n";
+    lambda__head h;
+    LT_CHECK(lambda__parse_head(a, sizeof a - 1, &h) == 0 && h.close == 1);
+    LT_CHECK(lambda__parse_head(b, sizeof b - 1, &h) == 0 && h.close == 0);
+    LT_CHECK(lambda__parse_head(c, sizeof c - 1, &h) == 0 && h.close == 0);
+    LT_CHECK(lambda__parse_head(d, sizeof d - 1, &h) == 0 && h.close == 1);
+}
+
+static void test_head_end(void)
+{
+    static const char in[] = "HTTP/1.1 200 OK\r\nA: b\r\n\r\nBODY";
+    size_t i, full = sizeof in - 1 - 4;
+    for (i = 0; i < full; i++) LT_CHECK(lambda__head_end(in, i, 0) == 0);
+    LT_CHECK(lambda__head_end(in, full, 0) == full);
+    LT_CHECK(lambda__head_end(in, sizeof in - 1, 0) == full);
+    /* resuming from where the previous search stopped finds the same end */
+    for (i = 0; i < full; i++) LT_CHECK(lambda__head_end(in, full, i) == full);
+    LT_CHECK(lambda__head_end("a\n\nb", 4, 0) == 3); /* bare LF end is found, then rejected by the parser */
+}
+
+/* ---- chunked decoder ---- */
+static int decode_all(const char *raw, size_t len, size_t step, size_t max, char *out, size_t *out_len, size_t *consumed)
+{
+    char *buf = (char *)malloc(len + 1);
+    size_t r = 0, w = 0, have = 0;
+    lambda__chunked d;
+    int rc = LAMBDA__INCOMPLETE;
+    memset(&d, 0, sizeof d);
+    while (rc == LAMBDA__INCOMPLETE && have < len) {
+        size_t n = len - have < step ? len - have : step;
+        memcpy(buf + have, raw + have, n); /* bytes arrive after the decoded prefix, in place */
+        have += n;
+        rc = lambda__chunked_decode(&d, buf, &r, have, &w, 0, max);
+    }
+    memcpy(out, buf, w);
+    *out_len = w;
+    *consumed = r;
+    free(buf);
+    return rc;
+}
+
+#define CH(lit, want, body, why) { lit, sizeof(lit) - 1, want, body, why }
+static const struct { const char *in; size_t len; int want; const char *body; const char *why; } chunk_cases[] = {
+    CH("5\r\nhello\r\n0\r\n\r\n", 0, "hello", "one chunk"),
+    CH("0\r\n\r\n", 0, "", "empty body"),
+    CH("2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n", 0, "hello", "two chunks"),
+    CH("A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", 0, "0123456789abcdefghij", "hex case"),
+    CH("005\r\nhello\r\n0000\r\n\r\n", 0, "hello", "leading zeros"),
+    CH("5;name=value\r\nhello\r\n0;x\r\n\r\n", 0, "hello", "extensions"),
+    CH("5 ;ext\r\nhello\r\n0\r\n\r\n", 0, "hello", "space before extension"),
+    CH("5\r\nhello\r\n0\r\nTrailer: x\r\nOther: y\r\n\r\n", 0, "hello", "trailers"),
+    CH("5\r\nhe\r\nl\r\n0\r\n\r\n", 0, "he\r\nl", "CRLF inside data"),
+    CH("\r\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "missing size"),
+    CH("g\r\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "non-hex size"),
+    CH("-5\r\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "negative size"),
+    CH("5\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "bare LF after size"),
+    CH("5\r\nhelloX\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "data longer than size"),
+    CH("5\r\nhello0\r\n\r\n", LAMBDA_E_HTTP, "", "missing CRLF after data"),
+    CH("5\r\nhello\r\n0\r\nBad Trailer\r\n\r\n", 0, "hello", "trailer content is not interpreted"),
+    CH("5\r\nhello\r\n0\r\n:x\r\n\r\n", LAMBDA_E_HTTP, "", "trailer without a name"),
+    CH("5\r\nhello\r\n0\r\n\n", LAMBDA_E_HTTP, "", "bare LF at the end"),
+    CH("5;\x01\r\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "control byte in extension"),
+    CH("fffffffffffffffff\r\n", LAMBDA_E_TOO_BIG, "", "17 hex digits"),
+    CH("ffffffffffffffff\r\n", LAMBDA_E_TOO_BIG, "", "size over the limit"),
+    CH("5\r\nhello\r\n", LAMBDA__INCOMPLETE, "hello", "no last chunk yet"),
+    CH("5\r\nhel", LAMBDA__INCOMPLETE, "hel", "cut in data"),
+};
+
+static void test_chunked_table(void)
+{
+    size_t i, step;
+    for (i = 0; i < sizeof chunk_cases / sizeof chunk_cases[0]; i++) {
+        /* whole, one byte at a time, and in odd slices: all must agree */
+        for (step = 1; step <= chunk_cases[i].len; step = step == 1 ? 3 : step == 3 ? chunk_cases[i].len : step + 1) {
+            char out[256];
+            size_t out_len = 0, used = 0;
+            int rc = decode_all(chunk_cases[i].in, chunk_cases[i].len, step, 1000, out, &out_len, &used);
+            if (rc != chunk_cases[i].want) printf("  case '%s' step %lu: got %d\n", chunk_cases[i].why, (unsigned long)step, rc);
+            LT_CHECK(rc == chunk_cases[i].want);
+            if (rc == 0 || rc == LAMBDA__INCOMPLETE) {
+                LT_CHECK(out_len == strlen(chunk_cases[i].body) && memcmp(out, chunk_cases[i].body, out_len) == 0);
+            }
+            if (rc == 0) LT_CHECK(used == chunk_cases[i].len);
+            if (step == chunk_cases[i].len) break;
+        }
+    }
+}
+
+static void test_chunked_limit(void)
+{
+    char out[64];
+    size_t n, used;
+    LT_CHECK(decode_all("5\r\nhello\r\n0\r\n\r\n", 15, 15, 5, out, &n, &used) == 0);
+    LT_CHECK(decode_all("5\r\nhello\r\n0\r\n\r\n", 15, 15, 4, out, &n, &used) == LAMBDA_E_TOO_BIG);
+    LT_CHECK(decode_all("3\r\nhel\r\n3\r\nlo!\r\n0\r\n\r\n", 21, 1, 5, out, &n, &used) == LAMBDA_E_TOO_BIG);
+    /* stops at the end of the message: pipelined bytes are left alone */
+    LT_CHECK(decode_all("1\r\na\r\n0\r\n\r\nHTTP", 15, 15, 5, out, &n, &used) == 0 && used == 11 && n == 1);
+}
+
+static void test_chunked_random(void)
+{
+    /* a large body in random chunk sizes, decoded in random slices, must come out intact */
+    unsigned seed = 12345;
+    size_t total = 200000, pos = 0, rawlen = 0, i;
+    char *body = (char *)malloc(total), *raw = (char *)malloc(total * 2 + 64), *out = (char *)malloc(total);
+    size_t r = 0, w = 0, have = 0, out_len;
+    lambda__chunked d;
+    int rc = LAMBDA__INCOMPLETE;
+    for (i = 0; i < total; i++) body[i] = (char)(i * 7 + 3);
+    while (pos < total) {
+        size_t n;
+        seed = seed * 1103515245u + 12345u;
+        n = 1 + (seed >> 8) % 3000;
+        if (n > total - pos) n = total - pos;
+        rawlen += (size_t)sprintf(raw + rawlen, "%lx\r\n", (unsigned long)n);
+        memcpy(raw + rawlen, body + pos, n);
+        rawlen += n;
+        memcpy(raw + rawlen, "\r\n", 2);
+        rawlen += 2;
+        pos += n;
+    }
+    rawlen += (size_t)sprintf(raw + rawlen, "0\r\n\r\n");
+    memset(&d, 0, sizeof d);
+    {
+        char *buf = (char *)malloc(rawlen);
+        while (rc == LAMBDA__INCOMPLETE && have < rawlen) {
+            size_t n;
+            seed = seed * 1103515245u + 12345u;
+            n = 1 + (seed >> 8) % 5000;
+            if (n > rawlen - have) n = rawlen - have;
+            /* like the runtime: after each step, free space starts at w */
+            memcpy(buf + w, raw + have, n);
+            have += n;
+            r = w;
+            rc = lambda__chunked_decode(&d, buf, &r, w + n, &w, 0, total);
+        }
+        out_len = w;
+        LT_CHECK(rc == 0);
+        LT_CHECK(out_len == total && memcmp(buf, body, total) == 0);
+        free(buf);
+    }
+    free(body);
+    free(raw);
+    free(out);
+}
+
+/* ---- small helpers ---- */
+static void test_parse_u64(void)
+{
+    uint64_t v = 0;
+    LT_CHECK(lambda__parse_u64("0", 1, &v) == 0 && v == 0);
+    LT_CHECK(lambda__parse_u64("18446744073709551615", 20, &v) == 0 && v == UINT64_MAX);
+    LT_CHECK(lambda__parse_u64("18446744073709551616", 20, &v) == LAMBDA_E_RANGE);
+    LT_CHECK(lambda__parse_u64("", 0, &v) == LAMBDA_E_HTTP);
+    LT_CHECK(lambda__parse_u64("+1", 2, &v) == LAMBDA_E_HTTP);
+    LT_CHECK(lambda__parse_u64("1 ", 2, &v) == LAMBDA_E_HTTP);
+}
+
+static void test_ieq(void)
+{
+    LT_CHECK(lambda__ieq("Content-Length", 14, "content-length"));
+    LT_CHECK(!lambda__ieq("Content-Lengt", 13, "content-length"));
+    LT_CHECK(!lambda__ieq("Content-Lengths", 15, "content-length"));
+    LT_CHECK(lambda__has_token("keep-alive, Close", 17, "close"));
+    LT_CHECK(!lambda__has_token("closed", 6, "close"));
+}
+
+static void test_valid_id(void)
+{
+    char big[LAMBDA_MAX_ID_SIZE + 2];
+    LT_CHECK(lambda__valid_id("8476a536-e9f4-11e8-9739-2dfe598c3fcd", 36));
+    LT_CHECK(lambda__valid_id("a/b%c?d#\xc3\xa9", 10));
+    LT_CHECK(!lambda__valid_id("", 0));
+    LT_CHECK(!lambda__valid_id("abc\r\nX-Evil: 1", 14));
+    LT_CHECK(!lambda__valid_id("a b", 3));
+    LT_CHECK(!lambda__valid_id("a\tb", 3));
+    LT_CHECK(!lambda__valid_id("a\x7f", 2));
+    LT_CHECK(!lambda__valid_id("a\0b", 3));
+    memset(big, 'a', sizeof big);
+    LT_CHECK(lambda__valid_id(big, LAMBDA_MAX_ID_SIZE));
+    LT_CHECK(!lambda__valid_id(big, LAMBDA_MAX_ID_SIZE + 1));
+}
+
+static void test_request_line(void)
+{
+    lambda__rt rt;
+    memset(&rt, 0, sizeof rt);
+    rt.host = "127.0.0.1:9001";
+    LT_CHECK(lambda__req_begin(&rt, "POST", "invocation/", "a/b%c?d \xc3\xa9-._~Z9", 16, "/response") == 0);
+    LT_CHECK(strcmp(rt.req.ptr, "POST /2018-06-01/runtime/invocation/a%2Fb%25c%3Fd%20%C3%A9-._~Z9/response HTTP/1.1\r\n"
+                                "Host: 127.0.0.1:9001\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n") == 0);
+    LT_CHECK(lambda__req_begin(&rt, "GET", "invocation/next", "", 0, "") == 0);
+    LT_CHECK(strncmp(rt.req.ptr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n", 50) == 0);
+    lambda__buf_free(&rt.req);
+}
+
+static void test_resolve(void)
+{
+    lambda__rt rt;
+    memset(&rt, 0, sizeof rt);
+    LT_CHECK(lambda__resolve(&rt, "127.0.0.1:9001") == 0 && rt.addr.ss_family == AF_INET);
+    LT_CHECK(ntohs(((struct sockaddr_in *)(void *)&rt.addr)->sin_port) == 9001);
+    LT_CHECK(lambda__resolve(&rt, "[::1]:8080") == 0 && rt.addr.ss_family == AF_INET6);
+    LT_CHECK(ntohs(((struct sockaddr_in6 *)(void *)&rt.addr)->sin6_port) == 8080);
+    LT_CHECK(lambda__resolve(&rt, "localhost:1") == 0 && rt.addr.ss_family == AF_INET);
+    LT_CHECK(lambda__resolve(&rt, "http://127.0.0.1:9001/") == 0);
+    LT_CHECK(lambda__resolve(&rt, "127.0.0.1") == LAMBDA_E_ENV);
+    LT_CHECK(lambda__resolve(&rt, "127.0.0.1:") == LAMBDA_E_ENV);
+    LT_CHECK(lambda__resolve(&rt, "127.0.0.1:0") == LAMBDA_E_ENV);
+    LT_CHECK(lambda__resolve(&rt, "127.0.0.1:65536") == LAMBDA_E_ENV);
+    LT_CHECK(lambda__resolve(&rt, "127.0.0.1:80x") == LAMBDA_E_ENV);
+    LT_CHECK(lambda__resolve(&rt, ":9001") == LAMBDA_E_ENV);
+    LT_CHECK(lambda__resolve(&rt, "[::1:9001") == LAMBDA_E_ENV);
+}
+
+static void test_json_escape(void)
+{
+    lambda__buf b;
+    memset(&b, 0, sizeof b);
+    LT_CHECK(lambda__json_escape_to(&b, "a\"b\\c\n\r\t\b\f\x01\x1f\x7f\xc3\xa9/", 16, 1000) == 0);
+    LT_CHECK(strcmp(b.ptr, "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xc3\xa9/") == 0);
+    b.len = 0;
+    LT_CHECK(lambda__json_escape_to(&b, "x\0y", 3, 1000) == 0 && strcmp(b.ptr, "x\\u0000y") == 0);
+    b.len = 0;
+    LT_CHECK(lambda__json_escape_to(&b, "\"\"\"", 3, 5) == LAMBDA_E_TOO_BIG);
+    lambda__buf_free(&b);
+}
+
+static void test_response(void)
+{
+    lambda_response res;
+    char big[100];
+    memset(&res, 0, sizeof res);
+    res.max = 20;
+    lambda__response_reset(&res);
+    LT_CHECK(strcmp(res.content_type, "application/json") == 0);
+    LT_CHECK(lambda_response_append(&res, "abc", 3) == 0);
+    LT_CHECK(lambda_response_printf(&res, "%d-%s", 42, "x") == 0);
+    LT_CHECK(res.body.len == 7 && strcmp(res.body.ptr, "abc42-x") == 0);
+    memset(big, 'z', sizeof big);
+    LT_CHECK(lambda_response_append(&res, big, 14) == LAMBDA_E_TOO_BIG);
+    LT_CHECK(res.body.len == 7);                                /* nothing partial */
+    LT_CHECK(lambda_response_append(&res, "k", 1) == LAMBDA_E_TOO_BIG); /* sticky */
+    LT_CHECK(lambda_response_printf(&res, "%s", "k") == LAMBDA_E_TOO_BIG);
+    lambda_response_clear(&res);
+    LT_CHECK(res.err == 0 && res.body.len == 0);
+    LT_CHECK(lambda_response_printf(&res, "%s", "0123456789012345678901") == LAMBDA_E_TOO_BIG);
+    lambda_response_clear(&res);
+    LT_CHECK(lambda_response_printf(&res, "%s", "01234567890123456789") == 0 && res.body.len == 20);
+    lambda_response_clear(&res);
+    LT_CHECK(lambda_response_append_json_string(&res, "a\"b", 3) == 0 && strcmp(res.body.ptr, "\"a\\\"b\"") == 0);
+    LT_CHECK(lambda_response_set_content_type(&res, "text/plain; charset=utf-8") == 0);
+    LT_CHECK(strcmp(res.content_type, "text/plain; charset=utf-8") == 0);
+    LT_CHECK(lambda_response_set_content_type(&res, "text/plain\r\nX-Evil: 1") == LAMBDA_E_ARG);
+    LT_CHECK(lambda_response_set_content_type(&res, "") == LAMBDA_E_ARG);
+    LT_CHECK(strcmp(res.content_type, "text/plain; charset=utf-8") == 0);
+    lambda__buf_free(&res.body);
+    lambda__buf_free(&res.error);
+}
+
+static void test_error_body(void)
+{
+    lambda__rt rt;
+    const char *type = NULL;
+    memset(&rt, 0, sizeof rt);
+    rt.res.max = 1000;
+    lambda__response_reset(&rt.res);
+    LT_CHECK(lambda_error(&rt.res, "InvalidEvent", "bad \"%s\"\n\\%c", "name", 1) == LAMBDA_E_HANDLER);
+    LT_CHECK(lambda__error_body(&rt, &type) == 0);
+    LT_CHECK(strcmp(type, "InvalidEvent") == 0);
+    LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"bad \\\"name\\\"\\n\\\\\\u0001\",\"errorType\":\"InvalidEvent\",\"stackTrace\":[]}") == 0);
+    /* a long message is kept whole */
+    lambda__response_reset(&rt.res);
+    lambda_error(&rt.res, NULL, "%0500d", 7);
+    LT_CHECK(lambda__error_body(&rt, &type) == 0 && strcmp(type, "Runtime.Unknown") == 0);
+    LT_CHECK(rt.res.body.len == strlen("{\"errorMessage\":\"\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}") + 500);
+    LT_CHECK(strcmp(lambda__header_safe_type("Function.Bad"), "Function.Bad") == 0);
+    LT_CHECK(strcmp(lambda__header_safe_type("Bad\r\nX: y"), "Runtime.Unknown") == 0);
+    LT_CHECK(strcmp(lambda__header_safe_type("has space"), "Runtime.Unknown") == 0);
+    lambda__buf_free(&rt.res.body);
+    lambda__buf_free(&rt.res.error);
+}
+
+static void test_strerror(void)
+{
+    LT_CHECK(strcmp(lambda_strerror(0), "ok") == 0);
+    LT_CHECK(strstr(lambda_strerror(LAMBDA_E_ENV), "AWS_LAMBDA_RUNTIME_API") != NULL);
+    LT_CHECK(strcmp(lambda_strerror(12345), "unknown error") == 0);
+}
+
+static void test_remaining(void)
+{
+    lambda_context ctx;
+    struct timespec ts;
+    int64_t now;
+    memset(&ctx, 0, sizeof ctx);
+    LT_CHECK(lambda_remaining_ms(&ctx) == INT64_MAX);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    ctx.deadline_ms = now + 3000;
+    LT_CHECK(lambda_remaining_ms(&ctx) > 2000 && lambda_remaining_ms(&ctx) <= 3000);
+    ctx.deadline_ms = now - 10;
+    LT_CHECK(lambda_remaining_ms(&ctx) < 0);
+}
+
+static void test_trace_env(void)
+{
+    lambda__rt rt;
+    lambda_str t;
+    char long_trace[600];
+    memset(&rt, 0, sizeof rt);
+    t.ptr = "Root=1-abc;Sampled=1";
+    t.len = strlen(t.ptr);
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=1-abc;Sampled=1") == 0);
+    memset(long_trace, 'x', sizeof long_trace);
+    t.ptr = long_trace; /* forces the buffer to move */
+    t.len = sizeof long_trace;
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strlen(getenv("_X_AMZN_TRACE_ID")) == sizeof long_trace);
+    t.ptr = "Root=2";
+    t.len = 6;
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=2") == 0);
+    t.len = 0;
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
+    lambda__rt_free(&rt);
+}
+
+int main(void)
+{
+    LT_RUN(test_head_table);
+    LT_RUN(test_head_fields);
+    LT_RUN(test_head_connection);
+    LT_RUN(test_head_end);
+    LT_RUN(test_chunked_table);
+    LT_RUN(test_chunked_limit);
+    LT_RUN(test_chunked_random);
+    LT_RUN(test_parse_u64);
+    LT_RUN(test_ieq);
+    LT_RUN(test_valid_id);
+    LT_RUN(test_request_line);
+    LT_RUN(test_resolve);
+    LT_RUN(test_json_escape);
+    LT_RUN(test_response);
+    LT_RUN(test_error_body);
+    LT_RUN(test_strerror);
+    LT_RUN(test_remaining);
+    LT_RUN(test_trace_env);
+    return LT_REPORT();
+}
