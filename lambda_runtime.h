@@ -1,35 +1,142 @@
 /* lambda_runtime.h - v0.1.0 - an AWS Lambda custom runtime for C, in one header.
-   Linux only. Needs libc and POSIX sockets, nothing else. No warranty; license at the end.
+   Linux only (x86_64, arm64). Needs libc and POSIX sockets, nothing else: no libcurl,
+   no C++, no SDK. No warranty; MIT license at the end of the file.
 
-   Do this in exactly ONE .c file (everywhere else, just #include it):
+   Do this in exactly ONE .c or .cc file (everywhere else, just #include it):
 
        #define LAMBDA_RUNTIME_IMPL
        #include "lambda_runtime.h"
 
    QUICK START
-
+   ===========
        #define LAMBDA_RUNTIME_IMPL
        #include "lambda_runtime.h"
 
-       static int handler(const lambda_context *ctx, lambda_str event, lambda_response *res)
+       static int hello(const lambda_context *ctx, lambda_str event, lambda_response *res)
        {
            lambda_json name;
+           char buf[256];
            (void)ctx;
-           if (lambda_json_get(event, "name", &name) != 0 || name.type != LAMBDA_JSON_STRING)
+           if (lambda_json_get(event, "name", &name) != 0 ||
+               lambda_json_string(name, buf, sizeof buf, NULL) != 0)
                return lambda_error(res, "InvalidEvent", "expected {\"name\": \"...\"}");
-           lambda_response_append(res, "\"Hello, ", 8);
-           lambda_response_append_json_inner(res, name);
-           return lambda_response_append(res, "\"", 1);
+           return lambda_response_printf(res, "{\"greeting\":\"hello\",\"n\":%d}", (int)strlen(buf));
        }
 
-       int main(void) { return lambda_start(handler); }
+       int main(void) { return lambda_start(hello); }
 
-   Build it fully static and name it bootstrap:
+   Build it fully static, name it bootstrap, zip it, deploy it on provided.al2023:
 
        musl-gcc -Os -static -o bootstrap main.c && strip bootstrap
-       zip function.zip bootstrap      # runtime: provided.al2023, x86_64 or arm64
+       zip function.zip bootstrap
 
-   (Placeholder doc block: the full manual follows below as the sections are written.)
+   THE HANDLER
+   ===========
+   int handler(const lambda_context *ctx, lambda_str event, lambda_response *res)
+
+   - ctx: the invocation (request id, deadline, ARN, trace id, client context, cognito
+     identity, tenant id, event content type) and the function (name, version, memory,
+     log group and stream), plus your lambda_config.user pointer. lambda_remaining_ms(ctx)
+     says how long is left.
+   - event: the event body, binary-safe (use event.len), NUL-terminated as a courtesy.
+   - res: write the response body with lambda_response_append / _printf /
+     _append_json_string (or a lambda_json_writer), set its content type with
+     lambda_response_set_content_type (default application/json).
+   - Return 0 for success. To fail the invocation, `return lambda_error(res, "Type", fmt, ...)`:
+     the runtime posts {"errorMessage":..,"errorType":..,"stackTrace":[]} to the Runtime API.
+     Calling lambda_error fails the invocation whatever the handler then returns. A non-zero
+     return without lambda_error is reported as Runtime.HandlerFailed; a response that
+     outgrew max_response_size as Function.ResponseSizeTooLarge (never a truncated body).
+   - After the handler returns, stdout is flushed so that its printf output belongs to
+     this invocation.
+
+   For an init step that can fail, a user pointer, or limits, use lambda_run:
+
+       static int init(void *user, lambda_response *err)
+       {
+           if (getenv("TABLE_NAME") == NULL)
+               return lambda_error(err, "Runtime.ConfigInvalid", "TABLE_NAME is not set");
+           return 0;
+       }
+       int main(void)
+       {
+           lambda_config cfg = {0};          // zero means "default" for every field
+           cfg.handler = handler;
+           cfg.init = init;                  // failure: posted to /runtime/init/error, exit 1
+           cfg.user = &my_state;             // ctx->user in every invocation
+           cfg.max_event_size = 1 << 20;     // default LAMBDA_DEFAULT_MAX_EVENT (8 MiB)
+           return lambda_run(&cfg) == 0 ? 0 : 1;
+       }
+
+   ERRORS
+   ======
+   Every call returns 0 (or a count) on success and a negative LAMBDA_E_* code on failure;
+   lambda_strerror(code) describes it. lambda_run returns only when it must stop: after
+   max_invocations (0), or on a fatal condition (negative), which it has logged on stderr
+   as one line starting "lambda_runtime: ". There is no global error state.
+
+   MEMORY AND LIFETIMES
+   ====================
+   The runtime lives on lambda_run's stack: no mutable global state. It owns a receive
+   buffer (response head + event), a response buffer and a small request buffer, grown on
+   demand and reused; once they have reached the working size an invocation allocates
+   nothing. Everything handed to the handler (ctx strings, event) is valid until the
+   handler returns. Allocator: define all of LAMBDA_MALLOC(n), LAMBDA_REALLOC(p, n) and
+   LAMBDA_FREE(p) before the implementation, or none.
+
+   LIMITS (reject, never truncate)
+   ======
+   - response head (status line + headers) from the Runtime API: LAMBDA_MAX_HEAD_SIZE (64 KiB)
+   - event: lambda_config.max_event_size (default 8 MiB); a larger one fails that
+     invocation with Runtime.EventTooLarge and the runtime goes on
+   - response: lambda_config.max_response_size (default 6,291,556 bytes, the platform's)
+   - request id: LAMBDA_MAX_ID_SIZE (1024) bytes, no space or control bytes (else skipped)
+   - chunk sizes: at most 16 hex digits; chunk extensions and trailers: 64 KiB
+
+   CONFIGURATION MACROS (define before the implementation)
+   ====================
+   LAMBDA_MALLOC/REALLOC/FREE  allocator (default malloc/realloc/free; all or none)
+   LAMBDA_MAX_HEAD_SIZE        65536
+   LAMBDA_MAX_ID_SIZE          1024
+   LAMBDA_RECV_SIZE            65536, bytes asked of each recv()
+   LAMBDA_GETADDRINFO          resolve host names in AWS_LAMBDA_RUNTIME_API with
+                               getaddrinfo (off: numeric IPv4/IPv6 and "localhost" only,
+                               which is all Lambda uses; getaddrinfo adds ~28 KB static)
+   LAMBDA_STATIC               make every public function static
+   LAMBDA_API                  linkage of the public functions (default extern)
+
+   WHAT GOES OVER THE WIRE
+   =======================
+   AWS_LAMBDA_RUNTIME_API=host:port ("127.0.0.1:9001", "[::1]:9001", "localhost:9001").
+   Unset: one line on stderr saying how to run locally, and exit status 1.
+   One keep-alive HTTP/1.1 connection with TCP_NODELAY; each request is one sendmsg()
+   (head and body together, MSG_NOSIGNAL: no SIGPIPE); Host and
+   User-Agent: lambda_runtime.h/<version>; never Expect; proxies are ignored.
+     GET  /2018-06-01/runtime/invocation/next           (no timeout: the sandbox freezes)
+     POST /2018-06-01/runtime/invocation/{id}/response  Content-Type, Content-Length
+     POST /2018-06-01/runtime/invocation/{id}/error     Lambda-Runtime-Function-Error-Type
+     POST /2018-06-01/runtime/init/error                then lambda_run returns LAMBDA_E_INIT
+   {id} is percent-encoded (all but A-Z a-z 0-9 - . _ ~). Lambda-Runtime-Invocation-Id is
+   echoed on /response and /error when /next carried it. _X_AMZN_TRACE_ID is set from
+   Lambda-Runtime-Trace-Id for each invocation, and unset when it is absent.
+   Responses: Content-Length, chunked (any chunking, extensions, trailers) or
+   read-to-close bodies; headers matched case-insensitively; partial reads and EINTR.
+   Statuses: /next 200 runs the handler; 500 makes lambda_run return LAMBDA_E_STATUS;
+   any other status is logged, and three in a row are fatal. On /response and /error,
+   2xx goes on, 400/403/410/413 are logged and the runtime goes on to the next event,
+   5xx is fatal. A connection the server closed while idle is reopened transparently,
+   once; a failure on the fresh connection is fatal (the platform restarts the sandbox).
+
+   NOT YET SUPPORTED
+   =================
+   Response streaming, the Extensions API and SIGTERM hooks, JSON log format,
+   multi-concurrency (Lambda Managed Instances), TLS (the Runtime API is plain HTTP).
+
+   RECENT CHANGES
+   ==============
+   0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer
+
+   License: see the end of the file.
 */
 #ifndef LAMBDA_RUNTIME_H
 #define LAMBDA_RUNTIME_H
@@ -692,6 +799,8 @@ LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, const char *level, const char *
         len = sizeof line - 2;
         memcpy(line + len - 3, "...", 3);
     }
+    for (m = n; (size_t)m < len; m++) /* one line, whatever the message holds */
+        if ((unsigned char)line[m] < 0x20 || line[m] == 0x7f) line[m] = ' ';
     line[len++] = '\n';
     {
         size_t off = 0;
@@ -1231,7 +1340,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
         if (rt->too_big) rt->body_len = 0;
         lambda__log(rt, "error", "invocation/next: HTTP %d from the Runtime API: %.*s", st,
                     (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
-        return st >= 500 ? LAMBDA_E_STATUS : 1; /* 1: not an event; the caller counts these */
+        return st >= 500 ? LAMBDA_E_STATUS : 1; /* 1: no event; the caller counts these */
     }
     ctx->request_id = lambda__hdr(rt, LAMBDA__H_REQUEST_ID);
     ctx->invoked_function_arn = lambda__hdr(rt, LAMBDA__H_ARN);
@@ -1254,7 +1363,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     if (!lambda__valid_id(ctx->request_id.ptr, ctx->request_id.len)) {
         lambda__log(rt, "error", "invocation/next: %s request id (%lu bytes); event skipped",
                     ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
-        return 1;
+        return 0;
     }
     lambda__response_reset(&rt->res);
     if (rt->too_big) {
@@ -1270,6 +1379,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     lambda__set_trace_env(rt, ctx->trace_id);
     hrc = rt->cfg.handler(ctx, event, &rt->res);
     rt->served++;
+    fflush(stdout); /* the handler's printf output belongs to this invocation's logs */
     if (!rt->res.failed && (hrc != 0 || rt->res.err != 0)) {
         if (rt->res.err == LAMBDA_E_TOO_BIG)
             lambda__fail(&rt->res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
@@ -1439,12 +1549,12 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     while (rt.cfg.max_invocations == 0 || rt.served < rt.cfg.max_invocations) {
         rc = lambda__invoke_once(&rt);
         if (rc < 0) break;
-        if (rc == 1 && ++bad_next >= 3 && rt.head.status != 200) {
-            lambda__log(&rt, "error", "giving up after 3 failed invocation/next calls");
+        if (rc == 0) bad_next = 0;
+        else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
+            lambda__log(&rt, "error", "giving up after 3 failed invocation/next calls in a row");
             rc = LAMBDA_E_STATUS;
             break;
         }
-        if (rc == 0) bad_next = 0;
         rc = 0;
     }
     if (rc < 0) lambda__log(&rt, "error", "exiting: %s", lambda_strerror(rc));
@@ -1464,3 +1574,32 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__MIN
 #undef LAMBDA__DEF
 #endif /* LAMBDA_RUNTIME_IMPL */
+
+/* >>history
+   0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
+                      and chunked bodies, reconnect), handler context, response object,
+                      error and init-error reporting, trace ids, invocation-id echo, tenant
+                      id, allocator hooks; JSON scanner and writer.
+
+   >>license
+   MIT License
+
+   Copyright (c) 2026 the lambda_runtime.h authors
+
+   Permission is hereby granted, free of charge, to any person obtaining a copy of this
+   software and associated documentation files (the "Software"), to deal in the Software
+   without restriction, including without limitation the rights to use, copy, modify,
+   merge, publish, distribute, sublicense, and/or sell copies of the Software, and to
+   permit persons to whom the Software is furnished to do so, subject to the following
+   conditions:
+
+   The above copyright notice and this permission notice shall be included in all copies
+   or substantial portions of the Software.
+
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+   INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A
+   PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT
+   HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF
+   CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE
+   OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+*/
