@@ -90,7 +90,8 @@
    - event: lambda_config.max_event_size (default 8 MiB); a larger one fails that
      invocation with Runtime.EventTooLarge and the runtime goes on
    - response: lambda_config.max_response_size (default 6,291,556 bytes, the platform's)
-   - request id: LAMBDA_MAX_ID_SIZE (1024) bytes, no space or control bytes (else skipped)
+   - request id: LAMBDA_MAX_ID_SIZE (1024) bytes, no space or control bytes (else the
+     event is logged and skipped; control bytes in any header value read as spaces)
    - chunk sizes: at most 16 hex digits; chunk extensions and trailers: 64 KiB
 
    CONFIGURATION MACROS (define before the implementation)
@@ -614,9 +615,11 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         i++;
         while (i < len && (buf[i] == ' ' || buf[i] == '\t')) i++;
         v = i;
-        for (; i < len && buf[i] != '\r'; i++) {
+        for (; i < len && (buf[i] != '\r' || (i + 1 < len && buf[i + 1] != '\n')); i++) {
             unsigned char c = (unsigned char)buf[i];
-            if ((c < 0x20 && c != '\t') || c == 0x7f) return LAMBDA_E_HTTP;
+            /* RFC 9110 5.5: CR, LF, NUL and other controls in a value become SP, so no
+               value handed out (or echoed, or put in a URL) carries a control byte */
+            if ((c < 0x20 && c != '\t') || c == 0x7f) buf[i] = ' ';
         }
         if (i + 1 >= len || buf[i + 1] != '\n') return LAMBDA_E_HTTP;
         line_end = i;
@@ -1291,11 +1294,15 @@ LAMBDA__PRIVATE void lambda__set_trace_env(lambda__rt *rt, lambda_str trace)
 {
     static const char name[] = "_X_AMZN_TRACE_ID=";
     lambda__buf *b = &rt->trace_env;
-    if (rt->trace_set && (trace.len == 0 || sizeof name + trace.len > b->cap)) {
+    if (trace.len == 0) { /* also clears a value inherited from the environment */
+        if (rt->trace_set || getenv("_X_AMZN_TRACE_ID") != NULL) unsetenv("_X_AMZN_TRACE_ID");
+        rt->trace_set = 0;
+        return;
+    }
+    if (rt->trace_set && sizeof name + trace.len > b->cap) {
         unsetenv("_X_AMZN_TRACE_ID");
         rt->trace_set = 0;
     }
-    if (trace.len == 0) return;
     b->len = 0;
     if (lambda__buf_add(b, name, sizeof name - 1, (size_t)-1 / 2) != 0 ||
         lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2) != 0) {

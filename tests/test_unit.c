@@ -51,9 +51,10 @@ static const struct { const char *in; size_t len; int want; const char *why; } h
     HEAD("HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n", LAMBDA_E_HTTP, "space in name"),
     HEAD("HTTP/1.1 200 OK\r\nName : v\r\n\r\n", LAMBDA_E_HTTP, "space before colon"),
     HEAD("HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", LAMBDA_E_HTTP, "obs-fold"),
-    HEAD("HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n", LAMBDA_E_HTTP, "NUL in value"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n", 0, "NUL in value reads as SP"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", 0, "bare CR in value reads as SP"),
     HEAD("HTTP/1.1 200 OK\r\nA\0B: c\r\n\r\n", LAMBDA_E_HTTP, "NUL in name"),
-    HEAD("HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n", LAMBDA_E_HTTP, "DEL in value"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n", 0, "DEL in value reads as SP"),
     HEAD("HTTP/1.1 200 O\x01K\r\n\r\n", LAMBDA_E_HTTP, "control byte in reason"),
     HEAD("HTTP/1.1 200 OK\r\nA: caf\xc3\xa9\r\n\r\n", 0, "obs-text in value"),
     HEAD("HTTP/1.1 200 OK\r\nA: tab\there\r\n\r\n", 0, "tab in value"),
@@ -93,6 +94,15 @@ static void test_head_fields(void)
     LT_CHECK(strcmp(buf + h.off[LAMBDA__H_DEADLINE], "1542409706888") == 0);
     LT_CHECK(strcmp(buf + h.off[LAMBDA__H_TRACE], "Root=1-5bef4de7;Sampled=1") == 0);
     LT_CHECK(!(h.present & (1u << LAMBDA__H_TENANT)));
+}
+
+static void test_head_controls(void)
+{
+    char in[] = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\rb\nc\001d\x7f\r\n\r\n";
+    lambda__head h;
+    LT_CHECK(lambda__parse_head(in, sizeof in - 1, &h) == 0);
+    LT_CHECK(strcmp(in + h.off[LAMBDA__H_REQUEST_ID], "a b c d") == 0); /* trailing SP trimmed */
+    LT_CHECK(!lambda__valid_id(in + h.off[LAMBDA__H_REQUEST_ID], h.len[LAMBDA__H_REQUEST_ID]));
 }
 
 static void test_head_connection(void)
@@ -427,6 +437,9 @@ static void test_trace_env(void)
     t.len = 0;
     lambda__set_trace_env(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
+    setenv("_X_AMZN_TRACE_ID", "inherited", 1); /* a value the runtime did not set */
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
     lambda__rt_free(&rt);
 }
 
@@ -434,6 +447,7 @@ int main(void)
 {
     LT_RUN(test_head_table);
     LT_RUN(test_head_fields);
+    LT_RUN(test_head_controls);
     LT_RUN(test_head_connection);
     LT_RUN(test_head_end);
     LT_RUN(test_chunked_table);

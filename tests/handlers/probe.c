@@ -20,6 +20,13 @@
      len | len:<any>    decimal length of the whole event (counts NULs)
      anything else      echo the whole event
    Exit status: 0 when lambda_run returns 0, else 1. */
+
+/* The allocator hooks need <stdlib.h> before the header, so ask for POSIX here (as the header
+   itself would) when building in strict ISO mode. */
+#if defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && \
+    !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,6 +166,7 @@ static size_t env_size(const char *name)
 int main(void)
 {
     lambda_config cfg;
+    (void)probe_malloc; /* the runtime may grow its buffers with LAMBDA_REALLOC only */
     memset(&cfg, 0, sizeof cfg);
     cfg.handler = handler;
     cfg.init = init;
