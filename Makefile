@@ -1,14 +1,19 @@
-# lambda_runtime.h - build, test and demo.
+# lambda_runtime.h - build, test, demo, benchmark.
 #   make            build every example as build/<name>/bootstrap (static, stripped)
-#   make demo       build hello and invoke it locally
-#   make test       unit + JSON + end-to-end tests, normal and ASan/UBSan builds
+#   make demo       build hello and invoke it locally under the emulator
+#   make test       unit, JSON and end-to-end tests, normal and ASan+UBSan builds
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
+#   make bench      cold start, round trip, memory and size: hello vs a raw-socket baseline
 #   make clean
 
-CC        ?= cc
 HOST_CC   := gcc
 WARN      := -Wall -Wextra -pedantic -Wshadow -Werror
 TEST_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 $(WARN) -I.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_CC   := clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
+FUZZ_SECONDS ?= 60
+JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
 
 # Bootstraps: fully static musl when musl-gcc exists, else static glibc.
 MUSL_GCC  := $(shell command -v musl-gcc 2>/dev/null)
@@ -21,33 +26,88 @@ endif
 BOOTSTRAP_CFLAGS := -std=c99 -Os -static $(WARN) -I. -ffunction-sections -fdata-sections \
                     -fno-asynchronous-unwind-tables -Wl,--gc-sections -s
 
-EXAMPLES  := $(notdir $(wildcard examples/*))
+EXAMPLES   := $(notdir $(wildcard examples/*))
 BOOTSTRAPS := $(EXAMPLES:%=build/%/bootstrap)
+HDR        := lambda_runtime.h
 
-.PHONY: all demo test unit-test clean
+.PHONY: all demo test fuzz bench clean
 all: $(BOOTSTRAPS)
 
-build/%/bootstrap: examples/%/main.c lambda_runtime.h
-	@mkdir -p $(dir $@)
+# ---- bootstraps -------------------------------------------------------------------------
+build/%/bootstrap: examples/%/main.c $(HDR)
+	@mkdir -p $(@D)
 	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) -o $@ $<
 
-build/asan/%/bootstrap: examples/%/main.c lambda_runtime.h
-	@mkdir -p $(dir $@)
+build/asan/%/bootstrap: examples/%/main.c $(HDR)
+	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
 
-build/test_unit: tests/test_unit.c tests/lt.h lambda_runtime.h
-	@mkdir -p build
+# the test bootstrap: counting allocator, behaviour chosen by the event (tests/handlers/probe.c)
+build/probe/bootstrap: tests/handlers/probe.c $(HDR)
+	@mkdir -p $(@D)
+	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) -o $@ $<
+
+build/asan/probe/bootstrap: tests/handlers/probe.c $(HDR)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
+
+# ---- tests ------------------------------------------------------------------------------
+build/test_unit: tests/test_unit.c tests/lt.h $(HDR)
+	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -o $@ $<
 
-build/asan/test_unit: tests/test_unit.c tests/lt.h lambda_runtime.h
-	@mkdir -p build/asan
+build/asan/test_unit: tests/test_unit.c tests/lt.h $(HDR)
+	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
 
--include tests/e2e.mk
--include tests/json.mk
+build/test_json: tests/test_json.c tests/lt.h $(HDR)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(TEST_CFLAGS) -O2 -Wconversion -o $@ $<
 
-unit-test: build/test_unit build/asan/test_unit
-	tests/run.sh build/test_unit build/asan/test_unit
+build/asan/test_json: tests/test_json.c tests/lt.h $(HDR)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(TEST_CFLAGS) -Wconversion $(SAN_FLAGS) -o $@ $<
+
+build/test_e2e: tests/test_e2e.c tests/rapi_server.c tests/rapi_server.h tests/lt.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_e2e.c tests/rapi_server.c
+
+# A comma-decimal locale for the JSON locale-independence test, built locally when
+# possible (the test says so and uses "C" when it cannot be built).
+build/locale/de_DE.UTF-8:
+	@mkdir -p build/locale
+	@localedef -i de_DE -f UTF-8 $@ >/dev/null 2>&1 || true
+
+TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/test_json build/test_e2e \
+             build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
+
+test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EXTRA_TEST_DEPS)
+	LOCPATH=build/locale tests/run.sh \
+	    build/test_unit -- build/asan/test_unit -- \
+	    build/test_json $(JSON_SUITE) -- build/asan/test_json $(JSON_SUITE) -- \
+	    build/test_e2e build -- build/test_e2e build/asan $(EXTRA_TESTS)
+
+# ---- fuzzing ----------------------------------------------------------------------------
+FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip
+build/fuzz/%: tests/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<
+
+# each fuzzer works on a copy of its seed corpus, so the repository stays unchanged
+fuzz: $(FUZZERS:%=build/fuzz/%)
+	@for f in $(FUZZERS); do \
+	    c=$${f#fuzz_}; rm -rf build/corpus/$$c; mkdir -p build/corpus/$$c; \
+	    echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -artifact_prefix=build/ \
+	        build/corpus/$$c tests/fuzz/corpus/$$c 2>&1 | grep -E "^#[0-9]+.*DONE|^Done|ERROR|SUMMARY" || exit 1; \
+	done
+
+# ---- benchmarks -------------------------------------------------------------------------
+build/bench_json: tests/bench_json.c $(HDR)
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=c99 -O2 $(WARN) -I. -o $@ $<
+
+-include tools/emu.mk
 
 clean:
 	rm -rf build

@@ -327,15 +327,18 @@ static void test_resolve(void)
 
 static void test_json_escape(void)
 {
-    lambda__buf b;
-    memset(&b, 0, sizeof b);
-    LT_CHECK(lambda__json_escape_to(&b, "a\"b\\c\n\r\t\b\f\x01\x1f\x7f\xc3\xa9/", 16, 1000) == 0);
-    LT_CHECK(strcmp(b.ptr, "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xc3\xa9/") == 0);
-    b.len = 0;
-    LT_CHECK(lambda__json_escape_to(&b, "x\0y", 3, 1000) == 0 && strcmp(b.ptr, "x\\u0000y") == 0);
-    b.len = 0;
-    LT_CHECK(lambda__json_escape_to(&b, "\"\"\"", 3, 5) == LAMBDA_E_TOO_BIG);
-    lambda__buf_free(&b);
+    lambda_response res;
+    memset(&res, 0, sizeof res);
+    res.max = 1000;
+    LT_CHECK(lambda__json_escape(&res, "a\"b\\c\n\r\t\b\f\x01\x1f\x7f\xc3\xa9/", 16, 0) == 0);
+    LT_CHECK(strcmp(res.body.ptr, "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xc3\xa9/") == 0);
+    res.body.len = 0;
+    LT_CHECK(lambda__json_escape(&res, "x\0y", 3, LAMBDA__JSON_QUOTE) == 0 && strcmp(res.body.ptr, "\"x\\u0000y\"") == 0);
+    res.body.len = 0;
+    LT_CHECK(lambda__json_escape(&res, "bad\xff", 4, LAMBDA__JSON_REPLACE) == 0 && strcmp(res.body.ptr, "bad\xef\xbf\xbd") == 0);
+    res.body.len = 0;
+    LT_CHECK(lambda__json_escape(&res, "bad\xff", 4, 0) == LAMBDA_E_UTF8 && res.body.len == 0);
+    lambda__buf_free(&res.body);
 }
 
 static void test_response(void)
@@ -381,6 +384,11 @@ static void test_error_body(void)
     LT_CHECK(lambda__error_body(&rt, &type) == 0);
     LT_CHECK(strcmp(type, "InvalidEvent") == 0);
     LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"bad \\\"name\\\"\\n\\\\\\u0001\",\"errorType\":\"InvalidEvent\",\"stackTrace\":[]}") == 0);
+    /* invalid UTF-8 in a message still gives a valid document */
+    lambda__response_reset(&rt.res);
+    lambda_error(&rt.res, "T", "%s", "caf\xe9");
+    LT_CHECK(lambda__error_body(&rt, &type) == 0);
+    LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"caf\xef\xbf\xbd\",\"errorType\":\"T\",\"stackTrace\":[]}") == 0);
     /* a long message is kept whole */
     lambda__response_reset(&rt.res);
     lambda_error(&rt.res, NULL, "%0500d", 7);
