@@ -24,7 +24,7 @@ BOOTSTRAP_CC := gcc
 $(info note: musl-gcc not found (apt-get install musl-tools); building bootstraps with static glibc)
 endif
 BOOTSTRAP_CFLAGS := -std=c99 -Os -static $(WARN) -I. -ffunction-sections -fdata-sections \
-                    -fno-asynchronous-unwind-tables -Wl,--gc-sections -s
+                    -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code -s
 
 EXAMPLES   := $(notdir $(wildcard examples/*))
 BOOTSTRAPS := $(EXAMPLES:%=build/%/bootstrap)
@@ -79,6 +79,7 @@ build/locale/de_DE.UTF-8:
 	@localedef -i de_DE -f UTF-8 $@ >/dev/null 2>&1 || true
 
 TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/test_json build/test_e2e \
+             build/asan/apigw/bootstrap build/asan/echo/bootstrap \
              build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
 
 test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EXTRA_TEST_DEPS)

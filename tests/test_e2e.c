@@ -28,7 +28,7 @@
 #define P_INIT_ERR "/2018-06-01/runtime/init/error"
 #define P_INVOKE "/2018-06-01/runtime/invocation/"
 
-static char hello_path[4096], probe_path[4096];
+static char hello_path[4096], probe_path[4096], apigw_path[4096], echo_path[4096];
 
 /* ------------------------------------------------------------------------------------------ */
 /* small helpers                                                                               */
@@ -534,6 +534,57 @@ static void hello_escapes(void)
     if (e2e_start(&e, hello_path, NULL, 1) && e2e_expect_next(&e)) {
         e2e_ok(&e, "esc-1", "{\"name\":\"Jo \\\"X\\\" Caf\\u00e9\"}", "\"Invoked by: Jo \\\"X\\\" Caf\xc3\xa9\"");
         e2e_ok(&e, "esc-2", "{\"other\":[1,{\"name\":2}],\"name\":\"back\\\\slash\"}", "\"Invoked by: back\\\\slash\"");
+    }
+    e2e_finish(&e);
+    e2e_free(&e);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the other examples                                                                          */
+
+static void apigw_routes(void)
+{
+    static const char get_hello[] =
+        "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/hello\",\"rawQueryString\":\"name=Ada\","
+        "\"headers\":{\"accept\":\"*/*\"},\"queryStringParameters\":{\"name\":\"Ada \\\"L\\\"\"},"
+        "\"requestContext\":{\"http\":{\"method\":\"GET\",\"path\":\"/hello\",\"protocol\":\"HTTP/1.1\"}},"
+        "\"isBase64Encoded\":false}";
+    static const char post_echo[] =
+        "{\"version\":\"2.0\",\"rawPath\":\"/echo\",\"headers\":{\"content-type\":\"application/octet-stream\"},"
+        "\"requestContext\":{\"http\":{\"method\":\"POST\",\"path\":\"/echo\"}},"
+        "\"body\":\"AAEC/w==\",\"isBase64Encoded\":true}";
+    static const char missing[] =
+        "{\"version\":\"2.0\",\"rawPath\":\"/nope\",\"requestContext\":{\"http\":{\"method\":\"DELETE\"}}}";
+    e2e e;
+    if (e2e_start(&e, apigw_path, NULL, 1) && e2e_expect_next(&e)) {
+        e2e_ok(&e, "gw-1", get_hello,
+               "{\"statusCode\":200,\"headers\":{\"content-type\":\"text/plain; charset=utf-8\"},"
+               "\"body\":\"Hello, Ada \\\"L\\\"!\",\"isBase64Encoded\":false}");
+        e2e_ok(&e, "gw-2", post_echo,
+               "{\"statusCode\":200,\"headers\":{\"content-type\":\"application/octet-stream\"},"
+               "\"body\":\"AAEC/w==\",\"isBase64Encoded\":true}");
+        e2e_ok(&e, "gw-3", missing,
+               "{\"statusCode\":404,\"headers\":{\"content-type\":\"text/plain; charset=utf-8\"},"
+               "\"body\":\"no route for DELETE /nope\",\"isBase64Encoded\":false}");
+        if (e2e_event(&e, "gw-4", "{\"rawPath\":\"/\"", NULL) && e2e_expect_post(&e, "error")) {
+            check_error_body(&e, "InvalidEvent", NULL);
+            e2e_ack(&e);
+        }
+    }
+    e2e_finish(&e);
+    e2e_free(&e);
+}
+
+static void echo_binary(void)
+{
+    static const char bin[] = "\x00\x01\xff{not json}\r\n";
+    e2e e;
+    if (e2e_start(&e, echo_path, NULL, 1) && e2e_expect_next(&e) &&
+        e2e_event_ex(&e, "bin-1", 5, bin, sizeof bin - 1, "Content-Type: application/x-thing\r\n", 0) &&
+        e2e_expect_post(&e, "response")) {
+        LT_CHECK(e.req.body_len == sizeof bin - 1 && memcmp(e.req.body, bin, sizeof bin - 1) == 0);
+        LT_CHECK(streq(rapi_request_header(&e.req, "Content-Type"), "application/x-thing"));
+        e2e_ack(&e);
     }
     e2e_finish(&e);
     e2e_free(&e);
@@ -1376,6 +1427,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     snprintf(hello_path, sizeof hello_path, "%s/hello/bootstrap", argv[1]);
     snprintf(probe_path, sizeof probe_path, "%s/probe/bootstrap", argv[1]);
+    snprintf(apigw_path, sizeof apigw_path, "%s/apigw/bootstrap", argv[1]);
+    snprintf(echo_path, sizeof echo_path, "%s/echo/bootstrap", argv[1]);
     printf("e2e: %s, %s\n", hello_path, probe_path);
     if (!is_exec(hello_path)) printf("  warning: %s is missing or not executable\n", hello_path);
     if (!is_exec(probe_path)) printf("  warning: %s is missing or not executable\n", probe_path);
@@ -1389,6 +1442,8 @@ int main(int argc, char **argv)
     RUN(hello_world);
     RUN(hello_invalid_events);
     RUN(hello_escapes);
+    RUN(apigw_routes);
+    RUN(echo_binary);
     RUN(hundred_on_one_connection);
     RUN(empty_event);
     RUN(chunked_single_chunk);
