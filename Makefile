@@ -86,7 +86,8 @@ test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EXTRA_TEST_DEPS)
 	LOCPATH=build/locale tests/run.sh \
 	    build/test_unit -- build/asan/test_unit -- \
 	    build/test_json $(JSON_SUITE) -- build/asan/test_json $(JSON_SUITE) -- \
-	    build/test_e2e build -- build/test_e2e build/asan $(EXTRA_TESTS)
+	    build/test_e2e build -- build/test_e2e build/asan -- \
+	    tests/check_build.sh $(EXTRA_TESTS)
 
 # ---- fuzzing ----------------------------------------------------------------------------
 FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip

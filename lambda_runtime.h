@@ -143,9 +143,9 @@
 #define LAMBDA_RUNTIME_H
 
 /* The implementation needs POSIX; under -std=c99 (strict ISO) ask for it, which works
-   when this header is the first thing the implementation file includes. */
-#if defined(LAMBDA_RUNTIME_IMPL) && defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && \
-    !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
+   when this header comes before any system header. */
+#if defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && \
+    !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
 #  define _POSIX_C_SOURCE 200809L
 #endif
 
@@ -536,6 +536,9 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #include <stdarg.h>
 #include <errno.h>
 #include <time.h>
+#if defined(__GLIBC__) && !defined(__USE_POSIX199309)
+#  error "lambda_runtime.h needs POSIX: compile with -D_POSIX_C_SOURCE=200809L or -std=gnu99, or include it before any system header"
+#endif
 #include <unistd.h>
 #include <poll.h>
 #include <sys/types.h>
