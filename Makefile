@@ -113,3 +113,5 @@ build/bench_json: tests/bench_json.c $(HDR)
 
 clean:
 	rm -rf build
+
+demo: emu-demo
