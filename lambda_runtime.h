@@ -238,6 +238,9 @@ typedef struct lambda_context {
     const char *log_stream_name;     /* AWS_LAMBDA_LOG_STREAM_NAME */
     int memory_limit_mb;             /* AWS_LAMBDA_FUNCTION_MEMORY_SIZE (0 when unset) */
     void *user;                      /* lambda_config.user */
+    int log_json;                    /* AWS_LAMBDA_LOG_FORMAT is JSON (always under multi-concurrency) */
+    int log_level;                   /* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default LAMBDA_LOG_INFO) */
+    int worker;                      /* 0, or 0..N-1 with AWS_LAMBDA_MAX_CONCURRENCY=N and LAMBDA_THREADS */
 } lambda_context;
 
 /* The handler's output. Opaque: write to it with lambda_response_* and lambda_error. */
@@ -261,6 +264,10 @@ typedef struct lambda_config {
     size_t max_event_size;           /* larger events fail the invocation (default: LAMBDA_DEFAULT_MAX_EVENT) */
     size_t max_response_size;        /* larger responses fail the invocation (default: LAMBDA_DEFAULT_MAX_RESPONSE) */
     unsigned long max_invocations;   /* stop after this many (default 0: run forever) */
+    /* Optional. Registers an internal extension so that the platform sends SIGTERM before
+       it shuts the sandbox down; the runtime then calls this (once, between invocations)
+       and lambda_run returns 0. Budget: about 300 ms (500 ms with internal extensions). */
+    void (*on_shutdown)(void *user);
 } lambda_config;
 
 #define LAMBDA_DEFAULT_MAX_EVENT (8u * 1024u * 1024u)   /* 6 MB platform limit plus slack */
@@ -303,6 +310,76 @@ LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const ch
    "Function.Timeout"; NULL means "Runtime.Unknown". Returns LAMBDA_E_HANDLER so that
    `return lambda_error(res, ...)` reads naturally. */
 LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+
+/* >>log-api
+   lambda_log writes one line per call on stderr, formatted as the function's log
+   configuration says: AWS_LAMBDA_LOG_FORMAT=JSON gives one JSON object per line,
+   {"timestamp":"2026-11-27T03:58:11.123Z","level":"INFO","requestId":"...","message":"..."}
+   (plus "tenantId" when there is one); otherwise a text line
+   "2026-11-27T03:58:11.123Z <TAB> <request id> <TAB> INFO <TAB> message". Lines below
+   AWS_LAMBDA_LOG_LEVEL (default INFO) are dropped. Formatting uses a fixed
+   LAMBDA_LOG_LINE_MAX-byte buffer on the stack (no allocation); a longer message is cut
+   and ends with "...". stdout is flushed first, so printf output stays in order.
+   ctx may be NULL (no request id; the settings are then read from the environment).
+   Thread-safe: one write() per line. */
+enum { LAMBDA_LOG_TRACE, LAMBDA_LOG_DEBUG, LAMBDA_LOG_INFO, LAMBDA_LOG_WARN, LAMBDA_LOG_ERROR, LAMBDA_LOG_FATAL };
+LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+
+/* >>stream-api
+   Response streaming (function URLs with InvokeMode RESPONSE_STREAM,
+   InvokeWithResponseStream, API Gateway response streaming). Call lambda_stream_begin
+   once, then lambda_stream_write any number of times: each write goes out at once as
+   one HTTP/1.1 chunk of POST .../response (Lambda-Runtime-Function-Response-Mode:
+   streaming). When the handler returns 0 the stream is ended; if it called lambda_error
+   after the first byte, the error goes out as the Lambda-Runtime-Function-Error-Type and
+   Lambda-Runtime-Function-Error-Body (base64 JSON) trailers. An error before
+   lambda_stream_begin is posted to /error as usual. The connection is closed after a
+   streamed response. Returns 0 or a negative LAMBDA_E_* (LAMBDA_E_IO: the platform
+   is gone; stop writing). Buffered appends (lambda_response_append...) fail after begin. */
+LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type);
+/* Begins a stream for a function URL / API Gateway: content type
+   application/vnd.awslambda.http-integration-response, then the prelude
+   {"statusCode":N,"headers":{...},"cookies":[...]} and 8 NUL bytes. `headers` is
+   NULL or a NULL-terminated array of name, value, name, value...; `cookies` is NULL or
+   a NULL-terminated array of Set-Cookie values. */
+LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, const char *const *headers,
+                                        const char *const *cookies);
+LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_t len);
+
+/* >>extension-api
+   A client for the Extensions API (2020-01-01), for external extensions (a second
+   binary in /opt/extensions/) written in C:
+
+       lambda_extension *ext;
+       lambda_extension_event ev;
+       if (lambda_extension_register(&ext, "my-ext", LAMBDA_EXTENSION_INVOKE | LAMBDA_EXTENSION_SHUTDOWN) != 0)
+           return 1;
+       while (lambda_extension_next(ext, &ev) == 0 && ev.type == LAMBDA_EXTENSION_INVOKE) { ... }
+       ... flush ...
+       lambda_extension_free(ext);
+
+   `name` must be the extension's file name for external extensions. */
+enum { LAMBDA_EXTENSION_INVOKE = 1, LAMBDA_EXTENSION_SHUTDOWN = 2 };
+typedef struct lambda_extension lambda_extension; /* opaque */
+typedef struct lambda_extension_event {
+    int type;                        /* LAMBDA_EXTENSION_INVOKE or LAMBDA_EXTENSION_SHUTDOWN */
+    int64_t deadline_ms;             /* Unix epoch ms */
+    lambda_str request_id;           /* INVOKE */
+    lambda_str invoked_function_arn; /* INVOKE */
+    lambda_str tracing;              /* INVOKE: tracing.value (X-Ray), may be empty */
+    lambda_str shutdown_reason;      /* SHUTDOWN: spindown, timeout or failure */
+    lambda_str json;                 /* the whole event document */
+} lambda_extension_event;            /* strings: unescaped, NUL-terminated, valid until the next call */
+/* Registers for `events` (LAMBDA_EXTENSION_* bits; 0 for none). Returns 0 and a new
+   *out, or a negative LAMBDA_E_* after logging why. */
+LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *name, int events);
+/* Blocks (no timeout) until the next event. 0, or negative (LAMBDA_E_STATUS on 500: exit). */
+LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_event *ev);
+/* Reports an init error (at_exit 0) or an exit error (at_exit 1); exit afterwards. */
+LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type, const char *fmt, ...) LAMBDA_PRINTF(4, 5);
+/* The identifier the platform assigned (Lambda-Extension-Identifier). */
+LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext);
+LAMBDA_API void lambda_extension_free(lambda_extension *ext);
 
 /* >>json-api
 
@@ -525,6 +602,9 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #ifndef LAMBDA_MAX_ID_SIZE          /* longest request id accepted */
 #  define LAMBDA_MAX_ID_SIZE 1024
 #endif
+#ifndef LAMBDA_LOG_LINE_MAX         /* longest log line lambda_log writes (stack buffer) */
+#  define LAMBDA_LOG_LINE_MAX 4096
+#endif
 #ifndef LAMBDA_RECV_SIZE            /* bytes asked of each recv() */
 #  define LAMBDA_RECV_SIZE 65536
 #endif
@@ -617,6 +697,8 @@ LAMBDA__PRIVATE void lambda__buf_free(lambda__buf *b)
     b->len = b->cap = 0;
 }
 
+struct lambda__rt;
+
 struct lambda_response {
     lambda__buf body;
     size_t max;                 /* max_response_size */
@@ -625,7 +707,12 @@ struct lambda_response {
     lambda__buf error;          /* "<type>\0<message>" after lambda_error */
     size_t error_type_len;
     char content_type[256];
+    struct lambda__rt *rt;      /* the runtime, for streaming (NULL in an init hook) */
+    int streaming;              /* lambda_stream_begin went out: appends are chunks */
 };
+
+/* Sends one chunk of a streamed response (defined with the runtime below). */
+LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len);
 
 /* >>str */
 LAMBDA__PRIVATE int lambda__lower(int c)
@@ -1680,6 +1767,108 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w)
 #undef LAMBDA__JW_DONE
 #undef LAMBDA__JSON_DIGITS
 
+/* >>log */
+
+LAMBDA__PRIVATE const char *lambda__level_name(int level, int lower)
+{
+    static const char *const up[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+    static const char *const lo[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+    if (level < LAMBDA_LOG_TRACE) level = LAMBDA_LOG_TRACE;
+    if (level > LAMBDA_LOG_FATAL) level = LAMBDA_LOG_FATAL;
+    return lower ? lo[level] : up[level];
+}
+
+/* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default INFO) and AWS_LAMBDA_LOG_FORMAT == JSON. */
+LAMBDA__PRIVATE int lambda__env_log_level(void)
+{
+    const char *v = getenv("AWS_LAMBDA_LOG_LEVEL");
+    int i;
+    for (i = LAMBDA_LOG_TRACE; v && i <= LAMBDA_LOG_FATAL; i++)
+        if (lambda__ieq(v, strlen(v), lambda__level_name(i, 1))) return i;
+    return LAMBDA_LOG_INFO;
+}
+
+LAMBDA__PRIVATE int lambda__env_log_json(void)
+{
+    const char *v = getenv("AWS_LAMBDA_LOG_FORMAT");
+    return v != NULL && lambda__ieq(v, strlen(v), "json");
+}
+
+/* Write one log line on stderr with one write(). `runtime` marks the runtime's own lines
+   ("lambda_runtime: <level>: ..." in text, "logger":"lambda_runtime" in JSON). The line
+   is built in fixed stack buffers; a message that does not fit is cut and ends in "...". */
+LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, lambda_str rid, lambda_str tenant,
+                                  const char *fmt, va_list ap)
+{
+    char msg[LAMBDA_LOG_LINE_MAX], line[LAMBDA_LOG_LINE_MAX], ts[96];
+    lambda_response lr;
+    struct timespec now;
+    struct tm tm;
+    size_t mlen, i, off = 0;
+    int n;
+    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    mlen = n < 0 ? 0 : (size_t)n;
+    if (mlen >= sizeof msg) {
+        mlen = sizeof msg - 1;
+        memcpy(msg + mlen - 3, "...", 3);
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now.tv_nsec / 1000000));
+    if (rid.len > 256) rid.len = 256;
+    if (tenant.len > 256) tenant.len = 256;
+    memset(&lr, 0, sizeof lr);
+    for (;;) { /* the buffer never grows: an append that does not fit fails, and we cut */
+        lr.body.ptr = line;
+        lr.body.cap = sizeof line;
+        lr.body.len = 0;
+        lr.max = sizeof line - 2; /* room for the newline */
+        lr.err = 0;
+        if (!json && runtime) {
+            lambda_response_append(&lr, "lambda_runtime: ", 16);
+            lambda_response_append(&lr, lambda__level_name(level, 1), strlen(lambda__level_name(level, 1)));
+            lambda_response_append(&lr, ": ", 2);
+            lambda_response_append(&lr, msg, mlen);
+            for (i = 16; i < lr.body.len; i++) /* one line, whatever the message holds */
+                if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = ' ';
+        } else if (!json) {
+            lambda_response_printf(&lr, "%s\t%s\t%s\t", ts, rid.len ? rid.ptr : "-", lambda__level_name(level, 0));
+            i = lr.body.len;
+            lambda_response_append(&lr, msg, mlen);
+            for (; i < lr.body.len; i++) /* CR keeps a multi-line message one log event */
+                if (line[i] == '\n') line[i] = '\r';
+        } else {
+            lambda_response_printf(&lr, "{\"timestamp\":\"%s\",\"level\":\"%s\",%s", ts,
+                                   lambda__level_name(level, 0), runtime ? "\"logger\":\"lambda_runtime\"," : "");
+            if (rid.len) {
+                lambda_response_append(&lr, "\"requestId\":", 12);
+                lambda__json_escape(&lr, rid.ptr, rid.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+                lambda_response_append(&lr, ",", 1);
+            }
+            lambda_response_append(&lr, "\"message\":", 10);
+            lambda__json_escape(&lr, msg, mlen, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+            if (tenant.len) {
+                lambda_response_append(&lr, ",\"tenantId\":", 12);
+                lambda__json_escape(&lr, tenant.ptr, tenant.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+            }
+            lambda_response_append(&lr, "}", 1);
+        }
+        if (lr.err == 0 || mlen <= 3) break;
+        mlen = mlen / 2 > 3 ? mlen / 2 : 3; /* escaping made it too long: cut and retry */
+        memcpy(msg + mlen - 3, "...", 3);
+    }
+    if (lr.err) return;
+    line[lr.body.len++] = '\n';
+    fflush(stdout); /* printf output written before this line comes first */
+    while (off < lr.body.len) {
+        ssize_t wr = write(2, line + off, lr.body.len - off);
+        if (wr < 0 && errno == EINTR) continue;
+        if (wr <= 0) break;
+        off += (size_t)wr;
+    }
+}
+
 /* >>http */
 
 /* The response headers the runtime looks at. */
@@ -1951,40 +2140,22 @@ typedef struct lambda__rt {
     unsigned long served;
     const char *err_op;         /* the system call that failed last, and its errno */
     int err_no;
+    int in_invocation;          /* log lines carry the request id */
 } lambda__rt;
 
-/* One line on stderr, "lambda_runtime: <level>: <message>", written with one write(). */
-LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, const char *level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
-LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, const char *level, const char *fmt, ...)
+/* The runtime's own log lines: level-filtered and formatted like lambda_log. */
+LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...)
 {
-    char line[1024];
     va_list ap;
-    int n, m;
-    size_t len;
-    (void)rt;
-    n = snprintf(line, sizeof line, "lambda_runtime: %s: ", level);
-    if (n < 0) return;
+    lambda_str none;
+    if (level < rt->ctx.log_level) return;
+    none.ptr = "";
+    none.len = 0;
     va_start(ap, fmt);
-    m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    lambda__vlog(rt->ctx.log_json, level, 1, rt->in_invocation ? rt->ctx.request_id : none,
+                 rt->in_invocation ? rt->ctx.tenant_id : none, fmt, ap);
     va_end(ap);
-    if (m < 0) m = 0;
-    len = (size_t)n + (size_t)m;
-    if (len > sizeof line - 2) { /* truncated: say so */
-        len = sizeof line - 2;
-        memcpy(line + len - 3, "...", 3);
-    }
-    for (m = n; (size_t)m < len; m++) /* one line, whatever the message holds */
-        if ((unsigned char)line[m] < 0x20 || line[m] == 0x7f) line[m] = ' ';
-    line[len++] = '\n';
-    {
-        size_t off = 0;
-        while (off < len) {
-            ssize_t wr = write(2, line + off, len - off);
-            if (wr < 0 && errno == EINTR) continue;
-            if (wr <= 0) break;
-            off += (size_t)wr;
-        }
-    }
 }
 
 LAMBDA__PRIVATE int lambda__sys_fail(lambda__rt *rt, const char *op)
@@ -2055,7 +2226,7 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_flags = AI_NUMERICSERV;
         if ((gai = getaddrinfo(host, port, &hints, &res)) != 0 || res == NULL) {
-            lambda__log(rt, "error", "cannot resolve \"%s\": %s", host, gai ? gai_strerror(gai) : "no address");
+            lambda__log(rt, LAMBDA_LOG_ERROR, "cannot resolve \"%s\": %s", host, gai ? gai_strerror(gai) : "no address");
             return LAMBDA_E_ENV;
         }
         if (res->ai_addrlen <= sizeof rt->addr) {
@@ -2066,7 +2237,7 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
         return rt->addr_len ? LAMBDA_E_OK : LAMBDA_E_ENV;
     }
 #else
-    lambda__log(rt, "error", "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
+    lambda__log(rt, LAMBDA_LOG_ERROR, "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
                 "to resolve host names (Lambda itself always passes a numeric one)", host);
     return LAMBDA_E_ENV;
 #endif
@@ -2077,7 +2248,7 @@ LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
     int one = 1, fd, rc;
     fd = socket(rt->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        lambda__log(rt, "error", "socket: %s", strerror(errno));
+        lambda__log(rt, LAMBDA_LOG_ERROR, "socket: %s", strerror(errno));
         return LAMBDA_E_CONNECT;
     }
     rc = connect(fd, (struct sockaddr *)(void *)&rt->addr, rt->addr_len);
@@ -2093,7 +2264,7 @@ LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
         else { rc = -1; if (err) errno = err; }
     }
     if (rc != 0) {
-        lambda__log(rt, "error", "connect to %s: %s", rt->host, strerror(errno));
+        lambda__log(rt, LAMBDA_LOG_ERROR, "connect to %s: %s", rt->host, strerror(errno));
         close(fd);
         return LAMBDA_E_CONNECT;
     }
@@ -2172,24 +2343,24 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *
     for (;;) { /* the head (1xx interim responses are skipped) */
         while ((head_len = lambda__head_end(rt->in.ptr ? rt->in.ptr : "", rt->in.len, scanned)) == 0) {
             if (rt->in.len >= LAMBDA_MAX_HEAD_SIZE) {
-                lambda__log(rt, "error", "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
+                lambda__log(rt, LAMBDA_LOG_ERROR, "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
                 return LAMBDA_E_HTTP;
             }
             scanned = rt->in.len;
             n = lambda__recv(rt, LAMBDA_RECV_SIZE);
             if (n < 0) return (int)n;
             if (n == 0) {
-                if (rt->in.len) lambda__log(rt, "error", "connection closed in the middle of a response head");
+                if (rt->in.len) lambda__log(rt, LAMBDA_LOG_ERROR, "connection closed in the middle of a response head");
                 return LAMBDA_E_IO;
             }
             *got_bytes = 1;
         }
         if (head_len > LAMBDA_MAX_HEAD_SIZE) {
-            lambda__log(rt, "error", "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
+            lambda__log(rt, LAMBDA_LOG_ERROR, "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
             return LAMBDA_E_HTTP;
         }
         if (lambda__parse_head(rt->in.ptr, head_len, &rt->head) != 0) {
-            lambda__log(rt, "error", "malformed HTTP response head from the Runtime API");
+            lambda__log(rt, LAMBDA_LOG_ERROR, "malformed HTTP response head from the Runtime API");
             return LAMBDA_E_HTTP;
         }
         if (rt->head.status >= 200) break;
@@ -2210,7 +2381,7 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *
             if (rc == 0) break;
             if (rc == LAMBDA_E_TOO_BIG) { rt->too_big = 1; rt->body_len = 0; rt->head.close = 1; return 0; }
             if (rc != LAMBDA__INCOMPLETE) {
-                lambda__log(rt, "error", "malformed chunked body from the Runtime API");
+                lambda__log(rt, LAMBDA_LOG_ERROR, "malformed chunked body from the Runtime API");
                 return LAMBDA_E_HTTP;
             }
             rt->in.len = w; /* everything up to here is decoded: reuse the space */
@@ -2218,7 +2389,7 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *
             n = lambda__recv(rt, LAMBDA_RECV_SIZE);
             if (n < 0) return (int)n;
             if (n == 0) {
-                lambda__log(rt, "error", "connection closed in the middle of a chunked body");
+                lambda__log(rt, LAMBDA_LOG_ERROR, "connection closed in the middle of a chunked body");
                 return LAMBDA_E_IO;
             }
         }
@@ -2232,7 +2403,7 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *
             n = lambda__recv(rt, (size_t)cl - have);
             if (n < 0) return (int)n;
             if (n == 0) {
-                lambda__log(rt, "error", "connection closed after %lu of %lu body bytes",
+                lambda__log(rt, LAMBDA_LOG_ERROR, "connection closed after %lu of %lu body bytes",
                             (unsigned long)have, (unsigned long)cl);
                 return LAMBDA_E_IO;
             }
@@ -2317,31 +2488,36 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t bo
         if (rc != LAMBDA_E_IO || got || rt->fresh) break;
     }
     if (rc == LAMBDA_E_IO) {
-        if (rt->err_op) lambda__log(rt, "error", "Runtime API connection failed: %s: %s", rt->err_op, strerror(rt->err_no));
-        else lambda__log(rt, "error", "Runtime API closed the connection %s", got ? "in the middle of a response" : "without answering");
+        if (rt->err_op) lambda__log(rt, LAMBDA_LOG_ERROR, "Runtime API connection failed: %s: %s", rt->err_op, strerror(rt->err_no));
+        else lambda__log(rt, LAMBDA_LOG_ERROR, "Runtime API closed the connection %s", got ? "in the middle of a response" : "without answering");
     }
     return rc;
+}
+
+/* The status of the answer to a POST: 2xx fine; 400/403/410/413 logged, the runtime goes
+   on with the next event; 5xx logged and fatal (the platform wants the runtime to exit). */
+LAMBDA__PRIVATE int lambda__check_status(lambda__rt *rt, const char *what)
+{
+    int st = rt->head.status;
+    if (st >= 200 && st < 300) return LAMBDA_E_OK;
+    if (rt->too_big) rt->body_len = 0;
+    lambda__log(rt, st >= 500 ? LAMBDA_LOG_ERROR : LAMBDA_LOG_WARN, "%s: HTTP %d from the Runtime API: %.*s", what, st,
+                (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
+    return st >= 500 ? LAMBDA_E_STATUS : LAMBDA_E_OK;
 }
 
 /* POST a finished request (head in rt->req without the final CRLF) and check the status. */
 LAMBDA__PRIVATE int lambda__post(lambda__rt *rt, const char *what, const char *ctype, const char *body, size_t len)
 {
     char num[32];
-    int rc, st;
+    int rc;
     rc = lambda__req_header(rt, "Content-Type", ctype, strlen(ctype));
     snprintf(num, sizeof num, "%lu", (unsigned long)len);
     rc |= lambda__req_header(rt, "Content-Length", num, strlen(num));
     rc |= lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
     if (rc) return LAMBDA_E_NOMEM;
     rc = lambda__exchange(rt, body, len, 1u << 20);
-    if (rc) return rc;
-    st = rt->head.status;
-    if (st >= 200 && st < 300) return LAMBDA_E_OK;
-    if (rt->too_big) rt->body_len = 0;
-    lambda__log(rt, st == 500 ? "error" : "warn", "%s: HTTP %d from the Runtime API: %.*s", what, st,
-                (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
-    if (st >= 500) return LAMBDA_E_STATUS; /* the platform wants the runtime to exit */
-    return LAMBDA_E_OK;                    /* 400, 403, 410, 413: go on with the next event */
+    return rc ? rc : lambda__check_status(rt, what);
 }
 
 LAMBDA__PRIVATE void lambda__response_reset(lambda_response *res)
@@ -2352,6 +2528,7 @@ LAMBDA__PRIVATE void lambda__response_reset(lambda_response *res)
     res->failed = 0;
     res->error.len = 0;
     res->error_type_len = 0;
+    res->streaming = 0;
     memcpy(res->content_type, "application/json", sizeof "application/json");
 }
 
@@ -2448,6 +2625,162 @@ LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const 
     va_end(ap);
 }
 
+/* >>stream */
+
+/* Standard base64 (with padding) of s[0..n), appended to b. */
+LAMBDA__PRIVATE int lambda__base64(lambda__buf *b, const char *s, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i;
+    int rc = lambda__buf_reserve(b, (n + 2) / 3 * 4, (size_t)-1 / 2);
+    if (rc) return rc;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        b->ptr[b->len++] = tab[v >> 18];
+        b->ptr[b->len++] = tab[(v >> 12) & 63];
+        b->ptr[b->len++] = tab[(v >> 6) & 63];
+        b->ptr[b->len++] = tab[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0u);
+        b->ptr[b->len++] = tab[v >> 18];
+        b->ptr[b->len++] = tab[(v >> 12) & 63];
+        b->ptr[b->len++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        b->ptr[b->len++] = '=';
+    }
+    b->ptr[b->len] = '\0';
+    return 0;
+}
+
+/* Is the idle keep-alive connection still open? (A stream cannot be resent, so it
+   starts on a connection known to be alive.) */
+LAMBDA__PRIVATE int lambda__conn_alive(lambda__rt *rt)
+{
+    struct pollfd pfd;
+    char c;
+    pfd.fd = rt->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) == 0) return 1;
+    return recv(rt->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Send the head of a streamed POST .../response. */
+LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
+{
+    lambda__rt *rt = res->rt;
+    lambda_context *ctx;
+    int rc;
+    if (rt == NULL) return LAMBDA_E_ARG;
+    ctx = &rt->ctx;
+    rc = lambda__req_begin(rt, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
+    if (!rc) rc = lambda__req_header(rt, "Lambda-Runtime-Function-Response-Mode", "streaming", 9);
+    if (!rc) rc = lambda__req_header(rt, "Transfer-Encoding", "chunked", 7);
+    if (!rc) rc = lambda__req_header(rt, "Trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body", 70);
+    if (!rc) rc = lambda__req_header(rt, "Content-Type", res->content_type, strlen(res->content_type));
+    if (!rc && ctx->invocation_id.len)
+        rc = lambda__req_header(rt, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
+    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    if (rc) return LAMBDA_E_NOMEM;
+    if (rt->fd >= 0 && !lambda__conn_alive(rt)) lambda__close(rt);
+    if (rt->fd < 0 && (rc = lambda__connect(rt)) != 0) return rc;
+    if ((rc = lambda__send(rt, NULL, 0)) != 0) {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: %s: %s", rt->err_op, strerror(rt->err_no));
+        lambda__close(rt);
+        return rc;
+    }
+    res->streaming = 1;
+    return 0;
+}
+
+/* One chunk: "<hex>\r\n" data "\r\n" in one sendmsg. An empty one is not sent (it
+   would end the stream). */
+LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len)
+{
+    lambda__rt *rt = res->rt;
+    char size[24];
+    struct iovec iov[3];
+    struct msghdr msg;
+    size_t total, done = 0;
+    int i = 0;
+    if (res->err) return res->err;
+    if (len == 0) return 0;
+    if (rt == NULL || rt->fd < 0) return res->err = LAMBDA_E_IO;
+    snprintf(size, sizeof size, "%lx\r\n", (unsigned long)len);
+    iov[0].iov_base = size;
+    iov[0].iov_len = strlen(size);
+    iov[1].iov_base = (void *)(uintptr_t)data;
+    iov[1].iov_len = len;
+    iov[2].iov_base = (void *)(uintptr_t)"\r\n";
+    iov[2].iov_len = 2;
+    total = iov[0].iov_len + len + 2;
+    while (done < total) {
+        ssize_t n;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = iov + i;
+        msg.msg_iovlen = 3;
+        if (i == 1) msg.msg_iovlen = 2;
+        if (i == 2) msg.msg_iovlen = 1;
+        n = sendmsg(rt->fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            lambda__sys_fail(rt, "send");
+            lambda__log(rt, LAMBDA_LOG_ERROR, "stream: send: %s", strerror(rt->err_no));
+            lambda__close(rt);
+            return res->err = LAMBDA_E_IO;
+        }
+        done += (size_t)n;
+        while (n > 0) {
+            size_t take = LAMBDA__MIN((size_t)n, iov[i].iov_len);
+            iov[i].iov_base = (char *)iov[i].iov_base + take;
+            iov[i].iov_len -= take;
+            n -= (ssize_t)take;
+            if (iov[i].iov_len == 0 && i < 2) i++;
+        }
+    }
+    return 0;
+}
+
+/* End a streamed response after the handler returned: the last chunk, with the error
+   trailers if the invocation failed; then the status; then the connection is closed. */
+LAMBDA__PRIVATE int lambda__stream_close(lambda__rt *rt)
+{
+    lambda_response *res = &rt->res;
+    int rc, got = 0;
+    if (res->err == LAMBDA_E_IO || rt->fd < 0) {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: the connection broke; the response is lost");
+        lambda__close(rt);
+        return 0;
+    }
+    rt->req.len = 0;
+    rc = lambda__buf_str(&rt->req, "0\r\n");
+    if (!rc && res->failed) {
+        const char *type;
+        res->streaming = 0; /* the error document is built in the (unused) body buffer */
+        rc = lambda__error_body(rt, &type);
+        res->streaming = 1;
+        if (!rc) rc = lambda__buf_str(&rt->req, "Lambda-Runtime-Function-Error-Type: ");
+        if (!rc) rc = lambda__buf_str(&rt->req, lambda__header_safe_type(type));
+        if (!rc) rc = lambda__buf_str(&rt->req, "\r\nLambda-Runtime-Function-Error-Body: ");
+        if (!rc) rc = lambda__base64(&rt->req, res->body.ptr, res->body.len);
+        if (!rc) rc = lambda__buf_str(&rt->req, "\r\n");
+    }
+    if (!rc) rc = lambda__buf_str(&rt->req, "\r\n");
+    if (rc) {
+        lambda__close(rt);
+        return LAMBDA_E_NOMEM;
+    }
+    rc = lambda__send(rt, NULL, 0);
+    if (rc == 0) rc = lambda__read_response(rt, 1u << 20, &got);
+    lambda__close(rt); /* the protocol asks for a new connection after a stream */
+    if (rc) {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: no answer from the Runtime API after the response");
+        return 0;
+    }
+    return lambda__check_status(rt, "response (streamed)");
+}
+
 /* Point ctx field `s` at header `k` of the current response, or at "". */
 LAMBDA__PRIVATE lambda_str lambda__hdr(lambda__rt *rt, int k)
 {
@@ -2481,7 +2814,7 @@ LAMBDA__PRIVATE void lambda__set_trace_env(lambda__rt *rt, lambda_str trace)
     b->len = 0;
     if (lambda__buf_add(b, name, sizeof name - 1, (size_t)-1 / 2) != 0 ||
         lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2) != 0) {
-        lambda__log(rt, "warn", "out of memory: _X_AMZN_TRACE_ID not set");
+        lambda__log(rt, LAMBDA_LOG_WARN, "out of memory: _X_AMZN_TRACE_ID not set");
         return;
     }
     if (!rt->trace_set && putenv(b->ptr) == 0) rt->trace_set = 1;
@@ -2513,6 +2846,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     lambda_str event;
     uint64_t deadline = 0;
     int rc, hrc;
+    rt->in_invocation = 0;
     rc = lambda__req_begin(rt, "GET", "invocation/next", "", 0, "");
     if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
     if (!rc) rc = lambda__exchange(rt, NULL, 0, rt->cfg.max_event_size);
@@ -2520,7 +2854,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     if (rt->head.status != 200) {
         int st = rt->head.status;
         if (rt->too_big) rt->body_len = 0;
-        lambda__log(rt, "error", "invocation/next: HTTP %d from the Runtime API: %.*s", st,
+        lambda__log(rt, LAMBDA_LOG_ERROR, "invocation/next: HTTP %d from the Runtime API: %.*s", st,
                     (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
         return st >= 500 ? LAMBDA_E_STATUS : 1; /* 1: no event; the caller counts these */
     }
@@ -2543,15 +2877,16 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
         ctx->deadline_ms = (int64_t)deadline;
     }
     if (!lambda__valid_id(ctx->request_id.ptr, ctx->request_id.len)) {
-        lambda__log(rt, "error", "invocation/next: %s request id (%lu bytes); event skipped",
+        lambda__log(rt, LAMBDA_LOG_ERROR, "invocation/next: %s request id (%lu bytes); event skipped",
                     ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
         return 0;
     }
+    rt->in_invocation = 1;
     lambda__response_reset(&rt->res);
     if (rt->too_big) {
         lambda__fail(&rt->res, "Runtime.EventTooLarge", "event larger than the runtime's limit of %lu bytes",
                      (unsigned long)rt->cfg.max_event_size);
-        lambda__log(rt, "error", "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
+        lambda__log(rt, LAMBDA_LOG_ERROR, "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
                     ctx->request_id.ptr, (unsigned long)rt->cfg.max_event_size);
         rt->served++;
         return lambda__post_error(rt, 0);
@@ -2559,10 +2894,11 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     event.ptr = rt->in.ptr + rt->body_off;
     event.len = rt->body_len;
     lambda__set_trace_env(rt, ctx->trace_id);
+    rt->res.rt = rt; /* streaming is possible from here on */
     hrc = rt->cfg.handler(ctx, event, &rt->res);
     rt->served++;
     fflush(stdout); /* the handler's printf output belongs to this invocation's logs */
-    if (!rt->res.failed && (hrc != 0 || rt->res.err != 0)) {
+    if (!rt->res.failed && (hrc != 0 || (rt->res.err != 0 && rt->res.err != LAMBDA_E_IO))) {
         if (rt->res.err == LAMBDA_E_TOO_BIG)
             lambda__fail(&rt->res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
                          (unsigned long)rt->cfg.max_response_size);
@@ -2571,6 +2907,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
         else
             lambda__fail(&rt->res, "Runtime.HandlerFailed", "handler returned %d", hrc);
     }
+    if (rt->res.streaming) return lambda__stream_close(rt);
     if (rt->res.failed) return lambda__post_error(rt, 0);
     rc = lambda__req_begin(rt, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
     if (!rc && ctx->invocation_id.len)
@@ -2614,6 +2951,7 @@ LAMBDA_API int lambda_response_append(lambda_response *res, const void *data, si
 {
     int rc;
     if (res->err) return res->err;
+    if (res->streaming) return lambda__stream_chunk(res, data, len);
     rc = lambda__buf_add(&res->body, data, len, res->max);
     if (rc) res->err = rc;
     return rc;
@@ -2625,13 +2963,14 @@ LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...
     int n, rc = 0;
     size_t room;
     if (res->err) return res->err;
-    if ((rc = lambda__buf_reserve(&res->body, 0, res->max)) != 0) return res->err = rc;
+    if (res->streaming) res->body.len = 0;
+    if ((rc = lambda__buf_reserve(&res->body, 0, res->streaming ? (size_t)-1 / 2 : res->max)) != 0) return res->err = rc;
     room = res->body.cap - res->body.len;
     va_start(ap, fmt);
     va_copy(ap2, ap);
     n = vsnprintf(res->body.ptr + res->body.len, room, fmt, ap);
     if (n >= 0 && (size_t)n >= room) {
-        rc = lambda__buf_reserve(&res->body, (size_t)n, res->max);
+        rc = lambda__buf_reserve(&res->body, (size_t)n, res->streaming ? (size_t)-1 / 2 : res->max);
         if (rc == 0) n = vsnprintf(res->body.ptr + res->body.len, (size_t)n + 1, fmt, ap2);
     }
     va_end(ap2);
@@ -2640,6 +2979,11 @@ LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...
     if (rc) {
         res->body.ptr[res->body.len] = '\0';
         return res->err = rc;
+    }
+    if (res->streaming) { /* formatted in the idle body buffer, then sent as one chunk */
+        rc = lambda__stream_chunk(res, res->body.ptr + res->body.len, (size_t)n);
+        res->body.ptr[res->body.len] = '\0';
+        return rc;
     }
     res->body.len += (size_t)n;
     return 0;
@@ -2662,6 +3006,53 @@ LAMBDA_API void lambda_response_clear(lambda_response *res)
     if (res->err == LAMBDA_E_TOO_BIG) res->err = 0;
 }
 
+LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type)
+{
+    if (res->streaming || res->failed || res->rt == NULL) return LAMBDA_E_STATE;
+    if (content_type && lambda_response_set_content_type(res, content_type) != 0) return LAMBDA_E_ARG;
+    return lambda__stream_open(res);
+}
+
+LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, const char *const *headers,
+                                        const char *const *cookies)
+{
+    static const char zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    lambda_json_writer w;
+    int rc;
+    if (res->streaming || res->failed || res->rt == NULL) return LAMBDA_E_STATE;
+    if (status_code < 100 || status_code > 999) return LAMBDA_E_ARG;
+    res->body.len = 0; /* the prelude is built in the body buffer, then sent as the first chunk */
+    lambda_json_writer_init(&w, res);
+    lambda_json_write_begin_object(&w);
+    lambda_json_write_ckey(&w, "statusCode");
+    lambda_json_write_int64(&w, status_code);
+    lambda_json_write_ckey(&w, "headers");
+    lambda_json_write_begin_object(&w);
+    for (; headers && headers[0] && headers[1]; headers += 2) {
+        lambda_json_write_ckey(&w, headers[0]);
+        lambda_json_write_cstring(&w, headers[1]);
+    }
+    lambda_json_write_end_object(&w);
+    lambda_json_write_ckey(&w, "cookies");
+    lambda_json_write_begin_array(&w);
+    for (; cookies && cookies[0]; cookies++) lambda_json_write_cstring(&w, cookies[0]);
+    lambda_json_write_end_array(&w);
+    lambda_json_write_end_object(&w);
+    if ((rc = lambda_json_writer_finish(&w)) == 0) rc = lambda_response_append(res, zeros, sizeof zeros);
+    if (rc == 0) memcpy(res->content_type, "application/vnd.awslambda.http-integration-response", 52);
+    if (rc == 0) rc = lambda__stream_open(res);
+    if (rc == 0) rc = lambda__stream_chunk(res, res->body.ptr, res->body.len);
+    res->body.len = 0;
+    if (rc) res->err = 0; /* nothing was streamed: the handler can still fail normally */
+    return rc;
+}
+
+LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_t len)
+{
+    if (!res->streaming) return LAMBDA_E_STATE;
+    return lambda__stream_chunk(res, data, len);
+}
+
 LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
 {
     va_list ap;
@@ -2669,6 +3060,19 @@ LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const 
     lambda__set_error(res, error_type, fmt, ap);
     va_end(ap);
     return LAMBDA_E_HANDLER;
+}
+
+LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+    lambda_str none;
+    int json = ctx ? ctx->log_json : lambda__env_log_json();
+    if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
+    none.ptr = "";
+    none.len = 0;
+    va_start(ap, fmt);
+    lambda__vlog(json, level, 0, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
+    va_end(ap);
 }
 
 LAMBDA_API int lambda_run(const lambda_config *cfg)
@@ -2684,15 +3088,17 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.cfg.max_response_size = LAMBDA__DEF(cfg->max_response_size, LAMBDA_DEFAULT_MAX_RESPONSE);
     rt.res.max = rt.cfg.max_response_size;
     lambda__response_reset(&rt.res);
+    rt.ctx.log_json = lambda__env_log_json();
+    rt.ctx.log_level = lambda__env_log_level();
     api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
-        lambda__log(&rt, "error", "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
+        lambda__log(&rt, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
                     "bootstrap; run it on Lambda (provided.al2023) or locally under a Runtime API emulator");
         return LAMBDA_E_ENV;
     }
     rt.host = api;
     if (lambda__resolve(&rt, api) != 0) {
-        lambda__log(&rt, "error", "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port", api);
+        lambda__log(&rt, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port", api);
         return LAMBDA_E_ENV;
     }
     rt.ctx.function_name = lambda__env("AWS_LAMBDA_FUNCTION_NAME");
@@ -2711,7 +3117,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         rc = LAMBDA_E_INIT;
     }
     if (rc) {
-        lambda__log(&rt, "error", "init failed: %s: %s", rt.res.error.ptr ? rt.res.error.ptr : "Runtime.Unknown",
+        lambda__log(&rt, LAMBDA_LOG_ERROR, "init failed: %s: %s", rt.res.error.ptr ? rt.res.error.ptr : "Runtime.Unknown",
                     rt.res.error.ptr ? rt.res.error.ptr + rt.res.error_type_len + 1 : "");
         (void)lambda__post_error(&rt, 1);
         lambda__rt_free(&rt);
@@ -2722,13 +3128,13 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         if (rc < 0) break;
         if (rc == 0) bad_next = 0;
         else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
-            lambda__log(&rt, "error", "giving up after 3 failed invocation/next calls in a row");
+            lambda__log(&rt, LAMBDA_LOG_ERROR, "giving up after 3 failed invocation/next calls in a row");
             rc = LAMBDA_E_STATUS;
             break;
         }
         rc = 0;
     }
-    if (rc < 0) lambda__log(&rt, "error", "exiting: %s", lambda_strerror(rc));
+    if (rc < 0) lambda__log(&rt, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
     lambda__rt_free(&rt);
     return rc;
 }
