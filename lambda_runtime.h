@@ -264,10 +264,9 @@ typedef struct lambda_config {
     size_t max_event_size;           /* larger events fail the invocation (default: LAMBDA_DEFAULT_MAX_EVENT) */
     size_t max_response_size;        /* larger responses fail the invocation (default: LAMBDA_DEFAULT_MAX_RESPONSE) */
     unsigned long max_invocations;   /* stop after this many (default 0: run forever) */
-    /* Optional. Registers an internal extension so that the platform sends SIGTERM before
-       it shuts the sandbox down; the runtime then calls this (once, between invocations)
-       and lambda_run returns 0. Budget: about 300 ms (500 ms with internal extensions). */
+    /* Set both with lambda_on_shutdown(&cfg, hook), which links the code it needs. */
     void (*on_shutdown)(void *user);
+    int (*shutdown_setup_)(void *runtime); /* private */
 } lambda_config;
 
 #define LAMBDA_DEFAULT_MAX_EVENT (8u * 1024u * 1024u)   /* 6 MB platform limit plus slack */
@@ -310,6 +309,15 @@ LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const ch
    "Function.Timeout"; NULL means "Runtime.Unknown". Returns LAMBDA_E_HANDLER so that
    `return lambda_error(res, ...)` reads naturally. */
 LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+
+/* Opt in to a shutdown hook: the runtime registers an internal extension (no events) so
+   that the platform sends SIGTERM before it shuts the sandbox down; when SIGTERM arrives
+   while the runtime waits for the next event, it calls hook(cfg->user) once and lambda_run
+   returns 0. The platform allows about 300 ms (500 ms with internal extensions) before
+   SIGKILL. SIGTERM is blocked in the calling thread and read from a signalfd, so the hook
+   runs as ordinary code (not in a signal handler); during an invocation it waits until
+   the handler returns. */
+LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user));
 
 /* >>log-api
    lambda_log writes one line per call on stderr, formatted as the function's log
@@ -624,11 +632,19 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #ifdef LAMBDA_GETADDRINFO
 #  include <netdb.h>
+#endif
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#  include <sys/syscall.h>
+#  ifndef __cplusplus
+extern long syscall(long, ...); /* declared here so that -D_POSIX_C_SOURCE builds see it */
+#  endif
 #endif
 #ifndef __cplusplus
 extern int putenv(char *); /* XSI; declared here so that -D_POSIX_C_SOURCE builds see it */
@@ -649,6 +665,7 @@ extern int putenv(char *); /* XSI; declared here so that -D_POSIX_C_SOURCE build
 #define LAMBDA__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LAMBDA__DEF(v, d) ((v) ? (v) : (d))
 enum { LAMBDA__INCOMPLETE = 1 }; /* private "need more bytes"; never leaves the HTTP reader */
+enum { LAMBDA__SHUTDOWN = 2 };   /* private: SIGTERM arrived while waiting for /next */
 
 /* A growable byte buffer. ptr is NUL-terminated whenever cap > 0. */
 typedef struct lambda__buf {
@@ -709,10 +726,10 @@ struct lambda_response {
     char content_type[256];
     struct lambda__rt *rt;      /* the runtime, for streaming (NULL in an init hook) */
     int streaming;              /* lambda_stream_begin went out: appends are chunks */
+    /* Set by lambda_stream_begin, so that programs that never stream link no streaming code. */
+    int (*chunk)(lambda_response *res, const void *data, size_t len);
+    int (*finish)(struct lambda__rt *rt);
 };
-
-/* Sends one chunk of a streamed response (defined with the runtime below). */
-LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len);
 
 /* >>str */
 LAMBDA__PRIVATE int lambda__lower(int c)
@@ -1794,16 +1811,61 @@ LAMBDA__PRIVATE int lambda__env_log_json(void)
     return v != NULL && lambda__ieq(v, strlen(v), "json");
 }
 
-/* Write one log line on stderr with one write(). `runtime` marks the runtime's own lines
-   ("lambda_runtime: <level>: ..." in text, "logger":"lambda_runtime" in JSON). The line
-   is built in fixed stack buffers; a message that does not fit is cut and ends in "...". */
-LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, lambda_str rid, lambda_str tenant,
-                                  const char *fmt, va_list ap)
+/* "2026-11-27T03:58:11.123Z" for Unix time `secs` + `ms` (the days-to-civil-date
+   arithmetic of the proleptic Gregorian calendar; no gmtime, no locale, no time zone). */
+LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms);
+LAMBDA__PRIVATE void lambda__timestamp(char *out)
 {
-    char msg[LAMBDA_LOG_LINE_MAX], line[LAMBDA_LOG_LINE_MAX], ts[96];
-    lambda_response lr;
     struct timespec now;
-    struct tm tm;
+#if defined(SYS_clock_gettime) && defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+    /* the system call itself: a log line is no hot path, and this keeps the vDSO lookup
+       (about 900 bytes in a static musl binary) out of programs that never read the clock */
+    if (syscall(SYS_clock_gettime, (long)CLOCK_REALTIME, &now) != 0) now.tv_sec = now.tv_nsec = 0;
+#else
+    clock_gettime(CLOCK_REALTIME, &now);
+#endif
+    lambda__rfc3339(out, (int64_t)now.tv_sec, (int)(now.tv_nsec / 1000000));
+}
+
+/* Writes exactly 24 bytes + NUL into out. */
+LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
+{
+    int64_t days = secs / 86400, rem = secs % 86400, era, doe, yoe, doy, mp, y, m, d;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    days += 719468; /* days from 0000-03-01 to 1970-01-01 */
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y = yoe + era * 400 + (m <= 2);
+    {
+        static const char pattern[] = "0000-00-00T00:00:00.000Z";
+        int64_t v[7];
+        static const unsigned char at[7] = {0, 5, 8, 11, 14, 17, 20}, width[7] = {4, 2, 2, 2, 2, 2, 3};
+        int k, j;
+        v[0] = y < 0 ? 0 : y > 9999 ? 9999 : y;
+        v[1] = m, v[2] = d, v[3] = rem / 3600, v[4] = rem / 60 % 60, v[5] = rem % 60, v[6] = ms;
+        memcpy(out, pattern, sizeof pattern);
+        for (k = 0; k < 7; k++)
+            for (j = width[k] - 1; j >= 0; j--, v[k] /= 10) out[at[k] + j] = (char)('0' + v[k] % 10);
+    }
+}
+
+/* Write one log line on stderr with one write(). JSON, or text: `prefix` then the
+   message. `runtime` marks the runtime's own lines ("logger":"lambda_runtime" in JSON;
+   control bytes become spaces in text). The line is built in fixed stack buffers; a
+   message that does not fit is cut and ends in "...". */
+LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *prefix, lambda_str rid,
+                                  lambda_str tenant, const char *fmt, va_list ap)
+{
+    char msg[LAMBDA_LOG_LINE_MAX], line[LAMBDA_LOG_LINE_MAX];
+    lambda_response lr;
     size_t mlen, i, off = 0;
     int n;
     n = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -1812,10 +1874,6 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, lambda_str r
         mlen = sizeof msg - 1;
         memcpy(msg + mlen - 3, "...", 3);
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now.tv_nsec / 1000000));
     if (rid.len > 256) rid.len = 256;
     if (tenant.len > 256) tenant.len = 256;
     memset(&lr, 0, sizeof lr);
@@ -1825,22 +1883,23 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, lambda_str r
         lr.body.len = 0;
         lr.max = sizeof line - 2; /* room for the newline */
         lr.err = 0;
-        if (!json && runtime) {
-            lambda_response_append(&lr, "lambda_runtime: ", 16);
-            lambda_response_append(&lr, lambda__level_name(level, 1), strlen(lambda__level_name(level, 1)));
-            lambda_response_append(&lr, ": ", 2);
-            lambda_response_append(&lr, msg, mlen);
-            for (i = 16; i < lr.body.len; i++) /* one line, whatever the message holds */
-                if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = ' ';
-        } else if (!json) {
-            lambda_response_printf(&lr, "%s\t%s\t%s\t", ts, rid.len ? rid.ptr : "-", lambda__level_name(level, 0));
+        if (!json) {
+            lambda_response_append(&lr, prefix, strlen(prefix));
             i = lr.body.len;
             lambda_response_append(&lr, msg, mlen);
-            for (; i < lr.body.len; i++) /* CR keeps a multi-line message one log event */
-                if (line[i] == '\n') line[i] = '\r';
+            for (; i < lr.body.len; i++) /* one line: controls become spaces, or LF becomes CR */
+                if (runtime ? ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) : line[i] == '\n')
+                    line[i] = runtime ? ' ' : '\r';
         } else {
-            lambda_response_printf(&lr, "{\"timestamp\":\"%s\",\"level\":\"%s\",%s", ts,
-                                   lambda__level_name(level, 0), runtime ? "\"logger\":\"lambda_runtime\"," : "");
+            char ts[32];
+            const char *lv = lambda__level_name(level, 0);
+            lambda__timestamp(ts);
+            lambda_response_append(&lr, "{\"timestamp\":\"", 14);
+            lambda_response_append(&lr, ts, 24);
+            lambda_response_append(&lr, "\",\"level\":\"", 11);
+            lambda_response_append(&lr, lv, strlen(lv));
+            lambda_response_append(&lr, "\",", 2);
+            if (runtime) lambda_response_append(&lr, "\"logger\":\"lambda_runtime\",", 26);
             if (rid.len) {
                 lambda_response_append(&lr, "\"requestId\":", 12);
                 lambda__json_escape(&lr, rid.ptr, rid.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
@@ -1876,7 +1935,7 @@ enum {
     LAMBDA__H_CONTENT_LENGTH, LAMBDA__H_TRANSFER_ENCODING, LAMBDA__H_CONNECTION,
     LAMBDA__H_CONTENT_TYPE, LAMBDA__H_REQUEST_ID, LAMBDA__H_DEADLINE, LAMBDA__H_ARN,
     LAMBDA__H_TRACE, LAMBDA__H_CLIENT_CONTEXT, LAMBDA__H_COGNITO, LAMBDA__H_TENANT,
-    LAMBDA__H_INVOCATION_ID, LAMBDA__H_COUNT
+    LAMBDA__H_INVOCATION_ID, LAMBDA__H_EXTENSION_ID, LAMBDA__H_COUNT
 };
 
 LAMBDA__PRIVATE const char *lambda__header_name(int i)
@@ -1886,7 +1945,7 @@ LAMBDA__PRIVATE const char *lambda__header_name(int i)
         "lambda-runtime-aws-request-id", "lambda-runtime-deadline-ms",
         "lambda-runtime-invoked-function-arn", "lambda-runtime-trace-id",
         "lambda-runtime-client-context", "lambda-runtime-cognito-identity",
-        "lambda-runtime-aws-tenant-id", "lambda-runtime-invocation-id"};
+        "lambda-runtime-aws-tenant-id", "lambda-runtime-invocation-id", "lambda-extension-identifier"};
     return names[i];
 }
 
@@ -2141,6 +2200,10 @@ typedef struct lambda__rt {
     const char *err_op;         /* the system call that failed last, and its errno */
     int err_no;
     int in_invocation;          /* log lines carry the request id */
+    const char *base;           /* NULL: " /2018-06-01/runtime/" */
+    int sig_fd;                 /* signalfd for SIGTERM with on_shutdown, else -1 */
+    int park_fd;                /* the internal extension's parked /event/next, else -1 */
+    int wait_signal;            /* the exchange in progress is GET /next: watch sig_fd */
 } lambda__rt;
 
 /* The runtime's own log lines: level-filtered and formatted like lambda_log. */
@@ -2153,8 +2216,8 @@ LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...
     none.ptr = "";
     none.len = 0;
     va_start(ap, fmt);
-    lambda__vlog(rt->ctx.log_json, level, 1, rt->in_invocation ? rt->ctx.request_id : none,
-                 rt->in_invocation ? rt->ctx.tenant_id : none, fmt, ap);
+    lambda__vlog(rt->ctx.log_json, level, 1, level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
+                 rt->in_invocation ? rt->ctx.request_id : none, rt->in_invocation ? rt->ctx.tenant_id : none, fmt, ap);
     va_end(ap);
 }
 
@@ -2347,6 +2410,16 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *
                 return LAMBDA_E_HTTP;
             }
             scanned = rt->in.len;
+            if (rt->wait_signal && rt->sig_fd >= 0 && rt->in.len == 0) { /* idle between invocations */
+                struct pollfd pfd[2];
+                pfd[0].fd = rt->fd;
+                pfd[1].fd = rt->sig_fd;
+                pfd[0].events = pfd[1].events = POLLIN;
+                pfd[0].revents = pfd[1].revents = 0;
+                if (poll(pfd, 2, -1) < 0 && errno != EINTR) return lambda__sys_fail(rt, "poll");
+                if (pfd[1].revents & POLLIN) return LAMBDA__SHUTDOWN;
+                if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            }
             n = lambda__recv(rt, LAMBDA_RECV_SIZE);
             if (n < 0) return (int)n;
             if (n == 0) {
@@ -2425,7 +2498,8 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *
     return LAMBDA_E_OK;
 }
 
-/* Start a request head: "<METHOD> /2018-06-01/runtime/<path> HTTP/1.1" + common headers. */
+/* Start a request head: "<METHOD> <base><path> HTTP/1.1" + common headers, where base is
+   /2018-06-01/runtime/ (or /2020-01-01/extension/ for the Extensions API). */
 LAMBDA__PRIVATE int lambda__req_begin(lambda__rt *rt, const char *method, const char *path1,
                                       const char *id, size_t id_len, const char *path2)
 {
@@ -2434,7 +2508,7 @@ LAMBDA__PRIVATE int lambda__req_begin(lambda__rt *rt, const char *method, const 
     int rc = 0;
     rt->req.len = 0;
     rc |= lambda__buf_str(&rt->req, method);
-    rc |= lambda__buf_str(&rt->req, " /2018-06-01/runtime/");
+    rc |= lambda__buf_str(&rt->req, rt->base ? rt->base : " /2018-06-01/runtime/");
     rc |= lambda__buf_str(&rt->req, path1);
     for (i = 0; i < id_len && rc == 0; i++) { /* percent-encode all but unreserved bytes */
         unsigned char c = (unsigned char)id[i];
@@ -2480,6 +2554,7 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t bo
         }
         rc = lambda__send(rt, body, body_len);
         if (rc == 0) rc = lambda__read_response(rt, max_body, &got);
+        if (rc == LAMBDA__SHUTDOWN) return rc;
         if (rc == 0) {
             if (rt->head.close) lambda__close(rt);
             return 0;
@@ -2666,6 +2741,9 @@ LAMBDA__PRIVATE int lambda__conn_alive(lambda__rt *rt)
     return recv(rt->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len);
+LAMBDA__PRIVATE int lambda__stream_close(struct lambda__rt *rt);
+
 /* Send the head of a streamed POST .../response. */
 LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
 {
@@ -2691,6 +2769,8 @@ LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
         return rc;
     }
     res->streaming = 1;
+    res->chunk = lambda__stream_chunk;
+    res->finish = lambda__stream_close;
     return 0;
 }
 
@@ -2849,7 +2929,9 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     rt->in_invocation = 0;
     rc = lambda__req_begin(rt, "GET", "invocation/next", "", 0, "");
     if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    rt->wait_signal = 1;
     if (!rc) rc = lambda__exchange(rt, NULL, 0, rt->cfg.max_event_size);
+    rt->wait_signal = 0;
     if (rc) return rc;
     if (rt->head.status != 200) {
         int st = rt->head.status;
@@ -2907,7 +2989,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
         else
             lambda__fail(&rt->res, "Runtime.HandlerFailed", "handler returned %d", hrc);
     }
-    if (rt->res.streaming) return lambda__stream_close(rt);
+    if (rt->res.streaming) return rt->res.finish(rt);
     if (rt->res.failed) return lambda__post_error(rt, 0);
     rc = lambda__req_begin(rt, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
     if (!rc && ctx->invocation_id.len)
@@ -2919,12 +3001,221 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
 LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
 {
     lambda__close(rt);
+    if (rt->sig_fd >= 0) close(rt->sig_fd);
+    if (rt->park_fd >= 0) close(rt->park_fd);
+    rt->sig_fd = rt->park_fd = -1;
     if (rt->trace_set) unsetenv("_X_AMZN_TRACE_ID"); /* environ must not point at freed memory */
     lambda__buf_free(&rt->req);
     lambda__buf_free(&rt->in);
     lambda__buf_free(&rt->trace_env);
     lambda__buf_free(&rt->res.body);
     lambda__buf_free(&rt->res.error);
+}
+
+/* >>extension */
+
+struct lambda_extension {
+    lambda__rt rt;              /* connection and buffers; base /2020-01-01/extension/ */
+    char id[128];               /* Lambda-Extension-Identifier */
+    lambda__buf strs;           /* the unescaped strings of the last event */
+};
+
+/* A runtime struct for Extensions API calls, sharing the address of `from` (or reading
+   AWS_LAMBDA_RUNTIME_API when from is NULL). */
+LAMBDA__PRIVATE int lambda__ext_init(lambda__rt *rt, const lambda__rt *from)
+{
+    memset(rt, 0, sizeof *rt);
+    rt->fd = rt->sig_fd = rt->park_fd = -1;
+    rt->base = " /2020-01-01/extension/";
+    rt->res.max = (size_t)-1 / 2;
+    if (from) {
+        rt->addr = from->addr;
+        rt->addr_len = from->addr_len;
+        rt->host = from->host;
+        rt->ctx.log_json = from->ctx.log_json;
+        rt->ctx.log_level = from->ctx.log_level;
+        return 0;
+    }
+    rt->ctx.log_json = lambda__env_log_json();
+    rt->ctx.log_level = lambda__env_log_level();
+    rt->host = getenv("AWS_LAMBDA_RUNTIME_API");
+    if (rt->host == NULL || *rt->host == '\0') {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
+        return LAMBDA_E_ENV;
+    }
+    return lambda__resolve(rt, rt->host);
+}
+
+/* POST register; on 200 copies the identifier into id[cap]. The connection stays open. */
+LAMBDA__PRIVATE int lambda__ext_register(lambda__rt *rt, const char *name, int events, char *id, size_t cap)
+{
+    char body[48];
+    lambda_str v;
+    int rc;
+    snprintf(body, sizeof body, "{\"events\":[%s%s%s]}", (events & LAMBDA_EXTENSION_INVOKE) ? "\"INVOKE\"" : "",
+             (events & LAMBDA_EXTENSION_INVOKE) && (events & LAMBDA_EXTENSION_SHUTDOWN) ? "," : "",
+             (events & LAMBDA_EXTENSION_SHUTDOWN) ? "\"SHUTDOWN\"" : "");
+    if (name == NULL || *name == '\0' || strlen(name) > 200 || strpbrk(name, "\r\n") != NULL) return LAMBDA_E_ARG;
+    rc = lambda__req_begin(rt, "POST", "register", "", 0, "");
+    if (!rc) rc = lambda__req_header(rt, "Lambda-Extension-Name", name, strlen(name));
+    if (!rc) rc = lambda__req_header(rt, "Content-Type", "application/json", 16);
+    if (!rc) {
+        char num[16];
+        snprintf(num, sizeof num, "%u", (unsigned)strlen(body));
+        rc = lambda__req_header(rt, "Content-Length", num, strlen(num));
+    }
+    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    if (!rc) rc = lambda__exchange(rt, body, strlen(body), 1u << 20);
+    if (rc) return rc;
+    v = lambda__hdr(rt, LAMBDA__H_EXTENSION_ID);
+    if (rt->head.status != 200 || v.len == 0 || v.len >= cap) {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "extension register: HTTP %d from the Extensions API: %.*s", rt->head.status,
+                    (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
+        return rt->head.status >= 500 ? LAMBDA_E_STATUS : LAMBDA_E_HTTP;
+    }
+    memcpy(id, v.ptr, v.len + 1);
+    return 0;
+}
+
+/* The internal extension behind lambda_config.on_shutdown: registered with no events, so
+   that the platform sends SIGTERM before shutting down; its /event/next is sent and left
+   waiting (the platform wants every extension to ask for its next event), and SIGTERM is
+   blocked and read from a signalfd while the runtime waits for /next. */
+LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
+{
+    lambda__rt ext, *rt = (lambda__rt *)runtime;
+    char id[128];
+    sigset_t set;
+    int rc = lambda__ext_init(&ext, rt);
+    if (!rc) rc = lambda__ext_register(&ext, "lambda_runtime_h_sigterm", 0, id, sizeof id);
+    if (!rc) rc = lambda__req_begin(&ext, "GET", "event/next", "", 0, "");
+    if (!rc) rc = lambda__req_header(&ext, "Lambda-Extension-Identifier", id, strlen(id));
+    if (!rc) rc = lambda__buf_add(&ext.req, "\r\n", 2, (size_t)-1 / 2);
+    if (!rc && ext.fd < 0) rc = lambda__connect(&ext);
+    if (!rc) rc = lambda__send(&ext, NULL, 0);
+    if (!rc) {
+        rt->park_fd = ext.fd; /* never read: it answers only at shutdown, if ever */
+        ext.fd = -1;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 || (rt->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+            lambda__log(rt, LAMBDA_LOG_ERROR, "signalfd: %s", strerror(errno));
+            rc = LAMBDA_E_IO;
+        }
+    }
+    lambda__rt_free(&ext);
+    return rc;
+}
+
+LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user))
+{
+    cfg->on_shutdown = hook;
+    cfg->shutdown_setup_ = hook ? lambda__shutdown_setup : NULL;
+}
+
+LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *name, int events)
+{
+    lambda_extension *ext = (lambda_extension *)LAMBDA_MALLOC(sizeof *ext);
+    int rc;
+    *out = NULL;
+    if (ext == NULL) return LAMBDA_E_NOMEM;
+    memset(&ext->strs, 0, sizeof ext->strs);
+    rc = lambda__ext_init(&ext->rt, NULL);
+    if (!rc) rc = lambda__ext_register(&ext->rt, name, events, ext->id, sizeof ext->id);
+    if (rc) {
+        lambda_extension_free(ext);
+        return rc;
+    }
+    *out = ext;
+    return 0;
+}
+
+LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext)
+{
+    return ext->id;
+}
+
+/* Unescape the string at `path` of the event into ext->strs (room was reserved). */
+LAMBDA__PRIVATE lambda_str lambda__ext_field(lambda_extension *ext, lambda_str doc, const char *path)
+{
+    lambda_json v;
+    lambda_str out;
+    size_t n = 0;
+    out.ptr = "";
+    out.len = 0;
+    if (lambda_json_get(doc, path, &v) != 0 || v.type != LAMBDA_JSON_STRING) return out;
+    if (lambda_json_string(v, ext->strs.ptr + ext->strs.len, ext->strs.cap - ext->strs.len, &n) != 0) return out;
+    out.ptr = ext->strs.ptr + ext->strs.len;
+    out.len = n;
+    ext->strs.len += n + 1;
+    return out;
+}
+
+LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_event *ev)
+{
+    lambda__rt *rt = &ext->rt;
+    lambda_str doc;
+    lambda_json v;
+    int64_t deadline = 0;
+    int rc;
+    memset(ev, 0, sizeof *ev);
+    ev->request_id.ptr = ev->invoked_function_arn.ptr = ev->tracing.ptr = ev->shutdown_reason.ptr = ev->json.ptr = "";
+    rc = lambda__req_begin(rt, "GET", "event/next", "", 0, "");
+    if (!rc) rc = lambda__req_header(rt, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
+    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
+    if (!rc) rc = lambda__exchange(rt, NULL, 0, 1u << 20);
+    if (rc) return rc;
+    doc.ptr = rt->in.ptr + rt->body_off;
+    doc.len = rt->body_len;
+    if (rt->head.status != 200 || rt->too_big) {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "extension event/next: HTTP %d from the Extensions API: %.*s",
+                    rt->head.status, (int)LAMBDA__MIN(rt->too_big ? 0 : doc.len, 300), doc.ptr);
+        return rt->head.status >= 500 ? LAMBDA_E_STATUS : LAMBDA_E_HTTP;
+    }
+    ev->json = doc;
+    ext->strs.len = 0;
+    if ((rc = lambda__buf_reserve(&ext->strs, doc.len + 8, (size_t)-1 / 2)) != 0) return rc;
+    if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "INVOKE")) ev->type = LAMBDA_EXTENSION_INVOKE;
+    else if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "SHUTDOWN")) ev->type = LAMBDA_EXTENSION_SHUTDOWN;
+    else {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "extension event/next: unknown event: %.*s", (int)LAMBDA__MIN(doc.len, 300), doc.ptr);
+        return LAMBDA_E_SYNTAX;
+    }
+    if (lambda_json_get(doc, "deadlineMs", &v) == 0 && lambda_json_int64(v, &deadline) == 0) ev->deadline_ms = deadline;
+    ev->request_id = lambda__ext_field(ext, doc, "requestId");
+    ev->invoked_function_arn = lambda__ext_field(ext, doc, "invokedFunctionArn");
+    ev->tracing = lambda__ext_field(ext, doc, "tracing.value");
+    ev->shutdown_reason = lambda__ext_field(ext, doc, "shutdownReason");
+    return 0;
+}
+
+LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type, const char *fmt, ...)
+{
+    lambda__rt *rt = &ext->rt;
+    const char *type;
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    lambda__set_error(&rt->res, error_type, fmt, ap);
+    va_end(ap);
+    rc = lambda__error_body(rt, &type);
+    if (!rc) rc = lambda__req_begin(rt, "POST", at_exit ? "exit/error" : "init/error", "", 0, "");
+    if (!rc) rc = lambda__req_header(rt, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
+    if (!rc) {
+        type = lambda__header_safe_type(type);
+        rc = lambda__req_header(rt, "Lambda-Extension-Function-Error-Type", type, strlen(type));
+    }
+    if (rc) return rc;
+    return lambda__post(rt, at_exit ? "extension exit/error" : "extension init/error", "application/json",
+                        rt->res.body.ptr, rt->res.body.len);
+}
+
+LAMBDA_API void lambda_extension_free(lambda_extension *ext)
+{
+    if (ext == NULL) return;
+    lambda__rt_free(&ext->rt);
+    lambda__buf_free(&ext->strs);
+    LAMBDA_FREE(ext);
 }
 
 /* >>public */
@@ -2951,7 +3242,7 @@ LAMBDA_API int lambda_response_append(lambda_response *res, const void *data, si
 {
     int rc;
     if (res->err) return res->err;
-    if (res->streaming) return lambda__stream_chunk(res, data, len);
+    if (res->streaming) return res->chunk(res, data, len);
     rc = lambda__buf_add(&res->body, data, len, res->max);
     if (rc) res->err = rc;
     return rc;
@@ -2981,7 +3272,7 @@ LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...
         return res->err = rc;
     }
     if (res->streaming) { /* formatted in the idle body buffer, then sent as one chunk */
-        rc = lambda__stream_chunk(res, res->body.ptr + res->body.len, (size_t)n);
+        rc = res->chunk(res, res->body.ptr + res->body.len, (size_t)n);
         res->body.ptr[res->body.len] = '\0';
         return rc;
     }
@@ -3066,12 +3357,18 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
 {
     va_list ap;
     lambda_str none;
+    char prefix[400] = "", ts[32];
     int json = ctx ? ctx->log_json : lambda__env_log_json();
     if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
     none.ptr = "";
     none.len = 0;
+    if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
+        lambda__timestamp(ts);
+        snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts, ctx && ctx->request_id.len ? ctx->request_id.ptr : "-",
+                 lambda__level_name(level, 0));
+    }
     va_start(ap, fmt);
-    lambda__vlog(json, level, 0, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
+    lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
     va_end(ap);
 }
 
@@ -3081,7 +3378,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     const char *api;
     int rc = 0, bad_next = 0;
     memset(&rt, 0, sizeof rt);
-    rt.fd = -1;
+    rt.fd = rt.sig_fd = rt.park_fd = -1;
     if (cfg == NULL) return LAMBDA_E_CONFIG;
     rt.cfg = *cfg;
     rt.cfg.max_event_size = LAMBDA__DEF(cfg->max_event_size, LAMBDA_DEFAULT_MAX_EVENT);
@@ -3107,6 +3404,9 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.ctx.log_stream_name = lambda__env("AWS_LAMBDA_LOG_STREAM_NAME");
     rt.ctx.memory_limit_mb = atoi(lambda__env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
     rt.ctx.user = cfg->user;
+    if (cfg->on_shutdown != NULL && cfg->shutdown_setup_ != NULL && cfg->handler != NULL &&
+        cfg->shutdown_setup_(&rt) != 0)
+        lambda__log(&rt, LAMBDA_LOG_WARN, "could not register for SIGTERM; on_shutdown will not run");
     if (cfg->handler == NULL) {
         lambda__fail(&rt.res, "Runtime.ConfigInvalid", "lambda_config.handler is NULL");
         rc = LAMBDA_E_CONFIG;
@@ -3125,6 +3425,11 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     }
     while (rt.cfg.max_invocations == 0 || rt.served < rt.cfg.max_invocations) {
         rc = lambda__invoke_once(&rt);
+        if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
+            cfg->on_shutdown(cfg->user);
+            rc = 0;
+            break;
+        }
         if (rc < 0) break;
         if (rc == 0) bad_next = 0;
         else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
