@@ -103,6 +103,9 @@
    LAMBDA_GETADDRINFO          resolve host names in AWS_LAMBDA_RUNTIME_API with
                                getaddrinfo (off: numeric IPv4/IPv6 and "localhost" only,
                                which is all Lambda uses; getaddrinfo adds ~28 KB static)
+   LAMBDA_THREADS              worker threads for AWS_LAMBDA_MAX_CONCURRENCY (needs -pthread)
+   LAMBDA_LOG_LINE_MAX         4096, longest lambda_log line (a stack buffer)
+   LAMBDA_JSON_MAX_DEPTH       512, nesting limit of the JSON reader and writer
    LAMBDA_STATIC               make every public function static
    LAMBDA_API                  linkage of the public functions (default extern)
 
@@ -128,14 +131,47 @@
    5xx is fatal. A connection the server closed while idle is reopened transparently,
    once; a failure on the fresh connection is fatal (the platform restarts the sandbox).
 
-   NOT YET SUPPORTED
+   LOGGING
+   =======
+   lambda_log(ctx, LAMBDA_LOG_INFO, "fmt", ...) follows AWS_LAMBDA_LOG_FORMAT (Text or
+   JSON) and AWS_LAMBDA_LOG_LEVEL (TRACE..FATAL, default INFO): one line per call on
+   stderr; JSON lines are {"timestamp","level","requestId","message"[,"tenantId"]}. The
+   runtime's own lines use the same format ("logger":"lambda_runtime" in JSON; text
+   lines start "lambda_runtime: "). No allocation: a LAMBDA_LOG_LINE_MAX stack buffer.
+
+   RESPONSE STREAMING
+   ==================
+   lambda_stream_begin(res, "text/plain") or lambda_stream_http_begin(res, 200, headers,
+   cookies) for function URLs, then lambda_stream_write(res, data, n): each write is one
+   HTTP chunk sent at once. lambda_error after the first byte becomes the error trailers.
+
+   EXTENSIONS AND SHUTDOWN
+   =======================
+   lambda_extension_register / _next / _error / _free: the Extensions API, to write an
+   external extension (a second static binary in /opt/extensions/). lambda_on_shutdown(&cfg,
+   hook): SIGTERM before the sandbox shuts down runs hook(user) (see its declaration).
+
+   MULTI-CONCURRENCY (Lambda Managed Instances)
    =================
-   Response streaming, the Extensions API and SIGTERM hooks, JSON log format,
-   multi-concurrency (Lambda Managed Instances), TLS (the Runtime API is plain HTTP).
+   Compile with -DLAMBDA_THREADS -pthread: with AWS_LAMBDA_MAX_CONCURRENCY=N > 1 the runtime
+   runs N worker threads, each with its own connection, buffers and /next loop, and calls
+   the handler from all of them at once. The handler must then be thread-safe: ctx, event
+   and res belong to the one invocation and may be used freely; anything shared through
+   ctx->user or globals needs your own locking; _X_AMZN_TRACE_ID is not set (read
+   ctx->trace_id); ctx->worker says which worker runs it; logs are JSON. The init hook runs
+   once, before the workers start; max_invocations counts per worker. The first fatal
+   error stops every worker. Without LAMBDA_THREADS no thread code is linked and N > 1
+   serves one invocation at a time (with one warning line).
+
+   NOT SUPPORTED
+   =============
+   TLS (the Runtime API is plain HTTP on the sandbox's loopback), SnapStart restore hooks
+   (provided.* runtimes have no SnapStart), the Telemetry API.
 
    RECENT CHANGES
    ==============
-   0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer
+   0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer, logging,
+                      response streaming, Extensions API, shutdown hook, worker threads
 
    License: see the end of the file.
 */
@@ -343,7 +379,10 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
    Lambda-Runtime-Function-Error-Body (base64 JSON) trailers. An error before
    lambda_stream_begin is posted to /error as usual. The connection is closed after a
    streamed response. Returns 0 or a negative LAMBDA_E_* (LAMBDA_E_IO: the platform
-   is gone; stop writing). Buffered appends (lambda_response_append...) fail after begin. */
+   is gone; stop writing). After begin, every lambda_response_append / _printf /
+   _append_json_string / lambda_json_writer call is sent at once as a chunk too (the
+   response-size limit does not apply; the platform allows 200 MB, 2 MB/s after 6 MB).
+   The streaming code is linked only into programs that call lambda_stream_*. */
 LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type);
 /* Begins a stream for a function URL / API Gateway: content type
    application/vnd.awslambda.http-integration-response, then the prelude
@@ -634,6 +673,9 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #include <sys/uio.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#ifdef LAMBDA_THREADS
+#  include <pthread.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -2204,7 +2246,21 @@ typedef struct lambda__rt {
     int sig_fd;                 /* signalfd for SIGTERM with on_shutdown, else -1 */
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
     int wait_signal;            /* the exchange in progress is GET /next: watch sig_fd */
+    int no_trace_env;           /* several workers: _X_AMZN_TRACE_ID is not per invocation */
+    struct lambda__pool *pool;  /* the workers this one belongs to (LAMBDA_THREADS), or NULL */
 } lambda__rt;
+
+#ifdef LAMBDA_THREADS
+/* N workers (AWS_LAMBDA_MAX_CONCURRENCY): each runs its own /next loop on its own
+   connection. The first fatal error stops them all: its worker sets `stop` and shuts
+   down every other worker's socket, under `mu`, which also guards every worker's fd. */
+typedef struct lambda__pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, rc, done, n;
+    lambda__rt *workers;
+} lambda__pool;
+#endif
 
 /* The runtime's own log lines: level-filtered and formatted like lambda_log. */
 LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
@@ -2230,8 +2286,14 @@ LAMBDA__PRIVATE int lambda__sys_fail(lambda__rt *rt, const char *op)
 
 LAMBDA__PRIVATE void lambda__close(lambda__rt *rt)
 {
+#ifdef LAMBDA_THREADS
+    if (rt->pool) pthread_mutex_lock(&rt->pool->mu);
+#endif
     if (rt->fd >= 0) close(rt->fd);
     rt->fd = -1;
+#ifdef LAMBDA_THREADS
+    if (rt->pool) pthread_mutex_unlock(&rt->pool->mu);
+#endif
 }
 
 /* Parse AWS_LAMBDA_RUNTIME_API: "host:port", "[v6]:port" or a host name. */
@@ -2332,6 +2394,20 @@ LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
         return LAMBDA_E_CONNECT;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef LAMBDA_THREADS
+    if (rt->pool) {
+        int stopped;
+        pthread_mutex_lock(&rt->pool->mu);
+        stopped = rt->pool->stop;
+        if (!stopped) rt->fd = fd;
+        pthread_mutex_unlock(&rt->pool->mu);
+        if (stopped) {
+            close(fd);
+            return LAMBDA_E_STATUS;
+        }
+        return LAMBDA_E_OK;
+    }
+#endif
     rt->fd = fd;
     return LAMBDA_E_OK;
 }
@@ -2975,7 +3051,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     }
     event.ptr = rt->in.ptr + rt->body_off;
     event.len = rt->body_len;
-    lambda__set_trace_env(rt, ctx->trace_id);
+    if (!rt->no_trace_env) lambda__set_trace_env(rt, ctx->trace_id);
     rt->res.rt = rt; /* streaming is possible from here on */
     hrc = rt->cfg.handler(ctx, event, &rt->res);
     rt->served++;
@@ -3372,11 +3448,119 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     va_end(ap);
 }
 
+/* One worker's loop: /next, handler, result, until max_invocations or a fatal error. */
+LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
+{
+    int rc = 0, bad_next = 0;
+    while (rt->cfg.max_invocations == 0 || rt->served < rt->cfg.max_invocations) {
+        rc = lambda__invoke_once(rt);
+        if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
+            rt->cfg.on_shutdown(rt->cfg.user);
+            rc = 0;
+            break;
+        }
+        if (rc < 0) break;
+        if (rc == 0) bad_next = 0;
+        else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
+            lambda__log(rt, LAMBDA_LOG_ERROR, "giving up after 3 failed invocation/next calls in a row");
+            rc = LAMBDA_E_STATUS;
+            break;
+        }
+        rc = 0;
+    }
+    if (rc < 0) lambda__log(rt, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
+    return rc;
+}
+
+#ifdef LAMBDA_THREADS
+LAMBDA__PRIVATE void *lambda__worker(void *arg)
+{
+    lambda__rt *rt = (lambda__rt *)arg;
+    lambda__pool *pool = rt->pool;
+    int rc = lambda__serve(rt), i;
+    pthread_mutex_lock(&pool->mu);
+    if (rc < 0 && !pool->stop) { /* fatal: stop the others, wherever they are blocked */
+        pool->stop = 1;
+        pool->rc = rc;
+        for (i = 0; i < pool->n; i++)
+            if (&pool->workers[i] != rt && pool->workers[i].fd >= 0) shutdown(pool->workers[i].fd, SHUT_RDWR);
+    }
+    pool->done++;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+/* n workers, each with its own connection and buffers and a copy of the settings; JSON
+   logs; no _X_AMZN_TRACE_ID (ctx->trace_id is per invocation). Returns when all have
+   stopped: 0, or the first fatal error. */
+LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
+{
+    lambda__pool pool;
+    pthread_t *tids;
+    int i, started = 0, rc;
+    memset(&pool, 0, sizeof pool);
+    pool.workers = (lambda__rt *)LAMBDA_MALLOC(sizeof(lambda__rt) * (size_t)n);
+    tids = (pthread_t *)LAMBDA_MALLOC(sizeof(pthread_t) * (size_t)n);
+    if (pool.workers == NULL || tids == NULL) {
+        LAMBDA_FREE(pool.workers);
+        LAMBDA_FREE(tids);
+        lambda__log(main_rt, LAMBDA_LOG_ERROR, "out of memory starting %d workers", n);
+        return LAMBDA_E_NOMEM;
+    }
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.cv, NULL);
+    pool.n = n;
+    main_rt->ctx.log_json = 1; /* Lambda Managed Instances support JSON logs only */
+    for (i = 0; i < n; i++) {
+        lambda__rt *w = &pool.workers[i];
+        memset(w, 0, sizeof *w);
+        w->cfg = main_rt->cfg;
+        w->addr = main_rt->addr;
+        w->addr_len = main_rt->addr_len;
+        w->host = main_rt->host;
+        w->ctx = main_rt->ctx;
+        w->ctx.worker = i;
+        w->fd = w->park_fd = -1;
+        w->sig_fd = i == 0 ? main_rt->sig_fd : -1; /* SIGTERM (blocked in every thread) is read by worker 0 */
+        w->no_trace_env = 1;
+        w->res.max = w->cfg.max_response_size;
+        w->pool = &pool;
+        lambda__response_reset(&w->res);
+    }
+    for (i = 0; i < n; i++) {
+        if (pthread_create(&tids[i], NULL, lambda__worker, &pool.workers[i]) != 0) {
+            lambda__log(main_rt, LAMBDA_LOG_ERROR, "pthread_create: worker %d of %d not started", i, n);
+            break;
+        }
+        started++;
+    }
+    pthread_mutex_lock(&pool.mu);
+    pool.n = n;
+    if (started == 0) {
+        pool.stop = 1;
+        pool.rc = LAMBDA_E_NOMEM;
+    }
+    pthread_mutex_unlock(&pool.mu);
+    for (i = 0; i < started; i++) pthread_join(tids[i], NULL);
+    rc = pool.rc;
+    for (i = 0; i < n; i++) {
+        pool.workers[i].sig_fd = -1; /* owned by main_rt */
+        lambda__rt_free(&pool.workers[i]);
+    }
+    pthread_cond_destroy(&pool.cv);
+    pthread_mutex_destroy(&pool.mu);
+    LAMBDA_FREE(pool.workers);
+    LAMBDA_FREE(tids);
+    return rc;
+}
+#endif
+
 LAMBDA_API int lambda_run(const lambda_config *cfg)
 {
     lambda__rt rt;
     const char *api;
-    int rc = 0, bad_next = 0;
+    int rc = 0, workers;
     memset(&rt, 0, sizeof rt);
     rt.fd = rt.sig_fd = rt.park_fd = -1;
     if (cfg == NULL) return LAMBDA_E_CONFIG;
@@ -3423,23 +3607,18 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         lambda__rt_free(&rt);
         return rc;
     }
-    while (rt.cfg.max_invocations == 0 || rt.served < rt.cfg.max_invocations) {
-        rc = lambda__invoke_once(&rt);
-        if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
-            cfg->on_shutdown(cfg->user);
-            rc = 0;
-            break;
-        }
-        if (rc < 0) break;
-        if (rc == 0) bad_next = 0;
-        else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
-            lambda__log(&rt, LAMBDA_LOG_ERROR, "giving up after 3 failed invocation/next calls in a row");
-            rc = LAMBDA_E_STATUS;
-            break;
-        }
-        rc = 0;
+    workers = atoi(lambda__env("AWS_LAMBDA_MAX_CONCURRENCY"));
+    if (workers > 1) {
+#ifdef LAMBDA_THREADS
+        rc = lambda__serve_pool(&rt, workers);
+        lambda__rt_free(&rt);
+        return rc;
+#else
+        lambda__log(&rt, LAMBDA_LOG_WARN, "AWS_LAMBDA_MAX_CONCURRENCY=%d but built without LAMBDA_THREADS: "
+                    "serving one invocation at a time", workers);
+#endif
     }
-    if (rc < 0) lambda__log(&rt, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
+    rc = lambda__serve(&rt);
     lambda__rt_free(&rt);
     return rc;
 }
@@ -3461,7 +3640,9 @@ LAMBDA_API int lambda_start(lambda_handler handler)
    0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
                       and chunked bodies, reconnect), handler context, response object,
                       error and init-error reporting, trace ids, invocation-id echo, tenant
-                      id, allocator hooks; JSON scanner and writer.
+                      id, allocator hooks; JSON scanner and writer; lambda_log (text and
+                      JSON); response streaming and the HTTP integration prelude;
+                      Extensions API client; shutdown hook; LAMBDA_THREADS workers.
 
    >>license
    MIT License
