@@ -16,7 +16,7 @@ printf '#include "lambda_runtime.h"\n#define LAMBDA_RUNTIME_IMPL\n#include "lamb
 for cc in gcc clang; do
     command -v $cc >/dev/null 2>&1 || continue
     for std in c99 c11 gnu99 gnu11; do
-        for def in "" "-D_POSIX_C_SOURCE=200809L" "-D_GNU_SOURCE" "-DLAMBDA_GETADDRINFO -D_DEFAULT_SOURCE"; do
+        for def in "" "-D_POSIX_C_SOURCE=200809L" "-D_GNU_SOURCE" "-DLAMBDA_GETADDRINFO -D_DEFAULT_SOURCE" "-DLAMBDA_THREADS"; do
             if $cc -std=$std $def $W -I. -c "$t/impl.c" -o "$t/impl.o" 2>"$t/err"; then ok; else bad "$cc -std=$std $def"; fi
         done
     done
@@ -39,7 +39,9 @@ done
 for cxx in g++ clang++; do
     command -v $cxx >/dev/null 2>&1 || continue
     for std in c++11 c++17; do
-        if $cxx -std=$std -Wall -Wextra -pedantic -Wshadow -Werror -I. -c "$t/impl.cc" -o "$t/impl.o" 2>"$t/err"; then ok; else bad "$cxx -std=$std"; fi
+        for def in "" "-DLAMBDA_THREADS"; do
+            if $cxx -std=$std $def -Wall -Wextra -pedantic -Wshadow -Werror -I. -c "$t/impl.cc" -o "$t/impl.o" 2>"$t/err"; then ok; else bad "$cxx -std=$std $def"; fi
+        done
     done
 done
 
