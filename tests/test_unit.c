@@ -451,6 +451,54 @@ static void test_trace_env(void)
     lambda__rt_free(&rt);
 }
 
+static void test_rfc3339(void)
+{
+    char out[32];
+    lambda__rfc3339(out, 0, 0);
+    LT_CHECK(strcmp(out, "1970-01-01T00:00:00.000Z") == 0);
+    lambda__rfc3339(out, 951782400, 7); /* leap day of a century leap year */
+    LT_CHECK(strcmp(out, "2000-02-29T00:00:00.007Z") == 0);
+    lambda__rfc3339(out, 1542409706, 888);
+    LT_CHECK(strcmp(out, "2018-11-16T23:08:26.888Z") == 0);
+    lambda__rfc3339(out, 4102444799LL, 999);
+    LT_CHECK(strcmp(out, "2099-12-31T23:59:59.999Z") == 0);
+    lambda__rfc3339(out, -1, 0);
+    LT_CHECK(strcmp(out, "1969-12-31T23:59:59.000Z") == 0);
+}
+
+static void test_base64(void)
+{
+    static const char *const vec[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                                         {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+                                         {"\xff\xfe\x00", "//4A"}};
+    size_t i;
+    lambda__buf b;
+    memset(&b, 0, sizeof b);
+    for (i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+        b.len = 0;
+        LT_CHECK(lambda__base64(&b, vec[i][0], i == 7 ? 3 : strlen(vec[i][0])) == 0);
+        LT_CHECK(strcmp(b.ptr ? b.ptr : "", vec[i][1]) == 0);
+    }
+    lambda__buf_free(&b);
+}
+
+static void test_log_env(void)
+{
+    setenv("AWS_LAMBDA_LOG_LEVEL", "debug", 1);
+    LT_CHECK(lambda__env_log_level() == LAMBDA_LOG_DEBUG);
+    setenv("AWS_LAMBDA_LOG_LEVEL", "FATAL", 1);
+    LT_CHECK(lambda__env_log_level() == LAMBDA_LOG_FATAL);
+    setenv("AWS_LAMBDA_LOG_LEVEL", "verbose", 1);
+    LT_CHECK(lambda__env_log_level() == LAMBDA_LOG_INFO);
+    unsetenv("AWS_LAMBDA_LOG_LEVEL");
+    LT_CHECK(lambda__env_log_level() == LAMBDA_LOG_INFO);
+    setenv("AWS_LAMBDA_LOG_FORMAT", "Json", 1);
+    LT_CHECK(lambda__env_log_json() == 1);
+    setenv("AWS_LAMBDA_LOG_FORMAT", "Text", 1);
+    LT_CHECK(lambda__env_log_json() == 0);
+    unsetenv("AWS_LAMBDA_LOG_FORMAT");
+}
+
 int main(void)
 {
     LT_RUN(test_head_table);
@@ -472,5 +520,8 @@ int main(void)
     LT_RUN(test_strerror);
     LT_RUN(test_remaining);
     LT_RUN(test_trace_env);
+    LT_RUN(test_rfc3339);
+    LT_RUN(test_base64);
+    LT_RUN(test_log_env);
     return LT_REPORT();
 }
