@@ -110,6 +110,7 @@ build/bench_json: tests/bench_json.c $(HDR)
 	$(HOST_CC) -std=c99 -O2 $(WARN) -I. -o $@ $<
 
 -include tools/emu.mk
+-include tests/hardening.mk
 
 clean:
 	rm -rf build

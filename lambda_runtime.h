@@ -1331,7 +1331,7 @@ LAMBDA_API int lambda_json_find(lambda_json v, const char *path, lambda_json *ou
 LAMBDA_API void lambda_json_iter_init(lambda_json_iter *it, lambda_json c)
 {
     it->p = c.ptr;
-    it->end = c.ptr + c.len;
+    it->end = c.ptr ? c.ptr + c.len : c.ptr;
     it->kind = c.type;
     it->state = 0;
     it->index = 0;
@@ -1517,7 +1517,7 @@ LAMBDA_API int lambda_json_double(lambda_json v, double *out)
 
 LAMBDA_API int lambda_json_int64(lambda_json v, int64_t *out)
 {
-    const char *p = v.ptr, *end = v.ptr + v.len;
+    const char *p = v.ptr, *end = v.ptr ? v.ptr + v.len : v.ptr;
     uint64_t m = 0, lim;
     int is_int, neg;
     if (v.type != LAMBDA_JSON_NUMBER) return LAMBDA_E_TYPE;
@@ -1802,11 +1802,12 @@ LAMBDA_API int lambda_json_write_null(lambda_json_writer *w)
 
 LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, size_t len)
 {
-    const char *p = json, *end = json + len;
+    const char *p = json, *end;
     lambda_json v;
     int rc;
     if (w->err) return w->err;
     if (json == NULL) return lambda__jw_fail(w, len ? LAMBDA_E_ARG : LAMBDA_E_SYNTAX);
+    end = json + len;
     rc = lambda__json_scan(&p, end, w->depth, &v);
     if (rc == 0 && lambda__json_ws(p, end) != end) rc = LAMBDA_E_SYNTAX;
     if (rc) return lambda__jw_fail(w, rc);
@@ -2615,6 +2616,20 @@ LAMBDA__PRIVATE int lambda__req_header(lambda__rt *rt, const char *name, const c
     return rc ? LAMBDA_E_NOMEM : LAMBDA_E_OK;
 }
 
+/* Is the idle keep-alive connection still usable: open, and with nothing unasked
+   waiting to be read? (One poll(); it also lets a stream, which cannot be resent, start
+   on a connection known to be alive.) */
+LAMBDA__PRIVATE int lambda__conn_alive(lambda__rt *rt)
+{
+    struct pollfd pfd;
+    char c;
+    pfd.fd = rt->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) == 0) return 1;
+    return recv(rt->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* Send the request in rt->req plus `body` and read the response. A connection that the
    server closed while idle is reopened once, transparently; a failure on a fresh
    connection is returned. */
@@ -2624,6 +2639,7 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t bo
     rt->err_op = NULL;
     for (attempt = 0; attempt < 2; attempt++) {
         rt->fresh = 0;
+        if (rt->fd >= 0 && !lambda__conn_alive(rt)) lambda__close(rt); /* closed, or sent bytes unasked */
         if (rt->fd < 0) {
             if ((rc = lambda__connect(rt)) != 0) return rc;
             rt->fresh = 1;
@@ -2691,7 +2707,7 @@ LAMBDA__PRIVATE int lambda__error_body(lambda__rt *rt, const char **type_out)
     const char *type = "Runtime.Unknown", *msg = "unknown error";
     size_t type_len = 15, msg_len = 13, max = res->max;
     int rc;
-    if (res->failed && res->error.ptr) {
+    if (res->failed && res->error.ptr && res->error.len > res->error_type_len) { /* else: out of memory */
         type = res->error.ptr;
         type_len = res->error_type_len;
         msg = res->error.ptr + type_len + 1;
@@ -2763,7 +2779,8 @@ LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, c
     if (n < 0) { res->error.ptr[res->error.len] = '\0'; return; }
     res->error.len += (size_t)n;
     return;
-oom: /* keep a static description: the runtime still reports something */
+oom: /* no room: lambda__error_body falls back to Runtime.Unknown / "unknown error" */
+    res->error.len = 0;
     res->error_type_len = 0;
 }
 
@@ -2802,19 +2819,6 @@ LAMBDA__PRIVATE int lambda__base64(lambda__buf *b, const char *s, size_t n)
     }
     b->ptr[b->len] = '\0';
     return 0;
-}
-
-/* Is the idle keep-alive connection still open? (A stream cannot be resent, so it
-   starts on a connection known to be alive.) */
-LAMBDA__PRIVATE int lambda__conn_alive(lambda__rt *rt)
-{
-    struct pollfd pfd;
-    char c;
-    pfd.fd = rt->fd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    if (poll(&pfd, 1, 0) == 0) return 1;
-    return recv(rt->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len);

@@ -1,0 +1,61 @@
+#!/bin/sh
+# tests/arm64.sh - cross-build static arm64 bootstraps and run the end-to-end and fault suites
+# (built for the host) against them under qemu user-mode emulation.
+#
+#   build/arm64/<name>/bootstrap.bin   static aarch64 binary (hello, apigw, echo, probe,
+#                                      handlers/sigprobe, handlers/oomprobe)
+#   build/arm64/<name>/bootstrap       wrapper script: exec qemu-aarch64-static bootstrap.bin
+#
+# libc: static glibc from Debian's gcc-aarch64-linux-gnu (libc6-dev-arm64-cross). Debian
+# packages musl only for the host architecture (musl, musl-dev, musl-tools: musl-gcc wraps the
+# host gcc); there is no musl cross toolchain package, so the arm64 bootstraps use glibc.
+# Needs: apt-get install -y gcc-aarch64-linux-gnu qemu-user-static
+# Run from the repository root after `make build/test_e2e build/test_faults` (make arm64 does).
+set -eu
+CC=${ARM64_CC:-aarch64-linux-gnu-gcc}
+QEMU=${QEMU_AARCH64:-$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)}
+OUT=build/arm64
+CFLAGS="-std=c99 -Os -static -Wall -Wextra -pedantic -Wshadow -Werror -I. -ffunction-sections -fdata-sections \
+ -fno-asynchronous-unwind-tables -Wl,--gc-sections -s"
+
+if ! command -v "$CC" >/dev/null 2>&1; then
+    echo "arm64: $CC not found (apt-get install -y gcc-aarch64-linux-gnu)"; exit 1
+fi
+if [ -z "$QEMU" ]; then
+    echo "arm64: qemu-aarch64-static not found (apt-get install -y qemu-user-static)"; exit 1
+fi
+for t in build/test_e2e build/test_faults; do
+    [ -x "$t" ] || { echo "arm64: $t is missing (make $t)"; exit 1; }
+done
+
+build() { # name source
+    mkdir -p "$OUT/$1"
+    $CC $CFLAGS -o "$OUT/$1/bootstrap.bin" "$2"
+    if ! readelf -h "$OUT/$1/bootstrap.bin" | grep -q 'AArch64'; then
+        echo "arm64: $OUT/$1/bootstrap.bin is not an AArch64 binary"; exit 1
+    fi
+    # test_e2e / test_faults exec the path with a clean environment: absolute paths only
+    printf '#!/bin/sh\nexec %s %s "$@"\n' "$QEMU" "$(pwd)/$OUT/$1/bootstrap.bin" > "$OUT/$1/bootstrap"
+    chmod +x "$OUT/$1/bootstrap"
+}
+
+echo "arm64: $($CC --version | head -n 1); $($QEMU --version | head -n 1)"
+for d in examples/*/; do
+    n=$(basename "$d")
+    build "$n" "examples/$n/main.c"
+done
+build probe tests/handlers/probe.c
+build handlers/sigprobe tests/handlers/sigprobe.c
+build handlers/oomprobe tests/handlers/oomprobe.c
+
+echo "arm64: static binary sizes (bytes)"
+for f in "$OUT"/*/bootstrap.bin "$OUT"/handlers/*/bootstrap.bin; do
+    printf '  %-40s %8s\n' "$f" "$(wc -c < "$f")"
+done
+
+# a smoke test of the emulation itself: no AWS_LAMBDA_RUNTIME_API -> one line, exit 1
+if env -i "$OUT/hello/bootstrap" 2>/dev/null; then echo "arm64: hello ran without AWS_LAMBDA_RUNTIME_API?"; exit 1; fi
+
+# emulated processes start and run slower: longer waits, fewer signals per second
+FAULT_WAIT_MS=${FAULT_WAIT_MS:-10000} FAULT_SIG_US=${FAULT_SIG_US:-1000} \
+    tests/run.sh build/test_e2e "$OUT" -- build/test_faults "$OUT"
