@@ -1957,7 +1957,7 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
             lambda_response_append(&lr, "}", 1);
         }
         if (lr.err == 0 || mlen <= 3) break;
-        mlen = mlen / 2 > 3 ? mlen / 2 : 3; /* escaping made it too long: cut and retry */
+        mlen = mlen / 8 * 7 > 3 ? mlen / 8 * 7 : 3; /* escaping made it too long: cut and retry */
         memcpy(msg + mlen - 3, "...", 3);
     }
     if (lr.err) return;
@@ -2242,7 +2242,8 @@ typedef struct lambda__rt {
     unsigned long served;
     const char *err_op;         /* the system call that failed last, and its errno */
     int err_no;
-    int in_invocation;          /* log lines carry the request id */
+    int in_invocation;          /* log lines carry the request and tenant ids below */
+    char log_rid[257], log_tenant[257]; /* copies: the receive buffer is reused by each POST */
     const char *base;           /* NULL: " /2018-06-01/runtime/" */
     int sig_fd;                 /* signalfd for SIGTERM with on_shutdown, else -1 */
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
@@ -2268,13 +2269,15 @@ LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...
 LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...)
 {
     va_list ap;
-    lambda_str none;
+    lambda_str rid, tenant;
     if (level < rt->ctx.log_level) return;
-    none.ptr = "";
-    none.len = 0;
+    rid.ptr = rt->in_invocation ? rt->log_rid : "";
+    tenant.ptr = rt->in_invocation ? rt->log_tenant : "";
+    rid.len = strlen(rid.ptr);
+    tenant.len = strlen(tenant.ptr);
     va_start(ap, fmt);
     lambda__vlog(rt->ctx.log_json, level, 1, level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
-                 rt->in_invocation ? rt->ctx.request_id : none, rt->in_invocation ? rt->ctx.tenant_id : none, fmt, ap);
+                 rid, tenant, fmt, ap);
     va_end(ap);
 }
 
@@ -3044,6 +3047,10 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
         return 0;
     }
     rt->in_invocation = 1;
+    memcpy(rt->log_rid, ctx->request_id.ptr, LAMBDA__MIN(ctx->request_id.len, sizeof rt->log_rid - 1));
+    rt->log_rid[LAMBDA__MIN(ctx->request_id.len, sizeof rt->log_rid - 1)] = '\0';
+    memcpy(rt->log_tenant, ctx->tenant_id.ptr, LAMBDA__MIN(ctx->tenant_id.len, sizeof rt->log_tenant - 1));
+    rt->log_tenant[LAMBDA__MIN(ctx->tenant_id.len, sizeof rt->log_tenant - 1)] = '\0';
     lambda__response_reset(&rt->res);
     if (rt->too_big) {
         lambda__fail(&rt->res, "Runtime.EventTooLarge", "event larger than the runtime's limit of %lu bytes",
@@ -3592,8 +3599,9 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.ctx.log_stream_name = lambda__env("AWS_LAMBDA_LOG_STREAM_NAME");
     rt.ctx.memory_limit_mb = atoi(lambda__env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
     rt.ctx.user = cfg->user;
-    if (cfg->on_shutdown != NULL && cfg->shutdown_setup_ != NULL && cfg->handler != NULL &&
-        cfg->shutdown_setup_(&rt) != 0)
+    if (cfg->on_shutdown != NULL && cfg->shutdown_setup_ == NULL)
+        lambda__log(&rt, LAMBDA_LOG_WARN, "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
+    else if (cfg->on_shutdown != NULL && cfg->handler != NULL && cfg->shutdown_setup_(&rt) != 0)
         lambda__log(&rt, LAMBDA_LOG_WARN, "could not register for SIGTERM; on_shutdown will not run");
     if (cfg->handler == NULL) {
         lambda__fail(&rt.res, "Runtime.ConfigInvalid", "lambda_config.handler is NULL");
