@@ -10,8 +10,8 @@
 EMU_CFLAGS   := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
 EMU_SRC      := tools/lambda_emu.c tests/rapi_server.c
 EMU_DEPS     := $(EMU_SRC) tests/rapi_server.h
-BENCH_N      ?= 5000
-BENCH_ROUNDS ?= 5
+BENCH_N      ?= 1000
+BENCH_ROUNDS ?= 21
 
 .PHONY: emu-test bench emu-demo
 
