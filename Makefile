@@ -72,7 +72,7 @@ build/asan/test_json: tests/test_json.c tests/lt.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -Wconversion $(SAN_FLAGS) -o $@ $<
 
-build/test_e2e: tests/test_e2e.c tests/rapi_server.c tests/rapi_server.h tests/lt.h
+build/test_e2e: tests/test_e2e.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_e2e.c tests/rapi_server.c
 

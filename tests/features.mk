@@ -29,7 +29,7 @@ build/tsan/features-mt/bootstrap: $(FEAT_SRC) $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -fsanitize=thread $(MT_FLAGS) -o $@ $<
 
-build/test_features: tests/test_features.c tests/rapi_server.c tests/rapi_server.h tests/lt.h $(HDR)
+build/test_features: tests/test_features.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_features.c tests/rapi_server.c
 

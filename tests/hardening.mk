@@ -22,7 +22,7 @@ build/asan/handlers/%/bootstrap: tests/handlers/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
 
-build/test_faults: tests/test_faults.c tests/rapi_server.c tests/rapi_server.h tests/lt.h
+build/test_faults: tests/test_faults.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_faults.c tests/rapi_server.c
 

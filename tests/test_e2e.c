@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e2e_util.h"
 #include "lt.h"
 
 #define WAIT_MS 3000        /* longest wait for any one expected request or exit */
@@ -32,53 +33,6 @@ static char hello_path[4096], probe_path[4096], apigw_path[4096], echo_path[4096
 
 /* ------------------------------------------------------------------------------------------ */
 /* small helpers                                                                               */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int streq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
-static int mem_is(const char *p, size_t n, const char *want, size_t want_len)
-{
-    return p && n == want_len && memcmp(p, want, n) == 0;
-}
-
-/* printable rendering of up to 200 bytes, for diagnostics */
-static void show(const char *label, const char *p, size_t n)
-{
-    size_t i;
-    printf("    %s (%lu bytes): \"", label, (unsigned long)n);
-    for (i = 0; i < n && i < 200; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\\' || c == '"') printf("\\%c", c);
-        else if (c >= 0x20 && c < 0x7f) putchar(c);
-        else printf("\\x%02x", c);
-    }
-    printf("%s\"\n", n > 200 ? "..." : "");
-}
 
 static int hexval(int c)
 {
@@ -140,10 +94,9 @@ typedef struct e2e {
 /* env: NULL-terminated "K=V" list; with_api: add AWS_LAMBDA_RUNTIME_API for our port */
 static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int with_api)
 {
+    static const char *const san_env[] = {"ASAN_OPTIONS=exitcode=86", "UBSAN_OPTIONS=print_stacktrace=1", NULL};
     char api[64];
-    const char *envp[64];
-    const char *argv[2];
-    size_t n = 0;
+    const char *envp[E2E_ENV_MAX];
     int fd;
     memset(e, 0, sizeof *e);
     e->pid = -1;
@@ -153,32 +106,14 @@ static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int 
         LT_CHECK(!"server open");
         return 0;
     }
-    snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u", (unsigned)rapi_server_port(&e->srv));
-    if (with_api) envp[n++] = api;
-    envp[n++] = "ASAN_OPTIONS=exitcode=86";
-    envp[n++] = "UBSAN_OPTIONS=print_stacktrace=1";
-    while (env && *env && n < 62) envp[n++] = *env++;
-    envp[n] = NULL;
-    argv[0] = bootstrap;
-    argv[1] = NULL;
+    child_env(envp, with_api ? api : NULL, (unsigned)rapi_server_port(&e->srv), san_env, env);
     strcpy(e->errpath, "/tmp/test_e2e_stderr_XXXXXX");
     fd = mkstemp(e->errpath);
     if (fd < 0) {
         LT_CHECK(!"mkstemp");
         return 0;
     }
-    fflush(stdout);
-    e->pid = fork();
-    if (e->pid == 0) {
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            dup2(nul, 1);
-        }
-        dup2(fd, 2);
-        execve(bootstrap, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
+    e->pid = spawn_child(bootstrap, NULL, envp, -1, fd, 0);
     close(fd);
     if (e->pid < 0) {
         LT_CHECK(!"fork");
@@ -190,23 +125,12 @@ static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int 
 /* Waits up to timeout_ms for the child to exit. 1 if it did (status in e->status). */
 static int e2e_wait_exit(e2e *e, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
-    if (e->reaped) return 1;
-    if (e->pid <= 0) return 0;
-    for (;;) {
-        pid_t r = waitpid(e->pid, &e->status, WNOHANG);
-        if (r == e->pid) {
-            e->reaped = 1;
-            return 1;
-        }
-        if (now_ms() >= deadline) return 0;
-        sleep_ms(2);
-    }
+    return wait_child(e->pid, &e->reaped, &e->status, timeout_ms);
 }
 
 static int exited_with(const e2e *e, int code)
 {
-    return e->reaped && WIFEXITED(e->status) && WEXITSTATUS(e->status) == code;
+    return child_exited_with(e->reaped, e->status, code);
 }
 
 static int exited_nonzero(const e2e *e)
@@ -217,26 +141,9 @@ static int exited_nonzero(const e2e *e)
 /* Reads the next request into e->req (freeing the previous one). */
 static int e2e_read(e2e *e, int timeout_ms, const char *what)
 {
-    int rc;
-    long long deadline = now_ms() + timeout_ms;
     if (e->have_req) rapi_request_free(&e->req);
-    e->have_req = 0;
-    /* wait in short slices, so that a child that died ends the wait at once */
-    for (;;) {
-        long long left = deadline - now_ms();
-        rc = rapi_server_read_request(&e->srv, &e->req, left > 100 ? 100 : left < 0 ? 0 : (int)left);
-        if (rc != RAPI_ETIMEOUT || now_ms() >= deadline) break;
-        if (e2e_wait_exit(e, 0)) { /* gone: one last look for anything it sent before dying */
-            rc = rapi_server_read_request(&e->srv, &e->req, 50);
-            break;
-        }
-    }
-    if (rc != RAPI_OK) {
-        printf("    no %s request: %s%s\n", what, rapi_strerror(rc), e->reaped ? " (the runtime exited)" : "");
-        return 0;
-    }
-    e->have_req = 1;
-    return 1;
+    e->have_req = read_from_child(&e->srv, &e->req, timeout_ms, what, e->pid, &e->reaped, &e->status);
+    return e->have_req;
 }
 
 /* Common checks on every request the runtime sends. */
@@ -374,18 +281,12 @@ static int e2e_ack(e2e *e)
 
 static int body_is(const e2e *e, const char *want)
 {
-    if (mem_is(e->req.body, e->req.body_len, want, strlen(want))) return 1;
-    show("body", e->req.body, e->req.body_len);
-    show("want", want, strlen(want));
-    return 0;
+    return mem_is(e->req.body, e->req.body_len, want, strlen(want), "body");
 }
 
 static int body_is_n(const e2e *e, const char *want, size_t n)
 {
-    if (mem_is(e->req.body, e->req.body_len, want, n)) return 1;
-    show("body", e->req.body, e->req.body_len);
-    show("want", want, n);
-    return 0;
+    return mem_is(e->req.body, e->req.body_len, want, n, "body");
 }
 
 /* A successful invocation: pending /next already read; event out; /response back, body checked;
@@ -431,51 +332,16 @@ static int e2e_quiet(e2e *e)
 
 static size_t count_lines(const e2e *e, const char *needle)
 {
-    size_t n = 0;
-    const char *p = e->err, *end = e->err + e->err_len;
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (ll > 0) {
-            size_t k, nn = needle ? strlen(needle) : 0;
-            int hit = needle == NULL;
-            for (k = 0; !hit && k + nn <= ll; k++)
-                if (memcmp(p + k, needle, nn) == 0) hit = 1;
-            n += (size_t)hit;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return n;
+    return count_lines_in(e->err, e->err_len, needle);
 }
 
 /* Ends the scenario: SIGKILL if still running, reap, read stderr, check every line. */
 static void e2e_finish(e2e *e)
 {
-    FILE *f;
-    if (e->pid > 0 && !e->reaped) {
-        kill(e->pid, SIGKILL);
-        e2e_wait_exit(e, 5000);
-    }
-    f = e->errpath[0] ? fopen(e->errpath, "rb") : NULL;
-    if (f) {
-        long sz;
-        fseek(f, 0, SEEK_END);
-        sz = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        e->err = (char *)calloc((size_t)(sz > 0 ? sz : 0) + 1, 1);
-        if (e->err && sz > 0) e->err_len = fread(e->err, 1, (size_t)sz, f);
-        fclose(f);
-        unlink(e->errpath);
-    }
+    kill_child(e->pid, &e->reaped, &e->status, 5000);
+    e->err = take_file(e->errpath, &e->err_len, 0);
     if (e->err) {
-        const char *p = e->err, *end = e->err + e->err_len;
-        int bad_prefix = 0;
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            if (ll > 0 && (ll < 16 || memcmp(p, "lambda_runtime: ", 16) != 0)) bad_prefix = 1;
-            p = nl ? nl + 1 : end;
-        }
+        int bad_prefix = !lines_prefixed(e->err, e->err_len, "lambda_runtime: ");
         LT_CHECK(!bad_prefix); /* every stderr line starts with "lambda_runtime: " */
         LT_CHECK(count_lines(e, "Sanitizer") == 0);
         LT_CHECK(count_lines(e, "runtime error:") == 0);
@@ -926,10 +792,10 @@ static void handler_error_escaping(void)
                                      "\"errorType\":\"MyError\",\"stackTrace\":[]}";
             LT_CHECK(streq(rapi_request_header(&e.req, "Lambda-Runtime-Function-Error-Type"), "MyError"));
             LT_CHECK(streq(rapi_request_header(&e.req, "Content-Type"), "application/json"));
-            LT_CHECK(mem_is(e.req.body, e.req.body_len, lo, sizeof lo - 1) ||
-                     mem_is(e.req.body, e.req.body_len, up, sizeof up - 1));
-            if (!mem_is(e.req.body, e.req.body_len, lo, sizeof lo - 1) &&
-                !mem_is(e.req.body, e.req.body_len, up, sizeof up - 1)) {
+            LT_CHECK(mem_eq(e.req.body, e.req.body_len, lo, sizeof lo - 1) ||
+                     mem_eq(e.req.body, e.req.body_len, up, sizeof up - 1));
+            if (!mem_eq(e.req.body, e.req.body_len, lo, sizeof lo - 1) &&
+                !mem_eq(e.req.body, e.req.body_len, up, sizeof up - 1)) {
                 show("error body", e.req.body, e.req.body_len);
                 show("want", lo, sizeof lo - 1);
             }
@@ -1072,11 +938,9 @@ done:
 
 static const char *find_line(const e2e *e, const char *key, char *out, size_t outsz)
 {
-    size_t kl = strlen(key);
-    const char *p = e->req.body, *end = e->req.body + e->req.body_len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    size_t kl = strlen(key), ll;
+    const char *pos = e->req.body, *end = e->req.body + e->req.body_len, *p;
+    while ((p = next_line(&pos, end, &ll)) != NULL) {
         if (ll > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
             size_t vl = ll - kl - 1;
             if (vl >= outsz) vl = outsz - 1;
@@ -1088,7 +952,6 @@ static const char *find_line(const e2e *e, const char *key, char *out, size_t ou
             out[0] = 0;
             return out;
         }
-        p = nl ? nl + 1 : end;
     }
     return NULL;
 }
@@ -1410,12 +1273,6 @@ static void stderr_lines_prefixed(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-
-static int is_exec(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
 
 int main(int argc, char **argv)
 {

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define E2E_SHOW_MAX 240
+#include "e2e_util.h"
 #include "lt.h"
 
 #define P_NEXT "/2018-06-01/runtime/invocation/next"
@@ -35,57 +37,6 @@
 
 static int wait_ms = 5000;  /* longest wait for any one expected request or exit */
 static char probe_path[4096], sig_path[4096], oom_path[4096];
-
-/* ------------------------------------------------------------------------------------------ */
-/* helpers                                                                                     */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int streq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
-static void show(const char *label, const char *p, size_t n)
-{
-    size_t i;
-    printf("    %s (%lu bytes): \"", label, (unsigned long)n);
-    for (i = 0; i < n && i < 240; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\\' || c == '"') printf("\\%c", c);
-        else if (c >= 0x20 && c < 0x7f) putchar(c);
-        else printf("\\x%02x", c);
-    }
-    printf("%s\"\n", n > 240 ? "..." : "");
-}
-
-/* In a forked child: close every descriptor from `first` on (bounded). */
-static void close_fds_from(int first)
-{
-    int fd;
-    for (fd = first; fd < 1024; fd++) close(fd);
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* one scenario: fake server + one bootstrap process                                           */
@@ -107,10 +58,10 @@ typedef struct ft {
    (connection refused at start-up). */
 static int ft_start(ft *e, const char *bootstrap, const char *const *env, int refuse)
 {
+    static const char *const san_env[] = {"ASAN_OPTIONS=exitcode=86:allocator_may_return_null=1",
+                                          "UBSAN_OPTIONS=print_stacktrace=1", NULL};
     char api[64];
-    const char *envp[64];
-    const char *argv[2];
-    size_t n = 0;
+    const char *envp[E2E_ENV_MAX];
     int fd;
     memset(e, 0, sizeof *e);
     e->pid = -1;
@@ -121,33 +72,15 @@ static int ft_start(ft *e, const char *bootstrap, const char *const *env, int re
     }
     e->srv.max_body = 32u * 1024u * 1024u;
     if (refuse) rapi_server_stop_listening(&e->srv);
-    snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u", (unsigned)rapi_server_port(&e->srv));
-    envp[n++] = api;
-    envp[n++] = "ASAN_OPTIONS=exitcode=86:allocator_may_return_null=1";
-    envp[n++] = "UBSAN_OPTIONS=print_stacktrace=1";
-    while (env && *env && n < 62) envp[n++] = *env++;
-    envp[n] = NULL;
-    argv[0] = bootstrap;
-    argv[1] = NULL;
+    child_env(envp, api, (unsigned)rapi_server_port(&e->srv), san_env, env);
     strcpy(e->errpath, "/tmp/test_faults_stderr_XXXXXX");
     fd = mkstemp(e->errpath);
     if (fd < 0) {
         LT_CHECK(!"mkstemp");
         return 0;
     }
-    fflush(stdout);
-    e->pid = fork();
-    if (e->pid == 0) {
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            dup2(nul, 1);
-        }
-        dup2(fd, 2);
-        close_fds_from(3); /* the server's sockets must not live on in the child */
-        execve(bootstrap, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
+    /* closing fds from 3 on: the server's sockets must not live on in the child */
+    e->pid = spawn_child(bootstrap, NULL, envp, -1, fd, 3);
     close(fd);
     if (e->pid < 0) {
         LT_CHECK(!"fork");
@@ -159,46 +92,20 @@ static int ft_start(ft *e, const char *bootstrap, const char *const *env, int re
 /* Waits up to timeout_ms for the child to exit. 1 if it did (status in e->status). */
 static int ft_wait_exit(ft *e, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
-    if (e->reaped) return 1;
-    if (e->pid <= 0) return 0;
-    for (;;) {
-        pid_t r = waitpid(e->pid, &e->status, WNOHANG);
-        if (r == e->pid) {
-            e->reaped = 1;
-            return 1;
-        }
-        if (now_ms() >= deadline) return 0;
-        sleep_ms(2);
-    }
+    return wait_child(e->pid, &e->reaped, &e->status, timeout_ms);
 }
 
 static int exited_with(const ft *e, int code)
 {
-    return e->reaped && WIFEXITED(e->status) && WEXITSTATUS(e->status) == code;
+    return child_exited_with(e->reaped, e->status, code);
 }
 
 /* Reads the next request into e->req. Quiet: no diagnostics when nothing comes. */
 static int ft_read_q(ft *e, int timeout_ms, const char *what, int quiet)
 {
-    int rc;
-    long long deadline = now_ms() + timeout_ms;
     if (e->have_req) rapi_request_free(&e->req);
-    e->have_req = 0;
-    for (;;) {
-        long long left = deadline - now_ms();
-        rc = rapi_server_read_request(&e->srv, &e->req, left > 100 ? 100 : left < 0 ? 0 : (int)left);
-        if (rc != RAPI_ETIMEOUT || now_ms() >= deadline) break;
-        if (ft_wait_exit(e, 0)) { /* gone: one last look for anything it sent before dying */
-            rc = rapi_server_read_request(&e->srv, &e->req, 50);
-            break;
-        }
-    }
-    if (rc != RAPI_OK) {
-        if (!quiet) printf("    no %s request: %s%s\n", what, rapi_strerror(rc), e->reaped ? " (the runtime exited)" : "");
-        return 0;
-    }
-    e->have_req = 1;
+    e->have_req = read_from_child(&e->srv, &e->req, timeout_ms, quiet ? NULL : what, e->pid, &e->reaped, &e->status);
+    if (!e->have_req) return 0;
     if (streq(e->req.method, "POST")) e->posts++;
     return 1;
 }
@@ -247,11 +154,7 @@ static int ft_expect_post(ft *e, const char *id, const char *kind)
 
 static int body_is(const ft *e, const char *want)
 {
-    size_t n = strlen(want);
-    if (e->req.body_len == n && memcmp(e->req.body, want, n) == 0) return 1;
-    show("body", e->req.body, e->req.body_len);
-    show("want", want, n);
-    return 0;
+    return mem_is(e->req.body, e->req.body_len, want, strlen(want), "body");
 }
 
 static void check_error_type(ft *e, const char *type)
@@ -336,21 +239,7 @@ static int ft_ok(ft *e, const char *id, const char *event, const char *want)
 
 static size_t count_lines(const ft *e, const char *needle)
 {
-    size_t n = 0;
-    const char *p = e->err, *end = e->err + e->err_len;
-    while (p && p < end) {
-        const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p));
-        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (ll > 0) {
-            size_t k, nn = needle ? strlen(needle) : 0;
-            int hit = needle == NULL;
-            for (k = 0; !hit && k + nn <= ll; k++)
-                if (memcmp(p + k, needle, nn) == 0) hit = 1;
-            n += (size_t)hit;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return n;
+    return count_lines_in(e->err, e->err_len, needle);
 }
 
 /* The runtime must exit 1 on its own, promptly, without sending anything more. */
@@ -371,29 +260,14 @@ static void ft_expect_fatal(ft *e)
 /* Ends the scenario: SIGKILL if still running, reap, read stderr, check every line. */
 static void ft_finish(ft *e)
 {
-    FILE *f;
-    if (e->pid > 0 && !e->reaped) {
-        kill(e->pid, SIGKILL);
-        e->killed = 1;
-        ft_wait_exit(e, 10000);
-    }
+    if (kill_child(e->pid, &e->reaped, &e->status, 10000)) e->killed = 1;
     if (e->reaped && !e->killed) { /* ended on its own: never by a signal or a sanitizer */
         LT_CHECK(!WIFSIGNALED(e->status));
         LT_CHECK(!WIFEXITED(e->status) || (WEXITSTATUS(e->status) != 86 && WEXITSTATUS(e->status) != 99 &&
                                            WEXITSTATUS(e->status) != 127));
         if (WIFSIGNALED(e->status)) printf("    the runtime died of signal %d\n", WTERMSIG(e->status));
     }
-    f = e->errpath[0] ? fopen(e->errpath, "rb") : NULL;
-    if (f) {
-        long sz;
-        fseek(f, 0, SEEK_END);
-        sz = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        e->err = (char *)calloc((size_t)(sz > 0 ? sz : 0) + 1, 1);
-        if (e->err && sz > 0) e->err_len = fread(e->err, 1, (size_t)sz, f);
-        fclose(f);
-        unlink(e->errpath);
-    }
+    e->err = take_file(e->errpath, &e->err_len, 0);
     if (e->err) {
         LT_CHECK(count_lines(e, NULL) == count_lines(e, "lambda_runtime: "));
         LT_CHECK(count_lines(e, "Sanitizer") == 0);
@@ -1218,12 +1092,6 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------------ */
-
-static int is_exec(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
 
 int main(int argc, char **argv)
 {

@@ -35,6 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define E2E_SHOW_MAX 1500
+#define E2E_SHOW_CTL 1
+#include "e2e_util.h"
 #include "lt.h"
 
 #define WAIT_MS 3000 /* longest wait for any one expected request or exit */
@@ -60,43 +63,6 @@ static char tmpdir[256];
 /* ------------------------------------------------------------------------------------------ */
 /* small helpers                                                                               */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int streq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
-static const char *find_mem(const char *hay, size_t n, const char *needle, size_t nl)
-{
-    size_t i;
-    if (nl == 0) return hay;
-    for (i = 0; i + nl <= n; i++)
-        if (memcmp(hay + i, needle, nl) == 0) return hay + i;
-    return NULL;
-}
-
 static int has(const char *hay, size_t n, const char *needle)
 {
     return hay && find_mem(hay, n, needle, strlen(needle)) != NULL;
@@ -118,52 +84,11 @@ static int has_nocase(const char *hay, size_t n, const char *needle)
     return 0;
 }
 
-/* printable rendering of up to 1500 bytes, for diagnostics */
-static void show(const char *label, const char *p, size_t n)
-{
-    size_t i;
-    printf("    %s (%lu bytes): \"", label, (unsigned long)n);
-    for (i = 0; p && i < n && i < 1500; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\\' || c == '"') printf("\\%c", c);
-        else if (c == '\n') printf("\\n");
-        else if (c == '\r') printf("\\r");
-        else if (c == '\t') printf("\\t");
-        else if (c >= 0x20 && c < 0x7f) putchar(c);
-        else printf("\\x%02x", c);
-    }
-    printf("%s\"\n", n > 1500 ? "..." : "");
-}
-
-static int mem_is(const char *p, size_t n, const char *want, size_t wl, const char *what)
-{
-    if (p && n == wl && memcmp(p, want, n) == 0) return 1;
-    show(what, p, n);
-    show("want", want, wl);
-    return 0;
-}
-
 static int str_is(const char *got, const char *want, const char *what)
 {
     if (streq(got, want)) return 1;
     printf("    %s: got %s%s%s, want \"%s\"\n", what, got ? "\"" : "", got ? got : "(none)", got ? "\"" : "", want);
     return 0;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *b = NULL;
-    long sz;
-    *len = 0;
-    if (!f) return (char *)calloc(1, 1);
-    fseek(f, 0, SEEK_END);
-    sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (char *)calloc((size_t)(sz > 0 ? sz : 0) + 1, 1);
-    if (b && sz > 0) *len = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -403,10 +328,10 @@ typedef struct scn {
 /* argv: NULL = { path }; env: NULL-terminated "K=V" list. */
 static int scn_start(scn *s, const char *path, const char *const *argv, const char *const *env)
 {
+    static const char *const san_env[] = {"ASAN_OPTIONS=exitcode=86", "UBSAN_OPTIONS=print_stacktrace=1",
+                                          "TSAN_OPTIONS=exitcode=87", NULL};
     char api[64];
-    const char *envp[64];
-    const char *av[2];
-    size_t n = 0;
+    const char *envp[E2E_ENV_MAX];
     int efd, ofd;
     static unsigned serial;
     memset(s, 0, sizeof *s);
@@ -417,18 +342,7 @@ static int scn_start(scn *s, const char *path, const char *const *argv, const ch
         LT_CHECK(!"server open");
         return 0;
     }
-    snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u", (unsigned)rapi_server_port(&s->fs.lsn));
-    envp[n++] = api;
-    envp[n++] = "ASAN_OPTIONS=exitcode=86";
-    envp[n++] = "UBSAN_OPTIONS=print_stacktrace=1";
-    envp[n++] = "TSAN_OPTIONS=exitcode=87";
-    while (env && *env && n < 62) envp[n++] = *env++;
-    envp[n] = NULL;
-    if (!argv) {
-        av[0] = path;
-        av[1] = NULL;
-        argv = av;
-    }
+    child_env(envp, api, (unsigned)rapi_server_port(&s->fs.lsn), san_env, env);
     serial++;
     snprintf(s->errpath, sizeof s->errpath, "%s/stderr.%u", tmpdir, serial);
     snprintf(s->outpath, sizeof s->outpath, "%s/stdout.%u", tmpdir, serial);
@@ -438,16 +352,7 @@ static int scn_start(scn *s, const char *path, const char *const *argv, const ch
         LT_CHECK(!"temporary files");
         return 0;
     }
-    fflush(stdout);
-    s->pid = fork();
-    if (s->pid == 0) {
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0) dup2(nul, 0);
-        dup2(ofd, 1);
-        dup2(efd, 2);
-        execve(path, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
+    s->pid = spawn_child(path, argv, envp, ofd, efd, 0);
     close(efd);
     close(ofd);
     if (s->pid < 0) {
@@ -459,23 +364,12 @@ static int scn_start(scn *s, const char *path, const char *const *argv, const ch
 
 static int scn_wait_exit(scn *s, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
-    if (s->reaped) return 1;
-    if (s->pid <= 0) return 0;
-    for (;;) {
-        pid_t r = waitpid(s->pid, &s->status, WNOHANG);
-        if (r == s->pid) {
-            s->reaped = 1;
-            return 1;
-        }
-        if (now_ms() >= deadline) return 0;
-        sleep_ms(2);
-    }
+    return wait_child(s->pid, &s->reaped, &s->status, timeout_ms);
 }
 
 static int exited_with(const scn *s, int code)
 {
-    if (s->reaped && WIFEXITED(s->status) && WEXITSTATUS(s->status) == code) return 1;
+    if (child_exited_with(s->reaped, s->status, code)) return 1;
     if (!s->reaped) printf("    the child is still running (want exit status %d)\n", code);
     else if (WIFEXITED(s->status)) printf("    exit status %d, want %d\n", WEXITSTATUS(s->status), code);
     else printf("    killed by signal %d, want exit status %d\n", WTERMSIG(s->status), code);
@@ -615,25 +509,15 @@ static int scn_invoke(scn *s, const char *id, const char *event, const char *wan
 /* Ends the scenario: SIGKILL if still running, reap, read stdout/stderr, generic checks. */
 static void scn_finish(scn *s)
 {
-    if (s->pid > 0 && !s->reaped) {
-        kill(s->pid, SIGKILL);
-        scn_wait_exit(s, 5000);
-    }
-    if (s->errpath[0]) {
-        s->err = slurp(s->errpath, &s->err_len);
-        unlink(s->errpath);
-    }
-    if (s->outpath[0]) {
-        s->out = slurp(s->outpath, &s->out_len);
-        unlink(s->outpath);
-    }
+    kill_child(s->pid, &s->reaped, &s->status, 5000);
+    s->err = take_file(s->errpath, &s->err_len, 1);
+    s->out = take_file(s->outpath, &s->out_len, 1);
     LT_CHECK(!has(s->err, s->err_len, "Sanitizer"));
     LT_CHECK(!has(s->err, s->err_len, "runtime error:"));
     if (s->json_stderr && s->err) {
-        const char *p = s->err, *end = s->err + s->err_len;
-        while (p < end) {
-            const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p));
-            size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *pos = s->err, *end = s->err + s->err_len, *p;
+        size_t ll;
+        while ((p = next_line(&pos, end, &ll)) != NULL) {
             lambda_str doc;
             lambda_json root;
             doc.ptr = p;
@@ -642,7 +526,6 @@ static void scn_finish(scn *s)
                 show("stderr line that is not a JSON object", p, ll);
                 LT_CHECK(!"every stderr line is a JSON object");
             }
-            p = nl ? nl + 1 : end;
         }
     }
     if (lt_bad_checks != s->bad_at_start && s->err) {
@@ -671,15 +554,13 @@ static void scn_free(scn *s)
 /* The i-th non-empty line of the child's stderr (after scn_finish); NULL past the end. */
 static const char *err_line(const scn *s, int i, size_t *len)
 {
-    const char *p = s->err, *end = s->err + s->err_len;
-    while (p && p < end) {
-        const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p));
-        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    const char *pos = s->err, *end = s->err ? s->err + s->err_len : NULL, *p;
+    size_t ll;
+    while ((p = next_line(&pos, end, &ll)) != NULL) {
         if (ll > 0 && i-- == 0) {
             *len = ll;
             return p;
         }
-        p = nl ? nl + 1 : end;
     }
     *len = 0;
     return NULL;
@@ -975,7 +856,7 @@ static void test_stream_append_after_begin(void)
     scn_free(&s);
 }
 
-/* the HTTP integration prelude: exact bytes for the spec's two examples */
+/* the HTTP integration prelude: exact bytes for two examples */
 static void test_stream_http_prelude(void)
 {
     static const struct {
@@ -1220,14 +1101,11 @@ static void test_log_text(void)
     }
     /* the runtime's own line keeps its text format */
     {
-        const char *p = s.err, *end = s.err + s.err_len;
+        const char *pos = s.err, *end = s.err ? s.err + s.err_len : NULL, *p;
+        size_t n;
         int runtime_lines = 0;
-        while (p && p < end) {
-            const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p));
-            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            if (n >= 16 && memcmp(p, "lambda_runtime: ", 16) == 0) runtime_lines++;
-            p = nl ? nl + 1 : end;
-        }
+        while ((p = next_line(&pos, end, &n)) != NULL)
+            if (starts_with(p, n, "lambda_runtime: ")) runtime_lines++;
         LT_CHECK(runtime_lines == 1);
     }
     scn_free(&s);
@@ -1758,7 +1636,6 @@ static void test_shutdown_hook_before_first_event(void)
     shutdown_case(0, 1, 0);
 }
 
-/* the brief's contract: setting lambda_config.on_shutdown is enough (no lambda_on_shutdown) */
 /* lambda_config.on_shutdown set without lambda_on_shutdown(): the header documents that
    the setter is required (it links the SIGTERM code); the runtime says so in one warning
    line and does not register */
@@ -1833,8 +1710,8 @@ static void test_shutdown_during_invocation(void)
     scn_free(&s);
 }
 
-/* register refused (e.g. 404 under an emulator without the Extensions API): logged (the brief
-   does not say how; today: an error line and a warning line), then events are served normally */
+/* register refused (e.g. 404 under an emulator without the Extensions API): logged (an
+   error line and a warning line), then events are served normally */
 static void test_shutdown_register_refused(void)
 {
     char file[300], envf[340];
