@@ -2281,6 +2281,23 @@ LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...
     va_end(ap);
 }
 
+/* Has another worker stopped this one (its socket was shut down on purpose)? Always 0
+   without LAMBDA_THREADS. */
+LAMBDA__PRIVATE int lambda__stopped(lambda__rt *rt)
+{
+    int stopped = 0;
+#ifdef LAMBDA_THREADS
+    if (rt->pool) {
+        pthread_mutex_lock(&rt->pool->mu);
+        stopped = rt->pool->stop;
+        pthread_mutex_unlock(&rt->pool->mu);
+    }
+#else
+    (void)rt;
+#endif
+    return stopped;
+}
+
 LAMBDA__PRIVATE int lambda__sys_fail(lambda__rt *rt, const char *op)
 {
     rt->err_op = op;
@@ -2657,7 +2674,7 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t bo
         lambda__close(rt);
         if (rc != LAMBDA_E_IO || got || rt->fresh) break;
     }
-    if (rc == LAMBDA_E_IO) {
+    if (rc == LAMBDA_E_IO && !lambda__stopped(rt)) {
         if (rt->err_op) lambda__log(rt, LAMBDA_LOG_ERROR, "Runtime API connection failed: %s: %s", rt->err_op, strerror(rt->err_no));
         else lambda__log(rt, LAMBDA_LOG_ERROR, "Runtime API closed the connection %s", got ? "in the middle of a response" : "without answering");
     }
@@ -3467,8 +3484,7 @@ LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
         rc = lambda__invoke_once(rt);
         if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
             rt->cfg.on_shutdown(rt->cfg.user);
-            rc = 0;
-            break;
+            return LAMBDA__SHUTDOWN;
         }
         if (rc < 0) break;
         if (rc == 0) bad_next = 0;
@@ -3479,7 +3495,7 @@ LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
         }
         rc = 0;
     }
-    if (rc < 0) lambda__log(rt, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
+    if (rc < 0 && !lambda__stopped(rt)) lambda__log(rt, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
     return rc;
 }
 
@@ -3490,9 +3506,9 @@ LAMBDA__PRIVATE void *lambda__worker(void *arg)
     lambda__pool *pool = rt->pool;
     int rc = lambda__serve(rt), i;
     pthread_mutex_lock(&pool->mu);
-    if (rc < 0 && !pool->stop) { /* fatal: stop the others, wherever they are blocked */
+    if (rc != 0 && !pool->stop) { /* fatal, or shut down: stop the others, wherever they are blocked */
         pool->stop = 1;
-        pool->rc = rc;
+        pool->rc = rc < 0 ? rc : 0;
         for (i = 0; i < pool->n; i++)
             if (&pool->workers[i] != rt && pool->workers[i].fd >= 0) shutdown(pool->workers[i].fd, SHUT_RDWR);
     }
@@ -3632,7 +3648,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     }
     rc = lambda__serve(&rt);
     lambda__rt_free(&rt);
-    return rc;
+    return rc == LAMBDA__SHUTDOWN ? 0 : rc;
 }
 
 LAMBDA_API int lambda_start(lambda_handler handler)

@@ -1819,6 +1819,44 @@ static int mc_collect(scn *s, int n, int *ci, char ids[][32], char bodies[][256]
     return 1;
 }
 
+/* SIGTERM with N workers: the hook runs once, every worker stops quietly, exit status 0 */
+static void test_mc_shutdown(void)
+{
+    char file[300], envf[340];
+    const char *env[3];
+    scn s;
+    int i, nexts = 0, parks = 0;
+    snprintf(file, sizeof file, "%s/shutdown.mc", tmpdir);
+    unlink(file);
+    snprintf(envf, sizeof envf, "FEATURES_SHUTDOWN_FILE=%s", file);
+    env[0] = "AWS_LAMBDA_MAX_CONCURRENCY=3";
+    env[1] = envf;
+    env[2] = NULL;
+    if (scn_start(&s, featmt_path, NULL, env) && scn_expect(&s, "POST", P_REGISTER) && reply_register(&s, "int-mc")) {
+        for (i = 0; i < 4; i++) { /* the parked event/next and one /next per worker */
+            if (!scn_read(&s, WAIT_MS, "event/next or /next")) break;
+            if (streq(s.req.target, P_EVNEXT)) parks++;
+            else if (streq(s.req.target, P_NEXT)) nexts++;
+        }
+        LT_CHECK(parks == 1 && nexts == 3);
+        sleep_ms(30);
+        kill(s.pid, SIGTERM);
+        scn_wait_exit(&s, 3000);
+        LT_CHECK(exited_with(&s, 0));
+    }
+    scn_finish(&s);
+    {
+        size_t n = 0;
+        char *c = slurp(file, &n);
+        LT_CHECK(mem_is(c, n, "shutdown\n", 9, "on_shutdown file")); /* once */
+        free(c);
+        unlink(file);
+    }
+    LT_CHECK(err_lines(&s) == 1); /* the hook's own line; no error lines from stopped workers */
+    LT_CHECK(has(s.err, s.err_len, "on_shutdown called"));
+    scn_free(&s);
+}
+
 static void test_mc_threads(void)
 {
     const char *env[] = {"AWS_LAMBDA_MAX_CONCURRENCY=" "4", NULL};
@@ -2089,6 +2127,7 @@ int main(int argc, char **argv)
         RUN(test_mc_unthreaded);
     }
     RUN(test_mc_threads);
+    RUN(test_mc_shutdown);
     RUN(test_mc_single);
     if (sizes) RUN(test_sizes);
     rmdir(tmpdir);
