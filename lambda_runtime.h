@@ -1829,13 +1829,10 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w)
 
 /* >>log */
 
-LAMBDA__PRIVATE const char *lambda__level_name(int level, int lower)
+LAMBDA__PRIVATE const char *lambda__level_name(int level)
 {
-    static const char *const up[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
-    static const char *const lo[] = {"trace", "debug", "info", "warn", "error", "fatal"};
-    if (level < LAMBDA_LOG_TRACE) level = LAMBDA_LOG_TRACE;
-    if (level > LAMBDA_LOG_FATAL) level = LAMBDA_LOG_FATAL;
-    return lower ? lo[level] : up[level];
+    static const char names[][6] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+    return names[level < LAMBDA_LOG_TRACE ? LAMBDA_LOG_TRACE : level > LAMBDA_LOG_FATAL ? LAMBDA_LOG_FATAL : level];
 }
 
 /* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default INFO) and AWS_LAMBDA_LOG_FORMAT == JSON. */
@@ -1843,8 +1840,12 @@ LAMBDA__PRIVATE int lambda__env_log_level(void)
 {
     const char *v = getenv("AWS_LAMBDA_LOG_LEVEL");
     int i;
-    for (i = LAMBDA_LOG_TRACE; v && i <= LAMBDA_LOG_FATAL; i++)
-        if (lambda__ieq(v, strlen(v), lambda__level_name(i, 1))) return i;
+    size_t k;
+    for (i = LAMBDA_LOG_TRACE; v && i <= LAMBDA_LOG_FATAL; i++) {
+        const char *n = lambda__level_name(i);
+        for (k = 0; n[k] && (v[k] == n[k] || v[k] == n[k] + 32); k++) {}
+        if (n[k] == '\0' && v[k] == '\0') return i;
+    }
     return LAMBDA_LOG_INFO;
 }
 
@@ -1873,7 +1874,9 @@ LAMBDA__PRIVATE void lambda__timestamp(char *out)
 /* Writes exactly 24 bytes + NUL into out. */
 LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
 {
-    int64_t days = secs / 86400, rem = secs % 86400, era, doe, yoe, doy, mp, y, m, d;
+    static const char pattern[] = "0000-00-00T00:00:00.000Z";
+    static const unsigned char at[7] = {0, 5, 8, 11, 14, 17, 20}, width[7] = {4, 2, 2, 2, 2, 2, 3};
+    int days = (int)(secs / 86400), rem = (int)(secs % 86400), era, doe, yoe, doy, mp, v[7], k, j;
     if (rem < 0) {
         rem += 86400;
         days--;
@@ -1884,20 +1887,14 @@ LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
     yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y = yoe + era * 400 + (m <= 2);
-    {
-        static const char pattern[] = "0000-00-00T00:00:00.000Z";
-        int64_t v[7];
-        static const unsigned char at[7] = {0, 5, 8, 11, 14, 17, 20}, width[7] = {4, 2, 2, 2, 2, 2, 3};
-        int k, j;
-        v[0] = y < 0 ? 0 : y > 9999 ? 9999 : y;
-        v[1] = m, v[2] = d, v[3] = rem / 3600, v[4] = rem / 60 % 60, v[5] = rem % 60, v[6] = ms;
-        memcpy(out, pattern, sizeof pattern);
-        for (k = 0; k < 7; k++)
-            for (j = width[k] - 1; j >= 0; j--, v[k] /= 10) out[at[k] + j] = (char)('0' + v[k] % 10);
-    }
+    v[2] = doy - (153 * mp + 2) / 5 + 1;
+    v[1] = mp < 10 ? mp + 3 : mp - 9;
+    v[0] = yoe + era * 400 + (v[1] <= 2);
+    if (v[0] < 0 || v[0] > 9999) v[0] = v[0] < 0 ? 0 : 9999;
+    v[3] = rem / 3600, v[4] = rem / 60 % 60, v[5] = rem % 60, v[6] = ms;
+    memcpy(out, pattern, sizeof pattern);
+    for (k = 0; k < 7; k++)
+        for (j = width[k] - 1; j >= 0; j--, v[k] /= 10) out[at[k] + j] = (char)('0' + v[k] % 10);
 }
 
 /* Write one log line on stderr with one write(). JSON, or text: `prefix` then the
@@ -1935,7 +1932,7 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
                     line[i] = runtime ? ' ' : '\r';
         } else {
             char ts[32];
-            const char *lv = lambda__level_name(level, 0);
+            const char *lv = lambda__level_name(level);
             lambda__timestamp(ts);
             lambda_response_append(&lr, "{\"timestamp\":\"", 14);
             lambda_response_append(&lr, ts, 24);
@@ -1962,7 +1959,7 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
     }
     if (lr.err) return;
     line[lr.body.len++] = '\n';
-    fflush(stdout); /* printf output written before this line comes first */
+    fflush(NULL); /* printf output written before this line comes first */
     while (off < lr.body.len) {
         ssize_t wr = write(2, line + off, lr.body.len - off);
         if (wr < 0 && errno == EINTR) continue;
@@ -3083,7 +3080,8 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     rt->res.rt = rt; /* streaming is possible from here on */
     hrc = rt->cfg.handler(ctx, event, &rt->res);
     rt->served++;
-    fflush(stdout); /* the handler's printf output belongs to this invocation's logs */
+    fflush(NULL); /* the handler's printf output belongs to this invocation's logs (NULL, not
+                     stdout: a program that never uses stdout then links none of it) */
     if (!rt->res.failed && (hrc != 0 || (rt->res.err != 0 && rt->res.err != LAMBDA_E_IO))) {
         if (rt->res.err == LAMBDA_E_TOO_BIG)
             lambda__fail(&rt->res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
@@ -3469,7 +3467,7 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
         lambda__timestamp(ts);
         snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts, ctx && ctx->request_id.len ? ctx->request_id.ptr : "-",
-                 lambda__level_name(level, 0));
+                 lambda__level_name(level));
     }
     va_start(ap, fmt);
     lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
