@@ -2255,8 +2255,7 @@ typedef struct lambda__rt {
    down every other worker's socket, under `mu`, which also guards every worker's fd. */
 typedef struct lambda__pool {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop, rc, done, n;
+    int stop, rc, n;
     lambda__rt *workers;
 } lambda__pool;
 #endif
@@ -3510,8 +3509,6 @@ LAMBDA__PRIVATE void *lambda__worker(void *arg)
         for (i = 0; i < pool->n; i++)
             if (&pool->workers[i] != rt && pool->workers[i].fd >= 0) shutdown(pool->workers[i].fd, SHUT_RDWR);
     }
-    pool->done++;
-    pthread_cond_signal(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
     return NULL;
 }
@@ -3534,7 +3531,6 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
         return LAMBDA_E_NOMEM;
     }
     pthread_mutex_init(&pool.mu, NULL);
-    pthread_cond_init(&pool.cv, NULL);
     pool.n = n;
     main_rt->ctx.log_json = 1; /* Lambda Managed Instances support JSON logs only */
     for (i = 0; i < n; i++) {
@@ -3573,7 +3569,6 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
         pool.workers[i].sig_fd = -1; /* owned by main_rt */
         lambda__rt_free(&pool.workers[i]);
     }
-    pthread_cond_destroy(&pool.cv);
     pthread_mutex_destroy(&pool.mu);
     LAMBDA_FREE(pool.workers);
     LAMBDA_FREE(tids);
