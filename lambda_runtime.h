@@ -3460,6 +3460,9 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     lambda_str none;
     char prefix[400] = "", ts[32];
     int json = ctx ? ctx->log_json : lambda__env_log_json();
+#ifdef LAMBDA_THREADS
+    if (!ctx && atoi(lambda__env("AWS_LAMBDA_MAX_CONCURRENCY")) > 1) json = 1; /* as the workers log */
+#endif
     if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
     none.ptr = "";
     none.len = 0;

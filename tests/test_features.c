@@ -1854,6 +1854,7 @@ static void test_mc_shutdown(void)
     }
     LT_CHECK(err_lines(&s) == 1); /* the hook's own line; no error lines from stopped workers */
     LT_CHECK(has(s.err, s.err_len, "on_shutdown called"));
+    LT_CHECK(s.err_len > 0 && s.err[0] == '{'); /* lambda_log(NULL, ...) is JSON with workers too */
     scn_free(&s);
 }
 
