@@ -56,19 +56,19 @@ build/asan/probe/bootstrap: tests/handlers/probe.c $(HDR)
 	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
 
 # ---- tests ------------------------------------------------------------------------------
-build/test_unit: tests/test_unit.c tests/lt.h $(HDR)
+build/test_unit: tests/test_unit.c tests/lt.h tests/guard_page.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -o $@ $<
 
-build/asan/test_unit: tests/test_unit.c tests/lt.h $(HDR)
+build/asan/test_unit: tests/test_unit.c tests/lt.h tests/guard_page.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
 
-build/test_json: tests/test_json.c tests/lt.h $(HDR)
+build/test_json: tests/test_json.c tests/lt.h tests/guard_page.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -O2 -Wconversion -o $@ $<
 
-build/asan/test_json: tests/test_json.c tests/lt.h $(HDR)
+build/asan/test_json: tests/test_json.c tests/lt.h tests/guard_page.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -Wconversion $(SAN_FLAGS) -o $@ $<
 

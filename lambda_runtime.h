@@ -2432,22 +2432,17 @@ LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
 /* Send the request head and body with one sendmsg() (more only if the kernel takes
    part of it). sendmsg rather than writev: MSG_NOSIGNAL, so a closed peer is EPIPE,
    never SIGPIPE. */
-LAMBDA__PRIVATE int lambda__send(lambda__rt *rt, const char *body, size_t body_len)
+LAMBDA__PRIVATE int lambda__sendv(lambda__rt *rt, struct iovec *v, int cnt)
 {
-    struct iovec iov[2], *v = iov;
     struct msghdr msg;
-    int cnt = body_len ? 2 : 1;
-    iov[0].iov_base = rt->req.ptr;
-    iov[0].iov_len = rt->req.len;
-    iov[1].iov_base = (void *)(uintptr_t)body;
-    iov[1].iov_len = body_len;
     while (cnt > 0) {
         ssize_t n;
         size_t sent;
         memset(&msg, 0, sizeof msg);
         msg.msg_iov = v;
-        msg.msg_iovlen = 1;
+        msg.msg_iovlen = 1; /* assigned from constants: its type differs between libcs */
         if (cnt == 2) msg.msg_iovlen = 2;
+        if (cnt == 3) msg.msg_iovlen = 3;
         n = sendmsg(rt->fd, &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -2465,6 +2460,17 @@ LAMBDA__PRIVATE int lambda__send(lambda__rt *rt, const char *body, size_t body_l
         }
     }
     return LAMBDA_E_OK;
+}
+
+/* The request head in rt->req, then `body`. */
+LAMBDA__PRIVATE int lambda__send(lambda__rt *rt, const char *body, size_t body_len)
+{
+    struct iovec iov[2];
+    iov[0].iov_base = rt->req.ptr;
+    iov[0].iov_len = rt->req.len;
+    iov[1].iov_base = (void *)(uintptr_t)body;
+    iov[1].iov_len = body_len;
+    return lambda__sendv(rt, iov, body_len ? 2 : 1);
 }
 
 /* recv() into `in` with room for at least `want` bytes (never more than `want`).
@@ -2877,9 +2883,6 @@ LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data,
     lambda__rt *rt = res->rt;
     char size[24];
     struct iovec iov[3];
-    struct msghdr msg;
-    size_t total, done = 0;
-    int i = 0;
     if (res->err) return res->err;
     if (len == 0) return 0;
     if (rt == NULL || rt->fd < 0) return res->err = LAMBDA_E_IO;
@@ -2890,30 +2893,10 @@ LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data,
     iov[1].iov_len = len;
     iov[2].iov_base = (void *)(uintptr_t)"\r\n";
     iov[2].iov_len = 2;
-    total = iov[0].iov_len + len + 2;
-    while (done < total) {
-        ssize_t n;
-        memset(&msg, 0, sizeof msg);
-        msg.msg_iov = iov + i;
-        msg.msg_iovlen = 3;
-        if (i == 1) msg.msg_iovlen = 2;
-        if (i == 2) msg.msg_iovlen = 1;
-        n = sendmsg(rt->fd, &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            lambda__sys_fail(rt, "send");
-            lambda__log(rt, LAMBDA_LOG_ERROR, "stream: send: %s", strerror(rt->err_no));
-            lambda__close(rt);
-            return res->err = LAMBDA_E_IO;
-        }
-        done += (size_t)n;
-        while (n > 0) {
-            size_t take = LAMBDA__MIN((size_t)n, iov[i].iov_len);
-            iov[i].iov_base = (char *)iov[i].iov_base + take;
-            iov[i].iov_len -= take;
-            n -= (ssize_t)take;
-            if (iov[i].iov_len == 0 && i < 2) i++;
-        }
+    if (lambda__sendv(rt, iov, 3) != 0) {
+        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: send: %s", strerror(rt->err_no));
+        lambda__close(rt);
+        return res->err = LAMBDA_E_IO;
     }
     return 0;
 }

@@ -164,29 +164,35 @@ static int rapi__accept_now(rapi_server *s)
     return RAPI_OK;
 }
 
-int rapi_server_accept(rapi_server *s, int timeout_ms)
+/* Waits until fd is ready for `events` (POLLIN/POLLOUT) or the deadline passes:
+   RAPI_OK, RAPI_ETIMEOUT or RAPI_EIO. */
+static int rapi__wait(rapi_server *s, int fd, short events, long long deadline)
 {
     struct pollfd p;
-    long long deadline = rapi__now_ms() + timeout_ms;
     int n;
-    if (s->listen_fd < 0) return RAPI_EIO;
     for (;;) {
-        p.fd = s->listen_fd;
-        p.events = POLLIN;
+        p.fd = fd;
+        p.events = events;
         p.revents = 0;
         n = poll(&p, 1, rapi__left(deadline));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return rapi__sys(s, "poll");
-        if (n == 0) return RAPI_ETIMEOUT;
-        return rapi__accept_now(s);
+        return n == 0 ? RAPI_ETIMEOUT : RAPI_OK;
     }
+}
+
+int rapi_server_accept(rapi_server *s, int timeout_ms)
+{
+    int rc;
+    if (s->listen_fd < 0) return RAPI_EIO;
+    rc = rapi__wait(s, s->listen_fd, POLLIN, rapi__now_ms() + timeout_ms);
+    return rc ? rc : rapi__accept_now(s);
 }
 
 /* Reads whatever is available into s->in (waiting up to the deadline).
    Returns bytes read (>0), 0 on EOF, or a negative RAPI_E*. */
 static int rapi__fill(rapi_server *s, long long deadline)
 {
-    struct pollfd p;
     ssize_t r;
     int n;
     if (s->conn_fd < 0) return RAPI_ENOCONN;
@@ -207,13 +213,7 @@ static int rapi__fill(rapi_server *s, long long deadline)
         if (errno == EINTR) continue;
         if (errno == ECONNRESET) return 0; /* treat a reset like a close */
         if (errno != EAGAIN && errno != EWOULDBLOCK) return rapi__sys(s, "recv");
-        p.fd = s->conn_fd;
-        p.events = POLLIN;
-        p.revents = 0;
-        n = poll(&p, 1, rapi__left(deadline));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return rapi__sys(s, "poll");
-        if (n == 0) return RAPI_ETIMEOUT;
+        if ((n = rapi__wait(s, s->conn_fd, POLLIN, deadline)) != RAPI_OK) return n;
     }
 }
 
@@ -642,15 +642,8 @@ int rapi_server_send_raw(rapi_server *s, const void *data, size_t len, size_t sl
             if (w >= 0) break;
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd pf;
-                int pr;
-                pf.fd = s->conn_fd;
-                pf.events = POLLOUT;
-                pf.revents = 0;
-                pr = poll(&pf, 1, rapi__left(deadline));
-                if (pr < 0 && errno == EINTR) continue;
-                if (pr < 0) return rapi__sys(s, "poll");
-                if (pr == 0) return RAPI_ETIMEOUT;
+                int pr = rapi__wait(s, s->conn_fd, POLLOUT, deadline);
+                if (pr != RAPI_OK) return pr;
                 continue;
             }
             return rapi__sys(s, "send");

@@ -4,7 +4,6 @@
 #define _DEFAULT_SOURCE
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"
-#include <sys/mman.h>
 #include <dirent.h>
 #include <locale.h>
 #include "lt.h"
@@ -49,21 +48,7 @@ static int body_is(const lambda_response *r, const char *want)
     return 0;
 }
 
-/* ---- guard page: inputs that end exactly where readable memory ends ---- */
-static char *guard_base;
-static size_t guard_page;
-static char *guarded(const char *src, size_t len)
-{
-    if (guard_base == NULL) {
-        guard_page = (size_t)sysconf(_SC_PAGESIZE);
-        guard_base = (char *)mmap(NULL, guard_page * 5, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (guard_base == MAP_FAILED) return NULL;
-        mprotect(guard_base + guard_page * 4, guard_page, PROT_NONE);
-    }
-    if (len > guard_page * 4) return NULL;
-    memcpy(guard_base + guard_page * 4 - len, src, len);
-    return guard_base + guard_page * 4 - len;
-}
+#include "guard_page.h"
 
 /* get + unescape + compare */
 static int get_is(lambda_str doc, const char *path, const char *want)

@@ -3,25 +3,9 @@
 #define _DEFAULT_SOURCE
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"
-#include <sys/mman.h>
 #include "lt.h"
 
-/* ---- guard page: input that ends exactly where readable memory ends ---- */
-static char *guard_base;
-static size_t guard_page;
-
-static char *guarded(const char *src, size_t len)
-{
-    if (guard_base == NULL) {
-        guard_page = (size_t)sysconf(_SC_PAGESIZE);
-        guard_base = (char *)mmap(NULL, guard_page * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (guard_base == MAP_FAILED) return NULL;
-        mprotect(guard_base + guard_page * 3, guard_page, PROT_NONE);
-    }
-    if (len > guard_page * 3) return NULL;
-    memcpy(guard_base + guard_page * 3 - len, src, len);
-    return guard_base + guard_page * 3 - len;
-}
+#include "guard_page.h"
 
 /* ---- head parser ---- */
 #define HEAD(lit, want, why) { lit, sizeof(lit) - 1, want, why }
