@@ -81,8 +81,16 @@
    buffer (response head + event), a response buffer and a small request buffer, grown on
    demand and reused; once they have reached the working size an invocation allocates
    nothing. Everything handed to the handler (ctx strings, event) is valid until the
-   handler returns. Allocator: define all of LAMBDA_MALLOC(n), LAMBDA_REALLOC(p, n) and
-   LAMBDA_FREE(p) before the implementation, or none.
+   handler returns.
+   Allocator: on Linux x86_64/arm64 the buffers come straight from the kernel (mmap; they
+   grow with mremap, without copying, and go back with munmap), and _X_AMZN_TRACE_ID is
+   written into environ without setenv, so the runtime never calls malloc: a handler
+   that does not call it either links no allocator at all (about 7 KB less, static musl).
+   To use your own, define all of LAMBDA_MALLOC(n), LAMBDA_REALLOC(p, n) and
+   LAMBDA_FREE(p) before the implementation, or none. Elsewhere the default is
+   malloc/realloc/free.
+   Environment: the runtime edits environ in place (as setenv does) to set and remove
+   _X_AMZN_TRACE_ID; it adds one array of pointers when the variable is first added.
 
    LIMITS (reject, never truncate)
    ======
@@ -96,7 +104,8 @@
 
    CONFIGURATION MACROS (define before the implementation)
    ====================
-   LAMBDA_MALLOC/REALLOC/FREE  allocator (default malloc/realloc/free; all or none)
+   LAMBDA_MALLOC/REALLOC/FREE  allocator for the runtime's buffers (all or none; default:
+                               whole pages from mmap on Linux, else malloc/realloc/free)
    LAMBDA_MAX_HEAD_SIZE        65536
    LAMBDA_MAX_ID_SIZE          1024
    LAMBDA_RECV_SIZE            65536, bytes asked of each recv()
@@ -234,7 +243,7 @@ typedef struct lambda_str {
     X(HTTP,     -5,  "malformed HTTP response from the Runtime API")                  \
     X(STATUS,   -6,  "the Runtime API answered with a fatal status")                  \
     X(TOO_BIG,  -7,  "payload exceeds the configured limit")                          \
-    X(NOMEM,    -8,  "out of memory (LAMBDA_MALLOC/LAMBDA_REALLOC returned NULL)")    \
+    X(NOMEM,    -8,  "out of memory (the runtime could not grow a buffer)")    \
     X(INIT,     -9,  "the init hook failed")                                          \
     X(HANDLER,  -10, "the handler reported an error")                                 \
     X(ARG,      -11, "invalid argument")                                              \
@@ -633,13 +642,22 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #define LAMBDA_RUNTIME_IMPL_INCLUDED
 
 /* >>config */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#  define LAMBDA__PAGES 1 /* the runtime's own page allocator (lambda__mem_*) is available */
+#endif
 #if defined(LAMBDA_MALLOC) && defined(LAMBDA_REALLOC) && defined(LAMBDA_FREE)
 /* user-provided allocator */
 #elif !defined(LAMBDA_MALLOC) && !defined(LAMBDA_REALLOC) && !defined(LAMBDA_FREE)
-#  include <stdlib.h>
-#  define LAMBDA_MALLOC(sz) malloc(sz)
-#  define LAMBDA_REALLOC(p, sz) realloc(p, sz)
-#  define LAMBDA_FREE(p) free(p)
+#  ifdef LAMBDA__PAGES
+#    define LAMBDA_MALLOC(sz) lambda__mem_realloc(NULL, sz)
+#    define LAMBDA_REALLOC(p, sz) lambda__mem_realloc(p, sz)
+#    define LAMBDA_FREE(p) lambda__mem_free(p)
+#  else
+#    include <stdlib.h>
+#    define LAMBDA_MALLOC(sz) malloc(sz)
+#    define LAMBDA_REALLOC(p, sz) realloc(p, sz)
+#    define LAMBDA_FREE(p) free(p)
+#  endif
 #else
 #  error "lambda_runtime.h: define all of LAMBDA_MALLOC, LAMBDA_REALLOC and LAMBDA_FREE, or none"
 #endif
@@ -688,8 +706,14 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 extern long syscall(long, ...); /* declared here so that -D_POSIX_C_SOURCE builds see it */
 #  endif
 #endif
+#ifdef LAMBDA__PAGES
+#  include <sys/mman.h>
+#  ifndef MAP_ANONYMOUS
+#    define MAP_ANONYMOUS 0x20 /* Linux, x86_64 and arm64; hidden by -D_POSIX_C_SOURCE=200809L */
+#  endif
+#endif
 #ifndef __cplusplus
-extern int putenv(char *); /* XSI; declared here so that -D_POSIX_C_SOURCE builds see it */
+extern char **environ; /* POSIX; declared here so that -D_POSIX_C_SOURCE builds see it */
 #endif
 #ifndef MSG_NOSIGNAL
 #  define MSG_NOSIGNAL 0
@@ -708,6 +732,33 @@ extern int putenv(char *); /* XSI; declared here so that -D_POSIX_C_SOURCE build
 #define LAMBDA__DEF(v, d) ((v) ? (v) : (d))
 enum { LAMBDA__INCOMPLETE = 1 }; /* private "need more bytes"; never leaves the HTTP reader */
 enum { LAMBDA__SHUTDOWN = 2 };   /* private: SIGTERM arrived while waiting for /next */
+
+#ifdef LAMBDA__PAGES
+/* The default allocator on Linux: pages straight from the kernel. A block is a private
+   anonymous mapping with its size in a 16-byte header; growing it is mremap (no copy,
+   and a 6 MB event leaves no heap behind), freeing it returns it to the kernel. The
+   runtime makes a handful of blocks and reuses them, so page granularity costs little,
+   and a program whose handler never calls malloc links no malloc at all. */
+LAMBDA__PRIVATE void *lambda__mem_realloc(void *p, size_t n)
+{
+    size_t *h = p ? (size_t *)p - 2 : NULL, size;
+    void *m;
+    if (n > ((size_t)-1) / 2) return NULL;
+    size = (n + 2 * sizeof(size_t) + 4095) & ~(size_t)4095;
+    if (h && h[0] >= size) return p;
+    if (h) m = (void *)syscall(SYS_mremap, (long)h, (long)h[0], (long)size, 1L /* MREMAP_MAYMOVE */);
+    else m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    h = (size_t *)m;
+    h[0] = size;
+    return h + 2;
+}
+
+LAMBDA__PRIVATE void lambda__mem_free(void *p)
+{
+    if (p) munmap((size_t *)p - 2, ((size_t *)p - 2)[0]);
+}
+#endif
 
 /* A growable byte buffer. ptr is NUL-terminated whenever cap > 0. */
 typedef struct lambda__buf {
@@ -789,6 +840,21 @@ LAMBDA__PRIVATE int lambda__ieq(const char *p, size_t n, const char *lc)
 }
 
 /* Parse an unsigned decimal with no sign, no spaces and no overflow. */
+/* `v` in base 10 or 16 (lowercase) at out, NUL-terminated (out has room for 21 bytes).
+   Returns the number of digits. */
+LAMBDA__PRIVATE size_t lambda__utoa(char *out, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    size_t n = 0, i;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    for (i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
 LAMBDA__PRIVATE int lambda__parse_u64(const char *p, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
@@ -2229,8 +2295,10 @@ typedef struct lambda__rt {
     const char *host;           /* AWS_LAMBDA_RUNTIME_API as given: the Host header */
     lambda__buf req;            /* request head being sent */
     lambda__buf in;             /* response head + body, reused */
-    lambda__buf trace_env;      /* "_X_AMZN_TRACE_ID=..." installed with putenv */
+    lambda__buf trace_env;      /* "_X_AMZN_TRACE_ID=...", an entry of environ while trace_set */
     int trace_set;
+    char **env_arr;             /* the environ array the runtime made to add that entry, or NULL */
+    size_t env_cap;
     lambda__head head;
     size_t body_off, body_len;  /* the response body inside `in` */
     int too_big;                /* the body exceeded the limit and was not read */
@@ -2313,6 +2381,52 @@ LAMBDA__PRIVATE void lambda__close(lambda__rt *rt)
 #endif
 }
 
+/* A dotted-quad IPv4 address, the whole of `s` (no leading zeros, as inet_pton). */
+LAMBDA__PRIVATE int lambda__ip4(const char *s, unsigned char *out)
+{
+    int i, j, v;
+    for (i = 0; i < 4; i++) {
+        for (v = j = 0; j < 3 && s[j] >= '0' && s[j] <= '9'; j++) v = v * 10 + s[j] - '0';
+        if (j == 0 || (j > 1 && *s == '0') || v > 255) return 0;
+        out[i] = (unsigned char)v;
+        s += j;
+        if (*s++ != (i < 3 ? '.' : '\0')) return 0;
+    }
+    return 1;
+}
+
+/* An IPv6 address in text form (RFC 4291 2.2: groups, one "::", an IPv4 tail), the whole
+   of `s`. Accepts what inet_pton(AF_INET6) accepts; no scope ids. */
+LAMBDA__PRIVATE int lambda__ip6(const char *s, unsigned char *out)
+{
+    unsigned char g[16];
+    int n = 0, gap = -1, j, v, d;
+    if (*s == ':' && *++s != ':') return 0;
+    for (;;) {
+        if (*s == ':' && gap < 0) { /* "::" (the first colon is behind us) */
+            gap = n;
+            if (*++s == '\0') break;
+        }
+        if (n <= 12 && lambda__ip4(s, g + n)) {
+            n += 4;
+            break;
+        }
+        for (v = j = 0; j < 4 && (d = lambda__hexval((unsigned char)s[j])) >= 0; j++) v = v * 16 + d;
+        if (j == 0 || n == 16) return 0;
+        g[n++] = (unsigned char)(v >> 8);
+        g[n++] = (unsigned char)v;
+        s += j;
+        if (*s == '\0') break;
+        if (*s++ != ':' || *s == '\0') return 0;
+    }
+    if (gap < 0 ? n != 16 : n == 16) return 0;
+    memset(out, 0, 16);
+    j = gap < 0 ? 0 : gap;
+    memcpy(out, g, (size_t)j);
+    memcpy(out + 16 - (n - j), g + j, (size_t)(n - j));
+    return 1;
+}
+
 /* Parse AWS_LAMBDA_RUNTIME_API: "host:port", "[v6]:port" or a host name. */
 LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
 {
@@ -2340,13 +2454,13 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
     memcpy(port, colon + 1, hl);
     port[hl] = '\0';
     memset(&rt->addr, 0, sizeof rt->addr);
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+    if (lambda__ip4(host, (unsigned char *)&in4->sin_addr)) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons((uint16_t)pn);
         rt->addr_len = sizeof *in4;
         return LAMBDA_E_OK;
     }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+    if (lambda__ip6(host, (unsigned char *)&in6->sin6_addr)) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)pn);
         rt->addr_len = sizeof *in6;
@@ -2683,8 +2797,8 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t bo
     return rc;
 }
 
-/* The status of the answer to a POST: 2xx fine; 400/403/410/413 logged, the runtime goes
-   on with the next event; 5xx logged and fatal (the platform wants the runtime to exit). */
+/* The status of an answer: 2xx fine; 400/403/410/413 logged, the runtime goes on with
+   the next event; 5xx logged and fatal (the platform wants the runtime to exit). */
 LAMBDA__PRIVATE int lambda__check_status(lambda__rt *rt, const char *what)
 {
     int st = rt->head.status;
@@ -2701,8 +2815,7 @@ LAMBDA__PRIVATE int lambda__post(lambda__rt *rt, const char *what, const char *c
     char num[32];
     int rc;
     rc = lambda__req_header(rt, "Content-Type", ctype, strlen(ctype));
-    snprintf(num, sizeof num, "%lu", (unsigned long)len);
-    rc |= lambda__req_header(rt, "Content-Length", num, strlen(num));
+    rc |= lambda__req_header(rt, "Content-Length", num, lambda__utoa(num, len, 10));
     rc |= lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
     if (rc) return LAMBDA_E_NOMEM;
     rc = lambda__exchange(rt, body, len, 1u << 20);
@@ -2886,9 +2999,10 @@ LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data,
     if (res->err) return res->err;
     if (len == 0) return 0;
     if (rt == NULL || rt->fd < 0) return res->err = LAMBDA_E_IO;
-    snprintf(size, sizeof size, "%lx\r\n", (unsigned long)len);
+    iov[0].iov_len = lambda__utoa(size, len, 16);
+    memcpy(size + iov[0].iov_len, "\r\n", 2);
     iov[0].iov_base = size;
-    iov[0].iov_len = strlen(size);
+    iov[0].iov_len += 2;
     iov[1].iov_base = (void *)(uintptr_t)data;
     iov[1].iov_len = len;
     iov[2].iov_base = (void *)(uintptr_t)"\r\n";
@@ -2954,29 +3068,65 @@ LAMBDA__PRIVATE lambda_str lambda__hdr(lambda__rt *rt, int k)
     return s;
 }
 
-/* Set or unset _X_AMZN_TRACE_ID without allocating per invocation: putenv() of a
-   buffer the runtime owns and rewrites in place. It is unset before the buffer moves,
-   so the environment never points at freed memory. */
+/* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
+   remove every one when entry is NULL: environ is edited in place, as setenv and
+   unsetenv do, but without their malloc. Adding the variable takes a new array of
+   pointers (rt->env_arr), reused for as long as environ points at it. That array can
+   outlive the runtime (environ keeps pointing at it), so it never comes from
+   LAMBDA_MALLOC, whose memory may be an arena the program frees later. */
+#ifdef LAMBDA__PAGES
+#  define LAMBDA__ENV_ALLOC(n) lambda__mem_realloc(NULL, n)
+#  define LAMBDA__ENV_FREE(p) lambda__mem_free(p)
+#else
+#  define LAMBDA__ENV_ALLOC(n) malloc(n)
+#  define LAMBDA__ENV_FREE(p) free(p)
+#endif
+LAMBDA__PRIVATE int lambda__env_trace(lambda__rt *rt, char *entry)
+{
+    char **e = environ, **ne;
+    size_t n, w = 0;
+    int placed = 0;
+    for (n = 0; e && e[n]; n++) {
+        if (strncmp(e[n], "_X_AMZN_TRACE_ID=", 17) != 0) e[w++] = e[n];
+        else if (entry && !placed) e[w++] = entry, placed = 1;
+    }
+    if (e) e[w] = NULL;
+    if (entry == NULL || placed) return LAMBDA_E_OK;
+    if (e == NULL || e != rt->env_arr || w + 2 > rt->env_cap) {
+        ne = (char **)LAMBDA__ENV_ALLOC((w + 8) * sizeof *ne);
+        if (ne == NULL) return LAMBDA_E_NOMEM;
+        if (w) memcpy(ne, e, w * sizeof *ne);
+        if (rt->env_arr) LAMBDA__ENV_FREE(rt->env_arr); /* environ no longer points at it */
+        rt->env_arr = e = environ = ne;
+        rt->env_cap = w + 8;
+    }
+    e[w] = entry;
+    e[w + 1] = NULL;
+    return LAMBDA_E_OK;
+}
+
+/* Set or unset _X_AMZN_TRACE_ID without allocating per invocation: the environment
+   points at a buffer the runtime owns and rewrites in place. The entry is removed before
+   the buffer moves, so the environment never points at freed memory. */
 LAMBDA__PRIVATE void lambda__set_trace_env(lambda__rt *rt, lambda_str trace)
 {
     static const char name[] = "_X_AMZN_TRACE_ID=";
     lambda__buf *b = &rt->trace_env;
-    if (trace.len == 0) { /* also clears a value inherited from the environment */
-        if (rt->trace_set || getenv("_X_AMZN_TRACE_ID") != NULL) unsetenv("_X_AMZN_TRACE_ID");
-        rt->trace_set = 0;
+    if (trace.len && rt->trace_set && sizeof name + trace.len <= b->cap) {
+        b->len = sizeof name - 1; /* fits: rewrite the value in place */
+        (void)lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2);
         return;
     }
-    if (rt->trace_set && sizeof name + trace.len > b->cap) {
-        unsetenv("_X_AMZN_TRACE_ID");
-        rt->trace_set = 0;
-    }
+    if (rt->trace_set || getenv("_X_AMZN_TRACE_ID") != NULL) (void)lambda__env_trace(rt, NULL);
+    rt->trace_set = 0; /* an unset trace also clears a value inherited from the environment */
+    if (trace.len == 0) return;
     b->len = 0;
     if (lambda__buf_add(b, name, sizeof name - 1, (size_t)-1 / 2) != 0 ||
-        lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2) != 0) {
+        lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2) != 0 || lambda__env_trace(rt, b->ptr) != 0) {
         lambda__log(rt, LAMBDA_LOG_WARN, "out of memory: _X_AMZN_TRACE_ID not set");
         return;
     }
-    if (!rt->trace_set && putenv(b->ptr) == 0) rt->trace_set = 1;
+    rt->trace_set = 1;
 }
 
 /* Request ids go into a URL: refuse empty, over-long, space and control bytes. */
@@ -2997,6 +3147,15 @@ LAMBDA__PRIVATE const char *lambda__env(const char *name)
     return v ? v : "";
 }
 
+/* A positive decimal environment variable (at most 9 digits), else 0. */
+LAMBDA__PRIVATE int lambda__env_int(const char *name)
+{
+    const char *v = lambda__env(name);
+    int n = 0, i;
+    for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++) n = n * 10 + v[i] - '0';
+    return v[i] ? 0 : n;
+}
+
 /* One invocation: GET /next, run the handler, POST the result. Returns 0 to go on,
    or a negative code when the runtime must stop. */
 LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
@@ -3012,12 +3171,9 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     if (!rc) rc = lambda__exchange(rt, NULL, 0, rt->cfg.max_event_size);
     rt->wait_signal = 0;
     if (rc) return rc;
-    if (rt->head.status != 200) {
-        int st = rt->head.status;
-        if (rt->too_big) rt->body_len = 0;
-        lambda__log(rt, LAMBDA_LOG_ERROR, "invocation/next: HTTP %d from the Runtime API: %.*s", st,
-                    (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
-        return st >= 500 ? LAMBDA_E_STATUS : 1; /* 1: no event; the caller counts these */
+    if (rt->head.status != 200) { /* logged; 1: no event, the caller counts these */
+        rc = lambda__check_status(rt, "invocation/next");
+        return rc ? rc : 1;
     }
     ctx->request_id = lambda__hdr(rt, LAMBDA__H_REQUEST_ID);
     ctx->invoked_function_arn = lambda__hdr(rt, LAMBDA__H_ARN);
@@ -3088,7 +3244,10 @@ LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
     if (rt->sig_fd >= 0) close(rt->sig_fd);
     if (rt->park_fd >= 0) close(rt->park_fd);
     rt->sig_fd = rt->park_fd = -1;
-    if (rt->trace_set) unsetenv("_X_AMZN_TRACE_ID"); /* environ must not point at freed memory */
+    if (rt->trace_set) (void)lambda__env_trace(rt, NULL); /* environ must not point at freed memory */
+    rt->trace_set = 0;
+    if (rt->env_arr && environ != rt->env_arr) LAMBDA__ENV_FREE(rt->env_arr); /* else environ still uses it */
+    rt->env_arr = NULL;
     lambda__buf_free(&rt->req);
     lambda__buf_free(&rt->in);
     lambda__buf_free(&rt->trace_env);
@@ -3444,7 +3603,7 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     char prefix[400] = "", ts[32];
     int json = ctx ? ctx->log_json : lambda__env_log_json();
 #ifdef LAMBDA_THREADS
-    if (!ctx && atoi(lambda__env("AWS_LAMBDA_MAX_CONCURRENCY")) > 1) json = 1; /* as the workers log */
+    if (!ctx && lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY") > 1) json = 1; /* as the workers log */
 #endif
     if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
     none.ptr = "";
@@ -3592,7 +3751,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.ctx.function_version = lambda__env("AWS_LAMBDA_FUNCTION_VERSION");
     rt.ctx.log_group_name = lambda__env("AWS_LAMBDA_LOG_GROUP_NAME");
     rt.ctx.log_stream_name = lambda__env("AWS_LAMBDA_LOG_STREAM_NAME");
-    rt.ctx.memory_limit_mb = atoi(lambda__env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
+    rt.ctx.memory_limit_mb = lambda__env_int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
     rt.ctx.user = cfg->user;
     if (cfg->on_shutdown != NULL && cfg->shutdown_setup_ == NULL)
         lambda__log(&rt, LAMBDA_LOG_WARN, "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
@@ -3614,7 +3773,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         lambda__rt_free(&rt);
         return rc;
     }
-    workers = atoi(lambda__env("AWS_LAMBDA_MAX_CONCURRENCY"));
+    workers = lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY");
     if (workers > 1) {
 #ifdef LAMBDA_THREADS
         rc = lambda__serve_pool(&rt, workers);
@@ -3639,6 +3798,8 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 }
 
 /* >>cleanup */
+#undef LAMBDA__ENV_ALLOC
+#undef LAMBDA__ENV_FREE
 #undef LAMBDA__MIN
 #undef LAMBDA__DEF
 #endif /* LAMBDA_RUNTIME_IMPL */
@@ -3647,9 +3808,10 @@ LAMBDA_API int lambda_start(lambda_handler handler)
    0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
                       and chunked bodies, reconnect), handler context, response object,
                       error and init-error reporting, trace ids, invocation-id echo, tenant
-                      id, allocator hooks; JSON scanner and writer; lambda_log (text and
-                      JSON); response streaming and the HTTP integration prelude;
-                      Extensions API client; shutdown hook; LAMBDA_THREADS workers.
+                      id, allocator hooks (default: pages from mmap, no malloc); JSON
+                      scanner and writer; lambda_log (text and JSON); response streaming
+                      and the HTTP integration prelude; Extensions API client; shutdown
+                      hook; LAMBDA_THREADS workers.
 
    >>license
    MIT License

@@ -13,6 +13,10 @@ build/features/bootstrap: $(FEAT_SRC) $(HDR)
 	@mkdir -p $(@D)
 	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) -o $@ $<
 
+build/hello-malloc/bootstrap: tests/handlers/hello_malloc.c examples/hello/main.c $(HDR)
+	@mkdir -p $(@D)
+	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) -o $@ $<
+
 build/features-mt/bootstrap: $(FEAT_SRC) $(HDR)
 	@mkdir -p $(@D)
 	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) $(MT_FLAGS) -o $@ $<
@@ -35,7 +39,7 @@ build/test_features: tests/test_features.c tests/rapi_server.c tests/rapi_server
 
 FEATURES_TEST_DEPS := build/test_features build/lambda-emu \
     build/features/bootstrap build/features-mt/bootstrap build/stream/bootstrap \
-    build/extension/bootstrap build/hello/bootstrap \
+    build/extension/bootstrap build/hello/bootstrap build/hello-malloc/bootstrap \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
     build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 

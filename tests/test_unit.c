@@ -309,6 +309,56 @@ static void test_resolve(void)
     LT_CHECK(lambda__resolve(&rt, "[::1:9001") == LAMBDA_E_ENV);
 }
 
+/* The IPv4/IPv6 literal parsers against the C library's inet_pton: fixed cases, then
+   random strings over the characters that matter. Both must agree on every input. */
+static int ip_agree(const char *txt)
+{
+    unsigned char a[16], b[16];
+    int mine4 = lambda__ip4(txt, a), libc4 = inet_pton(AF_INET, txt, b) == 1;
+    int mine6, libc6;
+    if (mine4 != libc4 || (mine4 && memcmp(a, b, 4) != 0)) {
+        printf("  IPv4 disagrees on \"%s\": ours %d, inet_pton %d\n", txt, mine4, libc4);
+        return 0;
+    }
+    mine6 = lambda__ip6(txt, a);
+    libc6 = inet_pton(AF_INET6, txt, b) == 1;
+    if (mine6 != libc6 || (mine6 && memcmp(a, b, 16) != 0)) {
+        printf("  IPv6 disagrees on \"%s\": ours %d, inet_pton %d\n", txt, mine6, libc6);
+        return 0;
+    }
+    return 1;
+}
+
+static void test_ip_literals(void)
+{
+    static const char *const fixed[] = {
+        "127.0.0.1", "169.254.100.1", "0.0.0.0", "255.255.255.255", "256.0.0.1", "1.2.3", "1.2.3.4.5",
+        "01.2.3.4", "1.2.3.04", "1..2.3", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "", ".", "1.2.3.4.",
+        "::", "::1", "1::", "1::2", "fe80::1", "2001:db8::8a2e:370:7334", "2001:0db8:0000:0000:0000:ff00:0042:8329",
+        "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6::8",
+        "1::2::3", ":1::2", "1::2:", "1:2", ":::", "::ffff:1.2.3.4", "::1.2.3.4", "1:2:3:4:5:6:1.2.3.4",
+        "1:2:3:4:5:6:7:1.2.3.4", "::ffff:1.2.3", "12345::1", "abcd::EF01", "g::1", "1:2:3:4:5:6:7:8:",
+        "::ffff:01.2.3.4", "1.2.3.4::", "::1.2.3.4:1", "[::1]", "::1%eth0", "0::0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"};
+    static const char alphabet[] = "0123456789abcdefAF:.:.::x";
+    char buf[48];
+    unsigned seed = 12345;
+    size_t i, k;
+    int bad = 0;
+    for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++) bad += !ip_agree(fixed[i]);
+    for (i = 0; i < 200000 && bad < 10; i++) {
+        size_t len;
+        seed = seed * 1103515245u + 12345u;
+        len = (seed >> 16) % 24;
+        for (k = 0; k < len; k++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+        }
+        buf[len] = '\0';
+        bad += !ip_agree(buf);
+    }
+    LT_CHECK(bad == 0);
+}
+
 static void test_json_escape(void)
 {
     lambda_response res;
@@ -435,6 +485,99 @@ static void test_trace_env(void)
     lambda__rt_free(&rt);
 }
 
+/* The default allocator: blocks of whole pages that grow in place or move with their
+   contents, and go back to the kernel. */
+static void test_page_alloc(void)
+{
+#ifdef LAMBDA__PAGES
+    unsigned char *p = (unsigned char *)lambda__mem_realloc(NULL, 0), *q;
+    size_t i, n = 8u << 20;
+    LT_CHECK(p != NULL && ((uintptr_t)p & 15) == 0);
+    if (p == NULL) return;
+    p[0] = 1;
+    q = (unsigned char *)lambda__mem_realloc(p, 4000); /* still within the first page */
+    LT_CHECK(q == p);
+    for (i = 0; i < 4000; i++) q[i] = (unsigned char)(i * 7);
+    p = (unsigned char *)lambda__mem_realloc(q, n); /* 8 MB: mremap, contents kept */
+    LT_CHECK(p != NULL);
+    if (p == NULL) return;
+    for (i = 0; i < 4000 && p[i] == (unsigned char)(i * 7); i++) {}
+    LT_CHECK(i == 4000);
+    p[n - 1] = 0xAB; /* the whole size is usable */
+    LT_CHECK(lambda__mem_realloc(p, 10) == p); /* shrinking keeps the block */
+    LT_CHECK(lambda__mem_realloc(p, (size_t)-1) == NULL && p[n - 1] == 0xAB); /* refused, block intact */
+    lambda__mem_free(p);
+    lambda__mem_free(NULL);
+#else
+    LT_CHECK(1);
+#endif
+}
+
+extern char **environ;
+
+/* The trace id lives in environ without setenv/putenv: other variables survive, stray
+   duplicates go, and a traced/untraced/traced sequence reuses one array. */
+static void test_trace_env_edit(void)
+{
+    static char dup1[] = "_X_AMZN_TRACE_ID=first", dup2[] = "_X_AMZN_TRACE_ID=second", keep1[] = "KEEP_ONE=1",
+                keep2[] = "KEEP_TWO=2";
+    char **own, **arr, **libc_env;
+    lambda__rt rt;
+    lambda_str t, none;
+    size_t n = 0;
+    int i, same = 1;
+    while (environ[n]) n++;
+    own = (char **)calloc(n + 5, sizeof *own); /* the environment plus two copies of the variable */
+    if (own == NULL) return;
+    memcpy(own, environ, n * sizeof *own);
+    own[n] = keep1, own[n + 1] = dup1, own[n + 2] = keep2, own[n + 3] = dup2;
+    environ = own;
+    memset(&rt, 0, sizeof rt);
+    none.ptr = "";
+    none.len = 0;
+    lambda__set_trace_env(&rt, none); /* both copies go, in place */
+    LT_CHECK(environ == own && own[n] == keep1 && own[n + 1] == keep2 && own[n + 2] == NULL);
+    t.ptr = "Root=1-a";
+    t.len = 8;
+    lambda__set_trace_env(&rt, t); /* added: a new array with every other variable */
+    LT_CHECK(environ != own && getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=1-a") == 0);
+    LT_CHECK(getenv("KEEP_ONE") && getenv("KEEP_TWO") && strcmp(getenv("KEEP_TWO"), "2") == 0);
+    LT_CHECK(n == 0 || environ[0] == own[0]);
+    arr = environ;
+    for (i = 0; i < 100; i++) { /* alternate: the array is reused, nothing allocated */
+        t.ptr = (i & 1) ? "Root=odd" : "Root=even-longer-value";
+        t.len = strlen(t.ptr);
+        lambda__set_trace_env(&rt, (i % 3) ? t : none);
+        if (environ != arr) same = 0;
+        if ((i % 3) ? !getenv("_X_AMZN_TRACE_ID") || strcmp(getenv("_X_AMZN_TRACE_ID"), t.ptr) != 0
+                    : getenv("_X_AMZN_TRACE_ID") != NULL)
+            same = 0;
+    }
+    LT_CHECK(same);
+    lambda__set_trace_env(&rt, t);
+    setenv("OTHER_VAR", "x", 1); /* the C library may copy environ elsewhere: the entry stays */
+    libc_env = environ;
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && getenv("KEEP_ONE") && getenv("OTHER_VAR"));
+    t.ptr = "Root=after-setenv";
+    t.len = strlen(t.ptr);
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=after-setenv") == 0);
+    lambda__rt_free(&rt); /* removes the entry; environ never points at freed memory */
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL && getenv("KEEP_ONE") != NULL && getenv("OTHER_VAR") != NULL);
+    libc_env = environ;
+    environ = NULL; /* an empty environment (clearenv) */
+    memset(&rt, 0, sizeof rt);
+    lambda__set_trace_env(&rt, t);
+    LT_CHECK(environ != NULL && getenv("_X_AMZN_TRACE_ID") && environ[1] == NULL);
+    lambda__rt_free(&rt);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
+    environ = libc_env; /* the C library's own array again, for the tests after this one */
+    unsetenv("OTHER_VAR");
+    unsetenv("KEEP_ONE");
+    unsetenv("KEEP_TWO");
+    free(own);
+}
+
 static void test_rfc3339(void)
 {
     char out[32];
@@ -498,12 +641,15 @@ int main(void)
     LT_RUN(test_valid_id);
     LT_RUN(test_request_line);
     LT_RUN(test_resolve);
+    LT_RUN(test_ip_literals);
     LT_RUN(test_json_escape);
     LT_RUN(test_response);
     LT_RUN(test_error_body);
     LT_RUN(test_strerror);
     LT_RUN(test_remaining);
     LT_RUN(test_trace_env);
+    LT_RUN(test_trace_env_edit);
+    LT_RUN(test_page_alloc);
     LT_RUN(test_rfc3339);
     LT_RUN(test_base64);
     LT_RUN(test_log_env);
