@@ -2188,7 +2188,7 @@ typedef struct lambda__chunked {
 } lambda__chunked;
 
 enum {
-    LAMBDA__CH_SIZE, LAMBDA__CH_EXT, LAMBDA__CH_SIZE_LF, LAMBDA__CH_DATA, LAMBDA__CH_DATA_CR,
+    LAMBDA__CH_SIZE, LAMBDA__CH_SIZE_WS, LAMBDA__CH_EXT, LAMBDA__CH_SIZE_LF, LAMBDA__CH_DATA, LAMBDA__CH_DATA_CR,
     LAMBDA__CH_DATA_LF, LAMBDA__CH_TRAILER, LAMBDA__CH_TRAILER_LINE, LAMBDA__CH_TRAILER_LF,
     LAMBDA__CH_LAST_LF, LAMBDA__CH_DONE
 };
@@ -2216,11 +2216,18 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
             if (d->digits == 0) { rc = LAMBDA_E_HTTP; break; }
             if (d->left > max - (w - base)) { rc = LAMBDA_E_TOO_BIG; break; }
             if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
-            else if (c == ';' || c == ' ' || c == '\t') { d->state = LAMBDA__CH_EXT; d->line = 0; }
+            else if (c == ';') { d->state = LAMBDA__CH_EXT; d->line = 0; }
+            else if (c == ' ' || c == '\t') { d->state = LAMBDA__CH_SIZE_WS; d->line = 0; }
             else { rc = LAMBDA_E_HTTP; break; }
             r++;
             break;
         }
+        case LAMBDA__CH_SIZE_WS: /* RFC 9112 7.1.1: whitespace after the size only before ";" */
+            if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
+            else if (c == ';') { d->state = LAMBDA__CH_EXT; d->line = 0; }
+            else if ((c != ' ' && c != '\t') || ++d->line > LAMBDA_MAX_HEAD_SIZE) { rc = LAMBDA_E_HTTP; break; }
+            r++;
+            break;
         case LAMBDA__CH_EXT:
             if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
             else if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->line > LAMBDA_MAX_HEAD_SIZE) { rc = LAMBDA_E_HTTP; break; }
