@@ -857,6 +857,40 @@ static void test_writer_double(void)
     LT_CHECK(writes_double(5e-324, "4.94065645841247e-324"));
     LT_CHECK(writes_double(1.7976931348623157e308, "1.7976931348623157e+308"));
     LT_CHECK(writes_double(2.2250738585072014e-308, "2.2250738585072014e-308"));
+    LT_CHECK(writes_double(-123.0, "-123"));
+    LT_CHECK(writes_double(999999999999999.0, "999999999999999"));
+    LT_CHECK(writes_double(1e15, "1e+15"));
+    LT_CHECK(writes_double(-1e15, "-1e+15"));
+    LT_CHECK(writes_double(4503599627370497.0, "4503599627370497"));
+}
+
+/* The writer's doubles against the definition: the shortest of %.15g, %.16g, %.17g that
+   reads back to the same value (decimal comma turned into a point), over integers, small
+   decimals and random bit patterns. */
+static void test_writer_double_random(void)
+{
+    unsigned long long x = 0x9E3779B97F4A7C15ull;
+    char want[40];
+    int i, bad = 0;
+    for (i = 0; i < 60000 && bad < 5; i++) {
+        double d;
+        int prec;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (i % 3 == 0) d = (double)(long long)(x >> (x & 63)) * ((x & 64) ? -1.0 : 1.0);
+        else if (i % 3 == 1) d = (double)(long long)(x % 2000000001ull) / 1000.0 - 1000000.0;
+        else {
+            memcpy(&d, &x, sizeof d);
+            if (d != d || d - d != 0.0) continue;
+        }
+        for (prec = 15; prec <= 17; prec++) {
+            char *c;
+            snprintf(want, sizeof want, "%.*g", prec, d);
+            if ((c = strchr(want, ',')) != NULL) *c = '.';
+            if (strtod(want, NULL) == d) break;
+        }
+        if (!writes_double(d, want)) bad++;
+    }
+    LT_CHECK(bad == 0);
 }
 
 /* Locale independence: "1.5" must read as 1.5 and 1.5 must be written "1.5" even under a
@@ -1202,6 +1236,7 @@ int main(int argc, char **argv)
     LT_RUN(test_writer_escape);
     LT_RUN(test_writer_misuse);
     LT_RUN(test_writer_double);
+    LT_RUN(test_writer_double_random);
     LT_RUN(test_locale);
     LT_RUN(test_suite);
     LT_RUN(test_roundtrip);
