@@ -243,7 +243,7 @@ typedef struct lambda_str {
     X(HTTP,     -5,  "malformed HTTP response from the Runtime API")                  \
     X(STATUS,   -6,  "the Runtime API answered with a fatal status")                  \
     X(TOO_BIG,  -7,  "payload exceeds the configured limit")                          \
-    X(NOMEM,    -8,  "out of memory (the runtime could not grow a buffer)")    \
+    X(NOMEM,    -8,  "out of memory (the runtime could not grow a buffer)")           \
     X(INIT,     -9,  "the init hook failed")                                          \
     X(HANDLER,  -10, "the handler reported an error")                                 \
     X(ARG,      -11, "invalid argument")                                              \
@@ -839,7 +839,6 @@ LAMBDA__PRIVATE int lambda__ieq(const char *p, size_t n, const char *lc)
     return lc[n] == '\0';
 }
 
-/* Parse an unsigned decimal with no sign, no spaces and no overflow. */
 /* `v` in base 10 or 16 (lowercase) at out, NUL-terminated (out has room for 21 bytes).
    Returns the number of digits. */
 LAMBDA__PRIVATE size_t lambda__utoa(char *out, uint64_t v, unsigned base)
@@ -855,6 +854,7 @@ LAMBDA__PRIVATE size_t lambda__utoa(char *out, uint64_t v, unsigned base)
     return n;
 }
 
+/* Parse an unsigned decimal with no sign, no spaces and no overflow. */
 LAMBDA__PRIVATE int lambda__parse_u64(const char *p, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
