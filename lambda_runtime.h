@@ -3095,13 +3095,12 @@ LAMBDA__PRIVATE int lambda__env_trace(lambda__rt *rt, char *entry)
 {
     char **e = environ, **ne;
     size_t n, w = 0;
-    int placed = 0;
     for (n = 0; e && e[n]; n++) {
         if (strncmp(e[n], "_X_AMZN_TRACE_ID=", 17) != 0) e[w++] = e[n];
-        else if (entry && !placed) e[w++] = entry, placed = 1;
+        else if (entry) e[w++] = entry, entry = NULL; /* replaced in place */
     }
     if (e) e[w] = NULL;
-    if (entry == NULL || placed) return LAMBDA_E_OK;
+    if (entry == NULL) return LAMBDA_E_OK;
     if (e == NULL || e != rt->env_arr || w + 2 > rt->env_cap) {
         ne = (char **)LAMBDA__ENV_ALLOC((w + 8) * sizeof *ne);
         if (ne == NULL) return LAMBDA_E_NOMEM;
@@ -3127,8 +3126,8 @@ LAMBDA__PRIVATE void lambda__set_trace_env(lambda__rt *rt, lambda_str trace)
         (void)lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2);
         return;
     }
-    if (rt->trace_set || getenv("_X_AMZN_TRACE_ID") != NULL) (void)lambda__env_trace(rt, NULL);
-    rt->trace_set = 0; /* an unset trace also clears a value inherited from the environment */
+    (void)lambda__env_trace(rt, NULL); /* also clears a value inherited from the environment */
+    rt->trace_set = 0;
     if (trace.len == 0) return;
     b->len = 0;
     if (lambda__buf_add(b, name, sizeof name - 1, (size_t)-1 / 2) != 0 ||
