@@ -1,14 +1,24 @@
 /* test_emu.c - drives the local emulator (build/lambda-emu) against real bootstraps.
 
    Usage: build/test_emu <lambda-emu> <dir>
-     <dir>/hello/bootstrap, <dir>/probe/bootstrap, <dir>/rawstream/bootstrap must exist.
-   Also: build/test_emu --bad-runtime   (used as a bootstrap by one test: sends malformed requests
-   to the emulator, records the status codes in $EMU_BAD_OUT, then serves one event properly).
+     <dir>/hello/bootstrap, <dir>/probe/bootstrap, <dir>/rawstream/bootstrap,
+     <dir>/extension/bootstrap (examples/extension), <dir>/features/bootstrap and
+     <dir>/features-mt/bootstrap (tests/handlers/features.c, the latter with LAMBDA_THREADS) must exist.
+   This program also serves as a bootstrap in three modes:
+     --bad-runtime   sends malformed requests to the emulator, records the status codes in
+                     $EMU_BAD_OUT, then serves one event properly
+     --term-runtime  a raw-socket runtime that echoes events and, on SIGTERM, writes "sigterm" to
+                     $EMU_TERM_OUT and exits 0
+     --ext-runtime   tries the Extensions API's error cases (results in $EMU_EXT_OUT), then
+                     serves one event
 
-   Every child runs under a bounded wait and is killed (by pid) if it overruns; no assertion
-   depends on timing. Prints "N passed, N failed" last; exits non-zero on failure. */
+   Every child runs under a bounded wait and is killed (by pid) if it overruns. The test is the
+   child subreaper of everything the emulator starts, so a process the emulator leaves behind
+   shows up as our child (and fails the test). The only timing assertion is the concurrency
+   one, with a wide margin. Prints "N passed, N failed" last; exits non-zero on failure. */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,7 +36,8 @@
 #include "lt.h"
 
 static const char *emu_path;
-static char hello[4096], probe[4096], rawstream[4096], self_exe[4096], tmpdir[256];
+static char hello[4096], probe[4096], rawstream[4096], extension[4096], features[4096], features_mt[4096],
+    self_exe[4096], tmpdir[256];
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -280,6 +292,230 @@ static char *http(int port, const char *req)
     recv_until(fd, buf, sizeof buf, 0, NULL, 10000);
     close(fd);
     return buf;
+}
+
+#define NEXT_REQ "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Processes the emulator left behind: we are the child subreaper, so they are our children
+   now. Each is reported, killed by pid and reaped. Returns how many there were. */
+static int leftovers(void)
+{
+    int n = 0, status;
+    pid_t p;
+    DIR *d;
+    struct dirent *de;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+        printf("  (leftover process %ld had exited)\n", (long)p);
+        n++;
+    }
+    d = opendir("/proc");
+    if (!d) return n;
+    while ((de = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        const char *rp;
+        long pid = atol(de->d_name), ppid;
+        FILE *f;
+        size_t got;
+        if (pid <= 0) continue;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        f = fopen(path, "r");
+        if (!f) continue;
+        got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[got] = 0;
+        rp = strrchr(buf, ')');
+        if (!rp || sscanf(rp + 1, " %*c %ld", &ppid) != 1 || ppid != (long)getpid()) continue;
+        printf("  (leftover process %ld: %.60s)\n", pid, buf);
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, &status, 0);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Reads one HTTP message (head and Content-Length body) into buf; returns its length, 0 on
+   failure or timeout. */
+static size_t read_message(int fd, char *buf, size_t cap, long limit_ms)
+{
+    size_t have = recv_until(fd, buf, cap, 0, "\r\n\r\n", limit_ms);
+    const char *eoh = strstr(buf, "\r\n\r\n"), *cl;
+    size_t need;
+    if (!eoh) return 0;
+    cl = strstr(buf, "Content-Length: ");
+    need = (size_t)(eoh + 4 - buf) + (cl && cl < eoh ? (size_t)atol(cl + 16) : 0);
+    while (have < need && have + 1 < cap) {
+        struct pollfd pf;
+        ssize_t k;
+        pf.fd = fd;
+        pf.events = POLLIN;
+        pf.revents = 0;
+        if (poll(&pf, 1, (int)limit_ms) <= 0) return 0;
+        k = recv(fd, buf + have, cap - 1 - have, 0);
+        if (k <= 0) return 0;
+        have += (size_t)k;
+        buf[have] = 0;
+    }
+    return have;
+}
+
+/* Sends a request and reads the answer; returns the status code (0 if none). */
+static int xchg(int fd, const char *req, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (send_all(fd, req, strlen(req)) != 0 || read_message(fd, buf, cap, 5000) == 0) return 0;
+    return strncmp(buf, "HTTP/1.1 ", 9) == 0 ? atoi(buf + 9) : 0;
+}
+
+/* The value of a header in a raw message (static buffer, "" if absent). */
+static const char *hdr_of(const char *msg, const char *name)
+{
+    static char v[256];
+    const char *p = strstr(msg, name);
+    size_t n;
+    v[0] = 0;
+    if (!p) return v;
+    p += strlen(name);
+    if (*p++ != ':') return v;
+    while (*p == ' ') p++;
+    n = strcspn(p, "\r\n");
+    if (n >= sizeof v) n = sizeof v - 1;
+    memcpy(v, p, n);
+    v[n] = 0;
+    return v;
+}
+
+/* The errorType of an error answer (static buffer, "" if none). */
+static const char *error_type_of(const char *msg)
+{
+    static char v[128];
+    const char *p = strstr(msg, "\"errorType\":\"");
+    size_t n;
+    v[0] = 0;
+    if (!p) return v;
+    p += 13;
+    n = strcspn(p, "\"");
+    if (n >= sizeof v) n = sizeof v - 1;
+    memcpy(v, p, n);
+    v[n] = 0;
+    return v;
+}
+
+static int api_port(void)
+{
+    const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    return api && strchr(api, ':') ? atoi(strchr(api, ':') + 1) : 0;
+}
+
+/* ------------------------------------------------------------------ --term-runtime mode */
+
+static const char *term_out;
+
+static void on_term(int sig)
+{
+    int fd = open(term_out, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    (void)sig;
+    if (fd >= 0) {
+        ssize_t w = write(fd, "sigterm\n", 8);
+        (void)w;
+        close(fd);
+    }
+    _exit(0);
+}
+
+/* A plain runtime (no extension of its own) that would tell if it got SIGTERM. */
+static int term_runtime(void)
+{
+    static char buf[1 << 16];
+    struct sigaction sa;
+    int port = api_port(), fd;
+    term_out = getenv("EMU_TERM_OUT");
+    if (!port || !term_out) return 1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    fd = tcp_connect(port);
+    if (fd < 0) return 1;
+    for (;;) {
+        char id[64], req[512];
+        const char *rid;
+        if (xchg(fd, NEXT_REQ, buf, sizeof buf) != 200) return 0;
+        rid = hdr_of(buf, "Lambda-Runtime-Aws-Request-Id");
+        snprintf(id, sizeof id, "%s", rid);
+        snprintf(req, sizeof req,
+                 "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok", id);
+        if (xchg(fd, req, buf, sizeof buf) != 202) return 1;
+    }
+}
+
+/* ------------------------------------------------------------------ --ext-runtime mode */
+
+/* The Extensions API's error answers, recorded as "<case> <status> <errorType>" lines. */
+static int ext_runtime(void)
+{
+    static char buf[1 << 16];
+    char req[1024], id[64], rid[64];
+    const char *outp = getenv("EMU_EXT_OUT");
+    int port = api_port(), a, b, r, c, st;
+    FILE *out = outp ? fopen(outp, "w") : NULL;
+    if (!port || !out) return 1;
+    a = tcp_connect(port);
+    b = tcp_connect(port);
+    if (a < 0 || b < 0) return 1;
+#define REG(name_hdr, body) \
+    snprintf(req, sizeof req, "POST /2020-01-01/extension/register HTTP/1.1\r\nHost: x\r\n%sContent-Length: %u\r\n\r\n%s", \
+             name_hdr, (unsigned)strlen(body), body)
+    REG("Lambda-Extension-Name: int-a\r\n", "{\"events\":[\"SHUTDOWN\"]}");
+    st = xchg(a, req, buf, sizeof buf);
+    fprintf(out, "internal-shutdown %d %s\n", st, error_type_of(buf));
+    REG("Lambda-Extension-Name: int-a\r\n", "{\"events\":[]}");
+    st = xchg(a, req, buf, sizeof buf);
+    snprintf(id, sizeof id, "%s", hdr_of(buf, "Lambda-Extension-Identifier"));
+    fprintf(out, "register %d %s %s\n", st, strstr(buf, "\"functionName\":\"test_function\"") ? "function-name" : "-",
+            strlen(id) == 36 ? "id" : "no-id");
+    st = xchg(b, "GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: x\r\nLambda-Extension-Identifier: nope\r\n\r\n", buf,
+              sizeof buf);
+    fprintf(out, "unknown-id %d %s\n", st, error_type_of(buf));
+    REG("", "{\"events\":[]}");
+    st = xchg(b, req, buf, sizeof buf);
+    fprintf(out, "no-name %d %s\n", st, error_type_of(buf));
+    REG("Lambda-Extension-Name: x\r\n", "{\"events\":[");
+    st = xchg(b, req, buf, sizeof buf);
+    fprintf(out, "bad-json %d %s\n", st, error_type_of(buf));
+    REG("Lambda-Extension-Name: x\r\n", "{\"events\":[\"INVOKE\",\"FOO\"]}");
+    st = xchg(b, req, buf, sizeof buf);
+    fprintf(out, "bad-event %d %s\n", st, error_type_of(buf));
+    /* the runtime's first /next closes registration; a later connection is served after it */
+    r = tcp_connect(port);
+    if (r < 0) return 1;
+    send_all(r, NEXT_REQ, strlen(NEXT_REQ));
+    c = tcp_connect(port);
+    if (c < 0) return 1;
+    REG("Lambda-Extension-Name: late\r\n", "{\"events\":[]}");
+    st = xchg(c, req, buf, sizeof buf);
+    fprintf(out, "late %d %s\n", st, error_type_of(buf));
+#undef REG
+    /* init completes when int-a asks for its first event: then the event arrives */
+    snprintf(req, sizeof req, "GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: x\r\nLambda-Extension-Identifier: %s\r\n\r\n", id);
+    send_all(a, req, strlen(req));
+    if (read_message(r, buf, sizeof buf, 5000) == 0) return 1;
+    snprintf(rid, sizeof rid, "%s", hdr_of(buf, "Lambda-Runtime-Aws-Request-Id"));
+    fclose(out);
+    snprintf(req, sizeof req, "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nserved", rid);
+    if (xchg(r, req, buf, sizeof buf) != 202) return 1;
+    /* park /next until the shutdown (SIGTERM: an internal extension is registered) */
+    send_all(r, NEXT_REQ, strlen(NEXT_REQ));
+    recv_until(r, buf, sizeof buf, 0, "\r\n\r\n", 10000);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ --bad-runtime mode */
@@ -596,13 +832,215 @@ static void test_usage_errors(void)
     run_free(&r);
 }
 
+/* examples/extension as an external extension of hello: 3 INVOKE events, then SHUTDOWN
+   (spindown) at the end of the run, and its summary line (its stdout goes to our stderr). */
+static void test_extension_example(void)
+{
+    const char *args[] = {"--extension", extension, "-e", "{\"name\":\"a\"}", "-e", "{\"name\":\"b\"}", "-e",
+                          "{\"name\":\"c\"}", "--", hello, NULL};
+    run r = emu_run(args, NULL, NULL);
+    LT_CHECK(r.status == 0);
+    LT_CHECK(count(r.out, "\n") == 3 && strstr(r.out, "Invoked by: c") != NULL);
+    LT_CHECK(strstr(r.err, "{\"extension\":\"bootstrap\",\"invocations\":3,\"shutdownReason\":\"spindown\"}") != NULL);
+    LT_CHECK(strstr(r.err, "EXTENSION\tName: bootstrap\tState: Ready\tEvents: [INVOKE,SHUTDOWN]") != NULL);
+    LT_CHECK(count(r.err, "REPORT RequestId: ") == 3);
+    LT_CHECK(strstr(r.err, "SIGKILL") == NULL); /* both exited on their own within the grace periods */
+    LT_CHECK(leftovers() == 0);
+    if (lt_bad_checks) printf("%s", r.err);
+    run_free(&r);
+}
+
+/* A timeout resets the environment: the extension gets SHUTDOWN "timeout", and a fresh
+   environment (extension included) serves the next event. */
+static void test_extension_timeout_reset(void)
+{
+    const char *args[] = {"-t", "0.5", "--extension", extension, "-e", "sleep:5000", "-e", "echo:after", "--", probe, NULL};
+    run r = emu_run(args, NULL, NULL);
+    LT_CHECK(r.status == 1);
+    LT_CHECK(strstr(r.out, "\"errorType\":\"Sandbox.Timedout\"") != NULL);
+    LT_CHECK(strstr(r.out, "\nafter\n") != NULL);
+    LT_CHECK(strstr(r.err, "{\"extension\":\"bootstrap\",\"invocations\":1,\"shutdownReason\":\"timeout\"}") != NULL);
+    LT_CHECK(strstr(r.err, "{\"extension\":\"bootstrap\",\"invocations\":1,\"shutdownReason\":\"spindown\"}") != NULL);
+    LT_CHECK(count(r.err, "Init Duration: ") == 2);
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
+/* lambda_on_shutdown: the runtime registers an internal extension, so the end of the run
+   sends it SIGTERM; the hook runs and the runtime exits 0. */
+static void test_shutdown_hook(void)
+{
+    char file[512], envv[600];
+    const char *args[] = {"-v", "-e", "ctx", "-e", "ctx", "--", features, NULL};
+    const char *env[] = {envv, NULL};
+    run r;
+    char *got;
+    snprintf(file, sizeof file, "%s/hook.out", tmpdir);
+    unlink(file);
+    snprintf(envv, sizeof envv, "FEATURES_SHUTDOWN_FILE=%s", file);
+    r = emu_run(args, env, NULL);
+    got = slurp(file, NULL);
+    LT_CHECK(r.status == 0);
+    LT_CHECK(count(r.out, "\n") == 2);
+    LT_CHECK(strstr(r.err, "extension lambda_runtime_h_sigterm registered (internal") != NULL);
+    LT_CHECK(strstr(r.err, "SIGTERM to runtime pid") != NULL && strstr(r.err, "SIGKILL in 500 ms") != NULL);
+    LT_CHECK(got && strcmp(got, "shutdown\n") == 0);
+    LT_CHECK(strstr(r.err, "on_shutdown called") != NULL);
+    LT_CHECK(strstr(r.err, "runtime exited (exit status 0, without providing a reason)") != NULL);
+    LT_CHECK(strstr(r.err, "did not exit within") == NULL);
+    LT_CHECK(leftovers() == 0);
+    if (lt_bad_checks) printf("%s", r.err);
+    free(got);
+    run_free(&r);
+}
+
+/* Without a registered extension, Lambda sends no SIGTERM: the runtime is killed outright. */
+static void test_no_sigterm_without_extension(void)
+{
+    char file[512], envv[600];
+    const char *args[] = {"-e", "a", "-e", "b", "--", self_exe, "--term-runtime", NULL};
+    const char *env[] = {envv, NULL};
+    run r;
+    char *got;
+    snprintf(file, sizeof file, "%s/term.out", tmpdir);
+    unlink(file);
+    snprintf(envv, sizeof envv, "EMU_TERM_OUT=%s", file);
+    r = emu_run(args, env, NULL);
+    got = slurp(file, NULL);
+    LT_CHECK(r.status == 0);
+    LT_CHECK(strcmp(r.out, "ok\nok\n") == 0);
+    LT_CHECK(got && got[0] == 0); /* no SIGTERM */
+    LT_CHECK(leftovers() == 0);
+    free(got);
+    run_free(&r);
+}
+
+/* The same runtime with an external extension registered does get SIGTERM (the control for
+   the test above). */
+static void test_sigterm_with_extension(void)
+{
+    char file[512], envv[600];
+    const char *args[] = {"--extension", extension, "-e", "a", "--", self_exe, "--term-runtime", NULL};
+    const char *env[] = {envv, NULL};
+    run r;
+    char *got;
+    snprintf(file, sizeof file, "%s/term.out", tmpdir);
+    unlink(file);
+    snprintf(envv, sizeof envv, "EMU_TERM_OUT=%s", file);
+    r = emu_run(args, env, NULL);
+    got = slurp(file, NULL);
+    LT_CHECK(r.status == 0);
+    LT_CHECK(strcmp(r.out, "ok\n") == 0);
+    LT_CHECK(got && strcmp(got, "sigterm\n") == 0);
+    LT_CHECK(strstr(r.err, "\"invocations\":1,\"shutdownReason\":\"spindown\"") != NULL);
+    LT_CHECK(leftovers() == 0);
+    free(got);
+    run_free(&r);
+}
+
+static void test_extension_registration_errors(void)
+{
+    char outp[512], envv[600];
+    const char *args[] = {"-e", "{}", "--", self_exe, "--ext-runtime", NULL};
+    const char *env[] = {envv, NULL};
+    static const char *const want[] = {
+        "internal-shutdown 403 Extension.InvalidEventType\n",
+        "register 200 function-name id\n",
+        "unknown-id 403 Extension.UnknownExtensionIdentifier\n",
+        "no-name 400 InvalidRequestFormat\n",
+        "bad-json 400 InvalidRequestFormat\n",
+        "bad-event 400 Extension.InvalidEventType\n",
+        "late 403 Extension.RegistrationClosed\n",
+    };
+    run r;
+    char *got;
+    size_t i;
+    snprintf(outp, sizeof outp, "%s/ext.out", tmpdir);
+    unlink(outp);
+    snprintf(envv, sizeof envv, "EMU_EXT_OUT=%s", outp);
+    r = emu_run(args, env, NULL);
+    got = slurp(outp, NULL);
+    LT_CHECK(r.status == 0);
+    LT_CHECK(strcmp(r.out, "served\n") == 0);
+    for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!got || !strstr(got, want[i])) printf("  missing: %s", want[i]);
+        LT_CHECK(got && strstr(got, want[i]) != NULL);
+    }
+    LT_CHECK(leftovers() == 0);
+    if (lt_bad_checks) printf("  got:\n%s\n  stderr:\n%s", got ? got : "", r.err);
+    free(got);
+    run_free(&r);
+}
+
+/* An extension's /init/error fails init like a runtime init error (exit status 3). */
+static void test_extension_init_error(void)
+{
+    char script[512], text[5000], feat_abs[4096];
+    const char *args[] = {"--extension", script, "-e", "{}", "--", hello, NULL};
+    run r;
+    if (!realpath(features, feat_abs)) snprintf(feat_abs, sizeof feat_abs, "%s", features);
+    snprintf(script, sizeof script, "%s/initerr-ext", tmpdir);
+    snprintf(text, sizeof text, "#!/bin/sh\nexec '%s' ext initerr-ext 1 initerr\n", feat_abs);
+    spit(script, text);
+    chmod(script, 0755);
+    r = emu_run(args, NULL, NULL);
+    LT_CHECK(r.status == 3);
+    LT_CHECK(strstr(r.out, "\"errorType\":\"Extension.ConfigInvalid\"") != NULL);
+    LT_CHECK(strstr(r.err, "extension initerr-ext reported an init error: Extension.ConfigInvalid") != NULL);
+    LT_CHECK(strstr(r.err, "INIT_REPORT") != NULL && strstr(r.err, "Error Type: Extension.ConfigInvalid") != NULL);
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
+/* --concurrency 4 with a threaded runtime: four 400 ms invocations overlap. */
+static void test_concurrency(void)
+{
+    const char *args[] = {"--concurrency", "4", "-e", "sleep:400:t1", "-e", "sleep:400:t2", "-e", "sleep:400:t3",
+                          "-e", "sleep:400:t4", "--", features_mt, NULL};
+    long long t0 = mono_ms(), took;
+    run r = emu_run(args, NULL, NULL);
+    const char *line;
+    char ids[4][40];
+    int k, n = 0;
+    took = mono_ms() - t0;
+    LT_CHECK(r.status == 0);
+    LT_CHECK(count(r.out, "\n") == 4);
+    for (line = r.out; *line && n < 4; n++) { /* "<request id> t<k> <worker>" */
+        size_t il = strcspn(line, " \n");
+        char rep[256];
+        if (il != 36) break;
+        memcpy(ids[n], line, 36);
+        ids[n][36] = 0;
+        LT_CHECK(is_uuid4(ids[n]));
+        snprintf(rep, sizeof rep, "REPORT RequestId: %s\t", ids[n]);
+        LT_CHECK(strstr(r.err, rep) != NULL); /* each invocation reported with its own id */
+        for (k = 0; k < n; k++) LT_CHECK(strcmp(ids[k], ids[n]) != 0);
+        line += strcspn(line, "\n");
+        if (*line) line++;
+    }
+    LT_CHECK(n == 4);
+    for (k = 1; k <= 4; k++) {
+        char tok[8];
+        snprintf(tok, sizeof tok, " t%d ", k);
+        LT_CHECK(count(r.out, tok) == 1);
+    }
+    LT_CHECK(count(r.err, "REPORT RequestId: ") == 4);
+    if (took >= 1000) printf("  took %lld ms for 4 x 400 ms\n", took);
+    LT_CHECK(took >= 400 && took < 1000); /* about one sleep, not four */
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir;
     ssize_t n;
     if (argc == 2 && strcmp(argv[1], "--bad-runtime") == 0) return bad_runtime();
+    if (argc == 2 && strcmp(argv[1], "--term-runtime") == 0) return term_runtime();
+    if (argc == 2 && strcmp(argv[1], "--ext-runtime") == 0) return ext_runtime();
     if (argc != 3) {
-        fprintf(stderr, "usage: %s <lambda-emu> <dir with hello/, probe/, rawstream/ bootstraps>\n", argv[0]);
+        fprintf(stderr, "usage: %s <lambda-emu> <dir with hello/, probe/, rawstream/, extension/, features/, features-mt/ bootstraps>\n",
+                argv[0]);
         return 2;
     }
     emu_path = argv[1];
@@ -610,12 +1048,17 @@ int main(int argc, char **argv)
     snprintf(hello, sizeof hello, "%s/hello/bootstrap", dir);
     snprintf(probe, sizeof probe, "%s/probe/bootstrap", dir);
     snprintf(rawstream, sizeof rawstream, "%s/rawstream/bootstrap", dir);
+    snprintf(extension, sizeof extension, "%s/extension/bootstrap", dir);
+    snprintf(features, sizeof features, "%s/features/bootstrap", dir);
+    snprintf(features_mt, sizeof features_mt, "%s/features-mt/bootstrap", dir);
     n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     if (n <= 0) return 2;
     self_exe[n] = 0;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_emu.XXXXXX");
     if (!mkdtemp(tmpdir)) return 2;
     signal(SIGPIPE, SIG_IGN);
+    /* what the emulator leaves behind becomes our child: see leftovers() */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) perror("prctl(PR_SET_CHILD_SUBREAPER)");
 
     LT_RUN(test_cli_events_hello);
     LT_RUN(test_file_events);
@@ -630,10 +1073,18 @@ int main(int argc, char **argv)
     LT_RUN(test_stream_forwarded_early);
     LT_RUN(test_malformed_runtime_requests);
     LT_RUN(test_usage_errors);
+    LT_RUN(test_extension_example);
+    LT_RUN(test_extension_timeout_reset);
+    LT_RUN(test_shutdown_hook);
+    LT_RUN(test_no_sigterm_without_extension);
+    LT_RUN(test_sigterm_with_extension);
+    LT_RUN(test_extension_registration_errors);
+    LT_RUN(test_extension_init_error);
+    LT_RUN(test_concurrency);
 
     {
         static const char *files[] = {"stdin", "stdout", "stderr", "listen.err", "listen.out", "a.json", "b.json",
-                                      "bad.out", "gate"};
+                                      "bad.out", "gate", "hook.out", "term.out", "ext.out", "initerr-ext"};
         size_t i;
         char p[600];
         for (i = 0; i < sizeof files / sizeof files[0]; i++) {
