@@ -1,7 +1,6 @@
 /* hello_malloc.c - examples/hello with the C library's allocator linked in, as most real
    handlers have it: the second case of the size budget in tests/test_features.c. */
-#include <stdlib.h>
-#define main hello_main
+#define main hello_main /* malloc/free: stdlib.h comes with the runtime header */
 #include "../../examples/hello/main.c"
 #undef main
 
