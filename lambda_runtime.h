@@ -1,4 +1,4 @@
-/* lambda_runtime.h - v0.1.0 - an AWS Lambda custom runtime for C, in one header.
+/* lambda_runtime.h - v0.2.0 - an AWS Lambda custom runtime for C, in one header.
    Linux only (x86_64, arm64). Needs libc and POSIX sockets, nothing else: no libcurl,
    no C++, no SDK. No warranty; MIT license at the end of the file.
 
@@ -12,23 +12,30 @@
        #define LAMBDA_RUNTIME_IMPL
        #include "lambda_runtime.h"
 
+       // {"name":"World"} -> "Invoked by: World"; anything else fails with InvalidEvent
        static int hello(const lambda_context *ctx, lambda_str event, lambda_response *res)
        {
-           lambda_json name;
-           char buf[256];
+           char text[300] = "Invoked by: ";
+           size_t prefix = strlen(text), len;
+           int rc = lambda_json_get_string(event, "name", text + prefix, sizeof text - prefix, &len);
            (void)ctx;
-           if (lambda_json_get(event, "name", &name) != 0 ||
-               lambda_json_string(name, buf, sizeof buf, NULL) != 0)
-               return lambda_error(res, "InvalidEvent", "expected {\"name\": \"...\"}");
-           return lambda_response_printf(res, "{\"greeting\":\"hello\",\"n\":%d}", (int)strlen(buf));
+           if (rc != 0)
+               return lambda_error(res, "InvalidEvent", "\"name\": %s", lambda_strerror(rc));
+           return lambda_response_append_json_string(res, text, prefix + len);
        }
 
-       int main(void) { return lambda_start(hello); }
+       int main(void)
+       {
+           return lambda_start(hello);
+       }
 
    Build it fully static, name it bootstrap, zip it, deploy it on provided.al2023:
 
-       musl-gcc -Os -static -o bootstrap main.c && strip bootstrap
+       musl-gcc -std=c99 -Os -static -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+           -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -s -o bootstrap main.c
        zip function.zip bootstrap
+
+   (This program is examples/hello/main.c, and the README's; one is checked against the others.)
 
    THE HANDLER
    ===========
@@ -43,10 +50,12 @@
      _append_json_string (or a lambda_json_writer), set its content type with
      lambda_response_set_content_type (default application/json).
    - Return 0 for success. To fail the invocation, `return lambda_error(res, "Type", fmt, ...)`:
-     the runtime posts {"errorMessage":..,"errorType":..,"stackTrace":[]} to the Runtime API.
-     Calling lambda_error fails the invocation whatever the handler then returns. A non-zero
-     return without lambda_error is reported as Runtime.HandlerFailed; a response that
-     outgrew max_response_size as Function.ResponseSizeTooLarge (never a truncated body).
+     the runtime posts {"errorMessage":..,"errorType":..,"stackTrace":[]} to the Runtime API
+     and discards whatever body was written (after lambda_stream_begin it becomes the error
+     trailers instead). Calling lambda_error fails the invocation whatever the handler then
+     returns. A non-zero return without lambda_error is reported as Runtime.HandlerFailed; a
+     response that outgrew max_response_size as Function.ResponseSizeTooLarge (never a
+     truncated body).
    - After the handler returns, stdout is flushed so that its printf output belongs to
      this invocation.
 
@@ -74,6 +83,12 @@
    lambda_strerror(code) describes it. lambda_run returns only when it must stop: after
    max_invocations (0), or on a fatal condition (negative), which it has logged on stderr
    as one line starting "lambda_runtime: ". There is no global error state.
+
+   JSON
+   ====
+   Reading in place (no allocation, no tree: lambda_json_get, lambda_json_get_string,
+   lambda_json_get_int64, lambda_json_next ...) and writing (lambda_json_writer): the manual
+   is the >>json-api block below, next to the declarations.
 
    MEMORY AND LIFETIMES
    ====================
@@ -118,6 +133,19 @@
    LAMBDA_STATIC               make every public function static
    LAMBDA_API                  linkage of the public functions (default extern)
 
+   LINK-TIME OPT-INS
+   =================
+   A bootstrap carries only the code it can reach. Three features are reachable only
+   through a function pointer that their own entry point stores, so that a program which
+   never calls that entry point links none of their code (with -ffunction-sections
+   -Wl,--gc-sections): streaming (lambda_stream_begin / _http_begin set the response's
+   `chunk` and `finish` pointers), the shutdown hook (lambda_on_shutdown sets
+   lambda_config.lambda__shutdown_setup), and through them the Extensions API client.
+   Worker threads are a compile-time opt-in (LAMBDA_THREADS). Calling these functions
+   directly from the core would make every bootstrap bigger: keep them behind the pointers.
+   Likewise the runtime calls fflush(NULL), not fflush(stdout), and reads the clock with
+   the raw system call, so that programs that never use stdio or the vDSO link neither.
+
    WHAT GOES OVER THE WIRE
    =======================
    AWS_LAMBDA_RUNTIME_API=host:port ("127.0.0.1:9001", "[::1]:9001", "localhost:9001").
@@ -143,22 +171,21 @@
    LOGGING
    =======
    lambda_log(ctx, LAMBDA_LOG_INFO, "fmt", ...) follows AWS_LAMBDA_LOG_FORMAT (Text or
-   JSON) and AWS_LAMBDA_LOG_LEVEL (TRACE..FATAL, default INFO): one line per call on
-   stderr; JSON lines are {"timestamp","level","requestId","message"[,"tenantId"]}. The
-   runtime's own lines use the same format ("logger":"lambda_runtime" in JSON; text
-   lines start "lambda_runtime: "). No allocation: a LAMBDA_LOG_LINE_MAX stack buffer.
+   JSON) and AWS_LAMBDA_LOG_LEVEL (TRACE..FATAL, default INFO); details at >>log-api.
+   The runtime's own lines use the same format ("logger":"lambda_runtime" in JSON; text
+   lines start "lambda_runtime: ").
 
    RESPONSE STREAMING
    ==================
-   lambda_stream_begin(res, "text/plain") or lambda_stream_http_begin(res, 200, headers,
-   cookies) for function URLs, then lambda_stream_write(res, data, n): each write is one
-   HTTP chunk sent at once. lambda_error after the first byte becomes the error trailers.
+   lambda_stream_begin / lambda_stream_http_begin, then lambda_stream_write: each write is
+   one HTTP chunk sent at once; details at >>stream-api.
 
    EXTENSIONS AND SHUTDOWN
    =======================
    lambda_extension_register / _next / _error / _free: the Extensions API, to write an
-   external extension (a second static binary in /opt/extensions/). lambda_on_shutdown(&cfg,
-   hook): SIGTERM before the sandbox shuts down runs hook(user) (see its declaration).
+   external extension (a second static binary in /opt/extensions/); see >>extension-api.
+   lambda_on_shutdown(&cfg, hook): SIGTERM before the sandbox shuts down runs hook(user)
+   (see its declaration).
 
    MULTI-CONCURRENCY (Lambda Managed Instances)
    =================
@@ -177,8 +204,45 @@
    TLS (the Runtime API is plain HTTP on the sandbox's loopback), SnapStart restore hooks
    (provided.* runtimes have no SnapStart), the Telemetry API.
 
+   MAP OF THIS FILE
+   ================
+   Every part starts with a comment that begins ">>tag"; search for ">>tag" to get there.
+     >>version         LAMBDA_RUNTIME_VERSION and its parts
+     >>includes        the two headers the declarations need
+     >>linkage         LAMBDA_API, LAMBDA_PRINTF
+     >>types           lambda_str, LAMBDA_E_* errors, lambda_context, lambda_config
+     >>api             lambda_start/_run, the response object, lambda_error, lambda_on_shutdown
+     >>log-api         lambda_log and its line formats
+     >>stream-api      lambda_stream_begin/_http_begin/_write
+     >>extension-api   the Extensions API client
+     >>json-api        the JSON reader and writer (with their manual)
+     >>implementation  everything below is compiled only with LAMBDA_RUNTIME_IMPL
+     >>config          the configuration macros' defaults, the allocator choice
+     >>sysinc          system headers, private stand-ins for missing system macros
+     >>core            private macros, page allocator, buffers, string helpers, the JSON string
+                       escaper, the response object (append, printf, lambda_error, error
+                       documents), lambda_strerror
+     >>json            JSON scanner, path look-ups, getters, writer
+     >>log             log settings, timestamps, line formatting, lambda_log
+     >>http            the HTTP/1.1 response parser (head, chunked decoder): pure, no I/O
+     >>conn            one client connection: address parsing, connect, send, receive, read
+                       a response, request heads, one exchange, status handling
+     >>invoke          the runtime struct, trace environment, one invocation (GET /next, the
+                       handler, the POSTs), the serve loop, lambda_remaining_ms
+     >>stream          response streaming (chunks, error trailers), the HTTP prelude
+     >>extension       the Extensions API client
+     >>shutdown        the internal extension behind lambda_on_shutdown (SIGTERM)
+     >>threads         LAMBDA_THREADS workers
+     >>entry           lambda_run, lambda_start
+     >>cleanup         #undef of every private macro
+     >>history         every version's changes
+     >>license         MIT
+
    RECENT CHANGES
    ==============
+   0.2.0  2026-12-01  lambda_json_get_string and lambda_json_get_int64 (look up and
+                      convert in one call); implementation re-filed by concept (see the
+                      map); no system macro defined for the including file any more
    0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer, logging,
                       response streaming, Extensions API, shutdown hook, worker threads
 
@@ -196,9 +260,9 @@
 
 /* >>version */
 #define LAMBDA_RUNTIME_VERSION_MAJOR 0
-#define LAMBDA_RUNTIME_VERSION_MINOR 1
+#define LAMBDA_RUNTIME_VERSION_MINOR 2
 #define LAMBDA_RUNTIME_VERSION_PATCH 0
-#define LAMBDA_RUNTIME_VERSION "0.1.0"
+#define LAMBDA_RUNTIME_VERSION "0.2.0"
 
 /* >>includes */
 #include <stddef.h>
@@ -257,10 +321,9 @@ typedef struct lambda_str {
     X(STATE,    -19, "JSON writer misuse (value where a key is due, unbalanced end)")
 
 typedef enum lambda_err {
-#define LAMBDA_ERR_ENUM_(name, val, msg) LAMBDA_E_##name = val,
-    LAMBDA_ERRORS(LAMBDA_ERR_ENUM_)
-#undef LAMBDA_ERR_ENUM_
-    LAMBDA_E_LAST_ = -20
+#define LAMBDA__ERR_ENUM(name, val, msg) LAMBDA_E_##name = val,
+    LAMBDA_ERRORS(LAMBDA__ERR_ENUM) /* the last one ends in a comma, which C99 and C++11 allow */
+#undef LAMBDA__ERR_ENUM
 } lambda_err;
 
 /* What the handler gets to know about one invocation. Every lambda_str points into
@@ -309,9 +372,10 @@ typedef struct lambda_config {
     size_t max_event_size;           /* larger events fail the invocation (default: LAMBDA_DEFAULT_MAX_EVENT) */
     size_t max_response_size;        /* larger responses fail the invocation (default: LAMBDA_DEFAULT_MAX_RESPONSE) */
     unsigned long max_invocations;   /* stop after this many (default 0: run forever) */
-    /* Set both with lambda_on_shutdown(&cfg, hook), which links the code it needs. */
+    /* Set both with lambda_on_shutdown(&cfg, hook). The second is private: a pointer, so
+       that only programs that call lambda_on_shutdown link the shutdown code. */
     void (*on_shutdown)(void *user);
-    int (*shutdown_setup_)(void *runtime); /* private */
+    int (*lambda__shutdown_setup)(void *runtime);
 } lambda_config;
 
 #define LAMBDA_DEFAULT_MAX_EVENT (8u * 1024u * 1024u)   /* 6 MB platform limit plus slack */
@@ -350,8 +414,10 @@ LAMBDA_API void lambda_response_clear(lambda_response *res);
 LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const char *s, size_t len);
 
 /* Fail the invocation: the runtime posts {"errorMessage", "errorType", "stackTrace":[]}
-   to /error (or /init/error from an init hook). `error_type` is e.g. "InvalidEvent" or
-   "Function.Timeout"; NULL means "Runtime.Unknown". Returns LAMBDA_E_HANDLER so that
+   to /error (or /init/error from an init hook), and the body written so far is discarded
+   (once a stream has begun, the error goes out as its trailers instead). `error_type` is
+   e.g. "InvalidEvent" or "Function.Timeout"; NULL means "Runtime.Unknown". The message
+   is formatted with vsnprintf. Returns LAMBDA_E_HANDLER so that
    `return lambda_error(res, ...)` reads naturally. */
 LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
 
@@ -445,10 +511,15 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext);
    input: every lambda_json is a slice of the document you passed in. Look values up by
    path, then convert them:
 
-       lambda_json key;
-       char buf[256];
-       if (lambda_json_get(event, "Records[0].s3.object.key", &key) == 0 &&
-           lambda_json_string(key, buf, sizeof buf, NULL) == 0) { ... buf ... }
+       char key[1024];
+       int64_t size;
+       if (lambda_json_get_string(event, "Records[0].s3.object.key", key, sizeof key, NULL) == 0 &&
+           lambda_json_get_int64(event, "Records[0].s3.object.size", &size) == 0) { ... }
+
+   or, for any other type and for walking, get a lambda_json and convert it:
+
+       lambda_json v;
+       if (lambda_json_get(event, "Records[0].eventTime", &v) == 0 && v.type == LAMBDA_JSON_STRING) ...
 
    Strictness: RFC 8259 (no comments, no trailing commas, no leading zeros, no NaN, only
    SP/HT/CR/LF as whitespace, UTF-8 checked inside strings), nesting limited to
@@ -541,6 +612,21 @@ LAMBDA_API int lambda_json_get(lambda_str doc, const char *path, lambda_json *ou
 
 /* lambda_json_get starting at any value (e.g. one returned by lambda_json_get). */
 LAMBDA_API int lambda_json_find(lambda_json v, const char *path, lambda_json *out);
+
+/* lambda_json_get + lambda_json_string: the string at `path`, unescaped into buf (cap
+   bytes) and NUL-terminated. Returns 0, or tells why not:
+             LAMBDA_E_NOT_FOUND  no such key or index (absent);
+             LAMBDA_E_TYPE       the value there is not a string;
+             LAMBDA_E_SPACE      it does not fit (*out_len still says how long it is);
+             LAMBDA_E_UTF8, LAMBDA_E_SYNTAX, LAMBDA_E_DEPTH, LAMBDA_E_ARG as below.
+   On every failure buf is "" (when cap > 0) and *out_len (may be NULL) is 0 but for
+   LAMBDA_E_SPACE. */
+LAMBDA_API int lambda_json_get_string(lambda_str doc, const char *path, char *buf, size_t cap, size_t *out_len);
+
+/* lambda_json_get + lambda_json_int64: 0, LAMBDA_E_NOT_FOUND (absent), LAMBDA_E_TYPE (not
+   an integer: another type, or a number with a fraction or exponent), LAMBDA_E_RANGE (does
+   not fit in int64_t), or a syntax code. *out is left unchanged on failure. */
+LAMBDA_API int lambda_json_get_int64(lambda_str doc, const char *path, int64_t *out);
 
 /* Member `key` (key_len bytes, may contain '.', '[' or NUL) of object `obj`.
    Returns:  0, LAMBDA_E_NOT_FOUND, LAMBDA_E_TYPE if obj is not an object, or a syntax code.
@@ -708,21 +794,29 @@ extern long syscall(long, ...); /* declared here so that -D_POSIX_C_SOURCE build
 #endif
 #ifdef LAMBDA__PAGES
 #  include <sys/mman.h>
-#  ifndef MAP_ANONYMOUS
-#    define MAP_ANONYMOUS 0x20 /* Linux, x86_64 and arm64; hidden by -D_POSIX_C_SOURCE=200809L */
-#  endif
 #endif
 #ifndef __cplusplus
 extern char **environ; /* POSIX; declared here so that -D_POSIX_C_SOURCE builds see it */
 #endif
-#ifndef MSG_NOSIGNAL
-#  define MSG_NOSIGNAL 0
+/* System macros that some feature levels hide, under private names (nothing is defined in
+   the including file's namespace): */
+#ifdef MSG_NOSIGNAL
+#  define LAMBDA__MSG_NOSIGNAL MSG_NOSIGNAL
+#else
+#  define LAMBDA__MSG_NOSIGNAL 0
 #endif
-#ifndef SOCK_CLOEXEC
-#  define SOCK_CLOEXEC 0
+#ifdef SOCK_CLOEXEC
+#  define LAMBDA__SOCK_CLOEXEC SOCK_CLOEXEC
+#else
+#  define LAMBDA__SOCK_CLOEXEC 0
+#endif
+#ifdef MAP_ANONYMOUS
+#  define LAMBDA__MAP_ANON MAP_ANONYMOUS
+#else
+#  define LAMBDA__MAP_ANON 0x20 /* Linux, x86_64 and arm64; hidden by -D_POSIX_C_SOURCE=200809L */
 #endif
 
-/* >>internal */
+/* >>core: private macros, memory, buffers, strings, the response object */
 #if defined(__GNUC__) || defined(__clang__)
 #  define LAMBDA__PRIVATE static __attribute__((unused))
 #else
@@ -730,6 +824,9 @@ extern char **environ; /* POSIX; declared here so that -D_POSIX_C_SOURCE builds 
 #endif
 #define LAMBDA__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LAMBDA__DEF(v, d) ((v) ? (v) : (d))
+#define LAMBDA__LIT(s) (s), (sizeof(s) - 1)      /* a string literal, then its length */
+#define LAMBDA__NO_LIMIT ((size_t)-1 / 2)        /* a buffer limit that is no limit (sums stay below SIZE_MAX) */
+#define LAMBDA__MAX_API_BODY ((size_t)1 << 20)   /* answers to POSTs and to Extensions API calls */
 enum { LAMBDA__INCOMPLETE = 1 }; /* private "need more bytes"; never leaves the HTTP reader */
 enum { LAMBDA__SHUTDOWN = 2 };   /* private: SIGTERM arrived while waiting for /next */
 
@@ -743,11 +840,11 @@ LAMBDA__PRIVATE void *lambda__mem_realloc(void *p, size_t n)
 {
     size_t *h = p ? (size_t *)p - 2 : NULL, size;
     void *m;
-    if (n > ((size_t)-1) / 2) return NULL;
+    if (n > LAMBDA__NO_LIMIT) return NULL;
     size = (n + 2 * sizeof(size_t) + 4095) & ~(size_t)4095;
     if (h && h[0] >= size) return p;
     if (h) m = (void *)syscall(SYS_mremap, (long)h, (long)h[0], (long)size, 1L /* MREMAP_MAYMOVE */);
-    else m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    else m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | LAMBDA__MAP_ANON, -1, 0);
     if (m == MAP_FAILED) return NULL;
     h = (size_t *)m;
     h[0] = size;
@@ -767,7 +864,9 @@ typedef struct lambda__buf {
 } lambda__buf;
 
 /* Make room for `extra` more bytes (+1 for the courtesy NUL), never beyond `max` bytes
-   of content. Returns 0, LAMBDA_E_TOO_BIG or LAMBDA_E_NOMEM. */
+   of content. Returns 0, LAMBDA_E_TOO_BIG or LAMBDA_E_NOMEM. Never reallocates when
+   len + extra + 1 <= cap, so a buffer that is not LAMBDA_MALLOC's (a stack array) is safe
+   as long as max + 1 <= cap. */
 LAMBDA__PRIVATE int lambda__buf_reserve(lambda__buf *b, size_t extra, size_t max)
 {
     size_t need, cap;
@@ -797,7 +896,7 @@ LAMBDA__PRIVATE int lambda__buf_add(lambda__buf *b, const void *p, size_t n, siz
 
 LAMBDA__PRIVATE int lambda__buf_str(lambda__buf *b, const char *s)
 {
-    return lambda__buf_add(b, s, strlen(s), (size_t)-1 / 2);
+    return lambda__buf_add(b, s, strlen(s), LAMBDA__NO_LIMIT);
 }
 
 LAMBDA__PRIVATE void lambda__buf_free(lambda__buf *b)
@@ -807,24 +906,6 @@ LAMBDA__PRIVATE void lambda__buf_free(lambda__buf *b)
     b->len = b->cap = 0;
 }
 
-struct lambda__rt;
-
-struct lambda_response {
-    lambda__buf body;
-    size_t max;                 /* max_response_size */
-    int err;                    /* first failed append (sticky), 0 if none */
-    int failed;                 /* lambda_error was called */
-    lambda__buf error;          /* "<type>\0<message>" after lambda_error */
-    size_t error_type_len;
-    char content_type[256];
-    struct lambda__rt *rt;      /* the runtime, for streaming (NULL in an init hook) */
-    int streaming;              /* lambda_stream_begin went out: appends are chunks */
-    /* Set by lambda_stream_begin, so that programs that never stream link no streaming code. */
-    int (*chunk)(lambda_response *res, const void *data, size_t len);
-    int (*finish)(struct lambda__rt *rt);
-};
-
-/* >>str */
 LAMBDA__PRIVATE int lambda__lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
@@ -885,12 +966,346 @@ LAMBDA__PRIVATE int lambda__is_tchar(int c)
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-/* >>json: scanner, getters, writer. Helpers are lambda__json_* and lambda__jw_*. */
+/* Length (2..4) of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid or cut by
+   `end`. Rejects overlongs, UTF-16 surrogates and code points above U+10FFFF. */
+LAMBDA__PRIVATE int lambda__utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    int n, i;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        else if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        else if (c == 0xF4) hi = 0x8F;
+    } else return 0;
+    if (end - p < n || p[1] < lo || p[1] > hi) return 0;
+    for (i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return n;
+}
 
-enum { /* lambda__json_escape flags (also used by the runtime core for error bodies) */
+/* The environment variable, or "" when unset. */
+LAMBDA__PRIVATE const char *lambda__env(const char *name)
+{
+    const char *v = getenv(name);
+    return v ? v : "";
+}
+
+/* A positive decimal environment variable (at most 9 digits), else 0. */
+LAMBDA__PRIVATE int lambda__env_int(const char *name)
+{
+    const char *v = lambda__env(name);
+    int n = 0, i;
+    for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++) n = n * 10 + v[i] - '0';
+    return v[i] ? 0 : n;
+}
+
+struct lambda__conn; /* >>conn */
+
+/* The handler's output. The body is sent as the answer, or, after lambda_error, replaced
+   by the error document. */
+struct lambda_response {
+    lambda__buf body;
+    size_t max;                 /* max_response_size (LAMBDA__NO_LIMIT for error documents) */
+    int append_err;             /* the first failed append (sticky), 0 if none */
+    int failed;                 /* lambda_error was called: error_text holds it */
+    lambda__buf error_text;     /* "<type>\0<message>" */
+    size_t error_type_len;
+    char content_type[256];
+    /* Streaming (>>stream). conn and ctx are set for the handler's call only (NULL in an
+       init hook, where nothing can be streamed). */
+    struct lambda__conn *conn;  /* the connection the stream goes out on */
+    const lambda_context *ctx;  /* the invocation it answers */
+    int streaming;              /* the stream's head went out: appends are chunks */
+    /* Set by lambda__stream_open, so that programs that never stream link no streaming
+       code (see LINK-TIME OPT-INS): do not call the stream functions directly. */
+    int (*chunk)(lambda_response *res, const void *data, size_t len);
+    int (*finish)(lambda_response *res);
+};
+
+enum { /* lambda__json_escape flags */
     LAMBDA__JSON_QUOTE = 1,  /* add the surrounding quotes */
     LAMBDA__JSON_REPLACE = 2 /* invalid UTF-8 -> U+FFFD (else LAMBDA_E_UTF8, nothing appended) */
 };
+
+/* Append s[0..len) JSON-escaped to res (with quotes under LAMBDA__JSON_QUOTE). Invalid
+   UTF-8 is LAMBDA_E_UTF8 with nothing appended, or one U+FFFD per bad byte under
+   LAMBDA__JSON_REPLACE (what the runtime uses for error messages it must deliver). */
+LAMBDA__PRIVATE int lambda__json_escape(lambda_response *res, const char *s, size_t len, int flags)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    char buf[256];
+    size_t n = 0;
+    int rc;
+    if (s == NULL && len) return LAMBDA_E_ARG;
+    if (!(flags & LAMBDA__JSON_REPLACE)) {
+        const unsigned char *q = p;
+        while (q < end) {
+            if (*q < 0x80) q++;
+            else {
+                int k = lambda__utf8_len(q, end);
+                if (k == 0) return LAMBDA_E_UTF8;
+                q += k;
+            }
+        }
+    }
+    if (flags & LAMBDA__JSON_QUOTE) buf[n++] = '"';
+    while (p < end) {
+        unsigned c = *p;
+        const unsigned char *r = p;
+        while (r < end && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\') r++;
+        if (r != p) { /* a plain run */
+            size_t k = (size_t)(r - p);
+            if (k > sizeof buf - 16 - n) {
+                if (n && (rc = lambda_response_append(res, buf, n)) != 0) return rc;
+                n = 0;
+                if (k > sizeof buf - 16) {
+                    if ((rc = lambda_response_append(res, p, k)) != 0) return rc;
+                    p = r;
+                    continue;
+                }
+            }
+            memcpy(buf + n, p, k);
+            n += k;
+            p = r;
+            continue;
+        }
+        if (n > sizeof buf - 16) {
+            if ((rc = lambda_response_append(res, buf, n)) != 0) return rc;
+            n = 0;
+        }
+        if (c < 0x80) {
+            char e = 0;
+            switch (c) {
+            case '"': e = '"'; break;
+            case '\\': e = '\\'; break;
+            case '\b': e = 'b'; break;
+            case '\f': e = 'f'; break;
+            case '\n': e = 'n'; break;
+            case '\r': e = 'r'; break;
+            case '\t': e = 't'; break;
+            default: break;
+            }
+            buf[n++] = '\\';
+            if (e) buf[n++] = e;
+            else {
+                memcpy(buf + n, "u00", 3);
+                buf[n + 3] = hex[c >> 4];
+                buf[n + 4] = hex[c & 15];
+                n += 5;
+            }
+            p++;
+        } else {
+            int k = lambda__utf8_len(p, end);
+            if (k == 0) { /* only under LAMBDA__JSON_REPLACE */
+                memcpy(buf + n, "\xEF\xBF\xBD", 3);
+                n += 3;
+                p++;
+            } else if (k == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+                memcpy(buf + n, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+                n += 6;
+                p += 3;
+            } else {
+                memcpy(buf + n, p, (size_t)k);
+                n += (size_t)k;
+                p += k;
+            }
+        }
+    }
+    if (flags & LAMBDA__JSON_QUOTE) buf[n++] = '"';
+    return n ? lambda_response_append(res, buf, n) : 0;
+}
+
+/* A fresh response for the next invocation (buffers kept). */
+LAMBDA__PRIVATE void lambda__response_reset(lambda_response *res)
+{
+    res->body.len = 0;
+    if (res->body.ptr) res->body.ptr[0] = '\0';
+    res->append_err = 0;
+    res->failed = 0;
+    res->error_text.len = 0;
+    res->error_type_len = 0;
+    res->streaming = 0;
+    res->conn = NULL;
+    res->ctx = NULL;
+    memcpy(res->content_type, "application/json", sizeof "application/json");
+}
+
+LAMBDA__PRIVATE void lambda__response_free(lambda_response *res)
+{
+    lambda__buf_free(&res->body);
+    lambda__buf_free(&res->error_text);
+}
+
+LAMBDA_API int lambda_response_append(lambda_response *res, const void *data, size_t len)
+{
+    int rc;
+    if (res->append_err) return res->append_err;
+    if (res->streaming) return res->chunk(res, data, len);
+    rc = lambda__buf_add(&res->body, data, len, res->max);
+    if (rc) res->append_err = rc;
+    return rc;
+}
+
+LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    int n, rc = 0;
+    size_t room, max = res->streaming ? LAMBDA__NO_LIMIT : res->max;
+    if (res->append_err) return res->append_err;
+    if (res->streaming) res->body.len = 0;
+    if ((rc = lambda__buf_reserve(&res->body, 0, max)) != 0) return res->append_err = rc;
+    room = res->body.cap - res->body.len;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    n = vsnprintf(res->body.ptr + res->body.len, room, fmt, ap);
+    if (n >= 0 && (size_t)n >= room) {
+        rc = lambda__buf_reserve(&res->body, (size_t)n, max);
+        if (rc == 0) n = vsnprintf(res->body.ptr + res->body.len, (size_t)n + 1, fmt, ap2);
+    }
+    va_end(ap2);
+    va_end(ap);
+    if (rc == 0 && n < 0) rc = LAMBDA_E_ARG;
+    if (rc) {
+        res->body.ptr[res->body.len] = '\0';
+        return res->append_err = rc;
+    }
+    if (res->streaming) { /* formatted in the idle body buffer, then sent as one chunk */
+        rc = res->chunk(res, res->body.ptr + res->body.len, (size_t)n);
+        res->body.ptr[res->body.len] = '\0';
+        return rc;
+    }
+    res->body.len += (size_t)n;
+    return 0;
+}
+
+LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const char *s, size_t len)
+{
+    return lambda__json_escape(res, s, len, LAMBDA__JSON_QUOTE);
+}
+
+LAMBDA_API int lambda_response_set_content_type(lambda_response *res, const char *ct)
+{
+    size_t i, n = ct ? strlen(ct) : 0;
+    if (n == 0 || n >= sizeof res->content_type) return LAMBDA_E_ARG;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)ct[i] < 0x20 || (unsigned char)ct[i] == 0x7f) return LAMBDA_E_ARG;
+    memcpy(res->content_type, ct, n + 1);
+    return 0;
+}
+
+LAMBDA_API void lambda_response_clear(lambda_response *res)
+{
+    res->body.len = 0;
+    if (res->body.ptr) res->body.ptr[0] = '\0';
+    if (res->append_err == LAMBDA_E_TOO_BIG) res->append_err = 0;
+}
+
+/* Record an error on the response object (lambda_error, and the runtime's own). */
+LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, const char *fmt, va_list ap)
+{
+    lambda__buf *e = &res->error_text;
+    size_t tl;
+    int n, rc;
+    va_list ap2;
+    if (type == NULL || *type == '\0') type = "Runtime.Unknown";
+    tl = strlen(type);
+    res->failed = 1;
+    e->len = 0;
+    if (lambda__buf_add(e, type, tl + 1, LAMBDA__NO_LIMIT) != 0) goto oom;
+    e->len = tl + 1;
+    res->error_type_len = tl;
+    if (fmt == NULL) fmt = "";
+    va_copy(ap2, ap);
+    n = vsnprintf(e->ptr + e->len, e->cap - e->len, fmt, ap);
+    if (n >= 0 && (size_t)n >= e->cap - e->len) {
+        rc = lambda__buf_reserve(e, (size_t)n, LAMBDA__NO_LIMIT);
+        if (rc == 0) n = vsnprintf(e->ptr + e->len, e->cap - e->len, fmt, ap2);
+        else n = -1;
+    }
+    va_end(ap2);
+    if (n < 0) { e->ptr[e->len] = '\0'; return; }
+    e->len += (size_t)n;
+    return;
+oom: /* no room: lambda__error_doc falls back to Runtime.Unknown / "unknown error" */
+    e->len = 0;
+    res->error_type_len = 0;
+}
+
+LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lambda__set_error(res, type, fmt, ap);
+    va_end(ap);
+}
+
+LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lambda__set_error(res, error_type, fmt, ap);
+    va_end(ap);
+    return LAMBDA_E_HANDLER;
+}
+
+/* The error recorded in res as the JSON error document, written over res's body buffer
+   (whatever the body held is discarded). Built in a scratch response that borrows the
+   buffer: no size limit, never streamed. Invalid UTF-8 in the message or type becomes
+   U+FFFD, so the document is always valid JSON. *type_out = the error type. */
+LAMBDA__PRIVATE int lambda__error_doc(lambda_response *res, const char **type_out)
+{
+    const char *type = "Runtime.Unknown", *msg = "unknown error";
+    size_t type_len = sizeof "Runtime.Unknown" - 1, msg_len = sizeof "unknown error" - 1;
+    lambda_response doc;
+    int rc;
+    if (res->failed && res->error_text.ptr && res->error_text.len > res->error_type_len) { /* else: out of memory */
+        type = res->error_text.ptr;
+        type_len = res->error_type_len;
+        msg = res->error_text.ptr + type_len + 1;
+        msg_len = res->error_text.len - type_len - 1;
+    }
+    *type_out = type;
+    memset(&doc, 0, sizeof doc);
+    doc.body = res->body;
+    doc.body.len = 0;
+    doc.max = LAMBDA__NO_LIMIT;
+    lambda_response_append(&doc, LAMBDA__LIT("{\"errorMessage\":"));
+    lambda__json_escape(&doc, msg, msg_len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+    lambda_response_append(&doc, LAMBDA__LIT(",\"errorType\":"));
+    lambda__json_escape(&doc, type, type_len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+    rc = lambda_response_append(&doc, LAMBDA__LIT(",\"stackTrace\":[]}"));
+    res->body = doc.body; /* the buffer may have grown */
+    return rc;
+}
+
+/* The error type as a header value: printable ASCII only, else a generic one. */
+LAMBDA__PRIVATE const char *lambda__header_safe_type(const char *type)
+{
+    const char *p;
+    if (*type == '\0' || strlen(type) > 128) return "Runtime.Unknown";
+    for (p = type; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) return "Runtime.Unknown";
+    return type;
+}
+
+LAMBDA_API const char *lambda_strerror(int err)
+{
+    switch (err) {
+#define LAMBDA__ERR_CASE(name, val, msg) case val: return msg;
+        LAMBDA_ERRORS(LAMBDA__ERR_CASE)
+#undef LAMBDA__ERR_CASE
+    default: return "unknown error";
+    }
+}
+/* >>json: scanner, path look-ups, getters, writer. Helpers are lambda__json_* and lambda__jw_*. */
+
 #define LAMBDA__JW_COMMA 1u      /* writer: a member was written at this level */
 #define LAMBDA__JW_KEY   2u      /* writer: in an object and a key is due */
 #define LAMBDA__JW_DONE  4u      /* writer: the top-level value is complete */
@@ -929,28 +1344,6 @@ LAMBDA__PRIVATE int lambda__json_hex4(const char *p)
 LAMBDA__PRIVATE int lambda__json_hex_ok(unsigned c)
 {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* Length (2..4) of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid or cut by
-   `end`. Rejects overlongs, UTF-16 surrogates and code points above U+10FFFF. */
-LAMBDA__PRIVATE int lambda__json_utf8(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0], lo = 0x80, hi = 0xBF;
-    int n, i;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        else if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        else if (c == 0xF4) hi = 0x8F;
-    } else return 0;
-    if (end - p < n || p[1] < lo || p[1] > hi) return 0;
-    for (i = 2; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80) return 0;
-    return n;
 }
 
 LAMBDA__PRIVATE int lambda__json_put_utf8(unsigned long cp, unsigned char *u)
@@ -1018,7 +1411,7 @@ LAMBDA__PRIVATE int lambda__json_scan_str(const char **pp, const char *end)
         } else if (c < 0x80) {
             p++;
         } else {
-            int n = lambda__json_utf8(p, e);
+            int n = lambda__utf8_len(p, e);
             if (n == 0) return lambda__json_err(pp, (const char *)p, LAMBDA_E_UTF8);
             p += n;
         }
@@ -1237,7 +1630,7 @@ LAMBDA__PRIVATE int lambda__json_unit(const char **pp, const char *end, unsigned
         *pp = p + 1;
         return 1;
     } else {
-        int n = lambda__json_utf8((const unsigned char *)p, (const unsigned char *)end), i;
+        int n = lambda__utf8_len((const unsigned char *)p, (const unsigned char *)end), i;
         if (n == 0) return LAMBDA_E_UTF8;
         for (i = 0; i < n; i++) u[i] = (unsigned char)p[i];
         *pp = p + n;
@@ -1614,101 +2007,26 @@ LAMBDA_API int lambda_json_is_null(lambda_json v)
     return v.type == LAMBDA_JSON_NULL;
 }
 
+LAMBDA_API int lambda_json_get_string(lambda_str doc, const char *path, char *buf, size_t cap, size_t *out_len)
+{
+    lambda_json v;
+    int rc = lambda_json_get(doc, path, &v);
+    if (rc != 0) {
+        if (out_len) *out_len = 0;
+        if (buf && cap) buf[0] = '\0';
+        return rc;
+    }
+    return lambda_json_string(v, buf, cap, out_len);
+}
+
+LAMBDA_API int lambda_json_get_int64(lambda_str doc, const char *path, int64_t *out)
+{
+    lambda_json v;
+    int rc = lambda_json_get(doc, path, &v);
+    return rc ? rc : lambda_json_int64(v, out);
+}
+
 /* ---- writing ---- */
-
-/* Append s[0..len) JSON-escaped to res (with quotes under LAMBDA__JSON_QUOTE). Invalid
-   UTF-8 is LAMBDA_E_UTF8 with nothing appended, or one U+FFFD per bad byte under
-   LAMBDA__JSON_REPLACE (what the runtime uses for error messages it must deliver). */
-LAMBDA__PRIVATE int lambda__json_escape(lambda_response *res, const char *s, size_t len, int flags)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    char buf[256];
-    size_t n = 0;
-    int rc;
-    if (s == NULL && len) return LAMBDA_E_ARG;
-    if (!(flags & LAMBDA__JSON_REPLACE)) {
-        const unsigned char *q = p;
-        while (q < end) {
-            if (*q < 0x80) q++;
-            else {
-                int k = lambda__json_utf8(q, end);
-                if (k == 0) return LAMBDA_E_UTF8;
-                q += k;
-            }
-        }
-    }
-    if (flags & LAMBDA__JSON_QUOTE) buf[n++] = '"';
-    while (p < end) {
-        unsigned c = *p;
-        const unsigned char *r = p;
-        while (r < end && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\') r++;
-        if (r != p) { /* a plain run */
-            size_t k = (size_t)(r - p);
-            if (k > sizeof buf - 16 - n) {
-                if (n && (rc = lambda_response_append(res, buf, n)) != 0) return rc;
-                n = 0;
-                if (k > sizeof buf - 16) {
-                    if ((rc = lambda_response_append(res, p, k)) != 0) return rc;
-                    p = r;
-                    continue;
-                }
-            }
-            memcpy(buf + n, p, k);
-            n += k;
-            p = r;
-            continue;
-        }
-        if (n > sizeof buf - 16) {
-            if ((rc = lambda_response_append(res, buf, n)) != 0) return rc;
-            n = 0;
-        }
-        if (c < 0x80) {
-            char e = 0;
-            switch (c) {
-            case '"': e = '"'; break;
-            case '\\': e = '\\'; break;
-            case '\b': e = 'b'; break;
-            case '\f': e = 'f'; break;
-            case '\n': e = 'n'; break;
-            case '\r': e = 'r'; break;
-            case '\t': e = 't'; break;
-            default: break;
-            }
-            buf[n++] = '\\';
-            if (e) buf[n++] = e;
-            else {
-                memcpy(buf + n, "u00", 3);
-                buf[n + 3] = hex[c >> 4];
-                buf[n + 4] = hex[c & 15];
-                n += 5;
-            }
-            p++;
-        } else {
-            int k = lambda__json_utf8(p, end);
-            if (k == 0) { /* only under LAMBDA__JSON_REPLACE */
-                memcpy(buf + n, "\xEF\xBF\xBD", 3);
-                n += 3;
-                p++;
-            } else if (k == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-                memcpy(buf + n, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
-                n += 6;
-                p += 3;
-            } else {
-                memcpy(buf + n, p, (size_t)k);
-                n += (size_t)k;
-                p += k;
-            }
-        }
-    }
-    if (flags & LAMBDA__JSON_QUOTE) buf[n++] = '"';
-    return n ? lambda_response_append(res, buf, n) : 0;
-}
-
-LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const char *s, size_t len)
-{
-    return lambda__json_escape(res, s, len, LAMBDA__JSON_QUOTE);
-}
 
 LAMBDA__PRIVATE int lambda__jw_fail(lambda_json_writer *w, int rc)
 {
@@ -1861,12 +2179,12 @@ LAMBDA_API int lambda_json_write_double(lambda_json_writer *w, double v)
 
 LAMBDA_API int lambda_json_write_bool(lambda_json_writer *w, int v)
 {
-    return v ? lambda__jw_scalar(w, "true", 4) : lambda__jw_scalar(w, "false", 5);
+    return v ? lambda__jw_scalar(w, LAMBDA__LIT("true")) : lambda__jw_scalar(w, LAMBDA__LIT("false"));
 }
 
 LAMBDA_API int lambda_json_write_null(lambda_json_writer *w)
 {
-    return lambda__jw_scalar(w, "null", 4);
+    return lambda__jw_scalar(w, LAMBDA__LIT("null"));
 }
 
 LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, size_t len)
@@ -1889,14 +2207,7 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w)
     if (!(w->flags & LAMBDA__JW_DONE)) return lambda__jw_fail(w, LAMBDA_E_STATE);
     return 0;
 }
-
-/* >>cleanup (json) */
-#undef LAMBDA__JW_COMMA
-#undef LAMBDA__JW_KEY
-#undef LAMBDA__JW_DONE
-#undef LAMBDA__JSON_DIGITS
-
-/* >>log */
+/* >>log: settings, timestamps, line formatting, lambda_log, the runtime's own lines */
 
 LAMBDA__PRIVATE const char *lambda__level_name(int level)
 {
@@ -1969,7 +2280,10 @@ LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
 /* Write one log line on stderr with one write(). JSON, or text: `prefix` then the
    message. `runtime` marks the runtime's own lines ("logger":"lambda_runtime" in JSON;
    control bytes become spaces in text). The line is built in fixed stack buffers; a
-   message that does not fit is cut and ends in "...". */
+   message that does not fit is cut and ends in "...". The line is assembled with the
+   response object's appends over a stack buffer: lr.max + 1 < sizeof line, so an append
+   that does not fit fails (LAMBDA_E_TOO_BIG) before lambda__buf_reserve could ever try to
+   reallocate it (see there). */
 LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *prefix, lambda_str rid,
                                   lambda_str tenant, const char *fmt, va_list ap)
 {
@@ -1991,7 +2305,7 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
         lr.body.cap = sizeof line;
         lr.body.len = 0;
         lr.max = sizeof line - 2; /* room for the newline */
-        lr.err = 0;
+        lr.append_err = 0;
         if (!json) {
             lambda_response_append(&lr, prefix, strlen(prefix));
             i = lr.body.len;
@@ -2003,30 +2317,30 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
             char ts[32];
             const char *lv = lambda__level_name(level);
             lambda__timestamp(ts);
-            lambda_response_append(&lr, "{\"timestamp\":\"", 14);
+            lambda_response_append(&lr, LAMBDA__LIT("{\"timestamp\":\""));
             lambda_response_append(&lr, ts, 24);
-            lambda_response_append(&lr, "\",\"level\":\"", 11);
+            lambda_response_append(&lr, LAMBDA__LIT("\",\"level\":\""));
             lambda_response_append(&lr, lv, strlen(lv));
-            lambda_response_append(&lr, "\",", 2);
-            if (runtime) lambda_response_append(&lr, "\"logger\":\"lambda_runtime\",", 26);
+            lambda_response_append(&lr, LAMBDA__LIT("\","));
+            if (runtime) lambda_response_append(&lr, LAMBDA__LIT("\"logger\":\"lambda_runtime\","));
             if (rid.len) {
-                lambda_response_append(&lr, "\"requestId\":", 12);
+                lambda_response_append(&lr, LAMBDA__LIT("\"requestId\":"));
                 lambda__json_escape(&lr, rid.ptr, rid.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
-                lambda_response_append(&lr, ",", 1);
+                lambda_response_append(&lr, LAMBDA__LIT(","));
             }
-            lambda_response_append(&lr, "\"message\":", 10);
+            lambda_response_append(&lr, LAMBDA__LIT("\"message\":"));
             lambda__json_escape(&lr, msg, mlen, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
             if (tenant.len) {
-                lambda_response_append(&lr, ",\"tenantId\":", 12);
+                lambda_response_append(&lr, LAMBDA__LIT(",\"tenantId\":"));
                 lambda__json_escape(&lr, tenant.ptr, tenant.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
             }
-            lambda_response_append(&lr, "}", 1);
+            lambda_response_append(&lr, LAMBDA__LIT("}"));
         }
-        if (lr.err == 0 || mlen <= 3) break;
+        if (lr.append_err == 0 || mlen <= 3) break;
         mlen = mlen / 8 * 7 > 3 ? mlen / 8 * 7 : 3; /* escaping made it too long: cut and retry */
         memcpy(msg + mlen - 3, "...", 3);
     }
-    if (lr.err) return;
+    if (lr.append_err) return;
     line[lr.body.len++] = '\n';
     fflush(NULL); /* printf output written before this line comes first */
     while (off < lr.body.len) {
@@ -2037,7 +2351,68 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
     }
 }
 
-/* >>http */
+/* What the runtime's own log lines need: the settings and, during an invocation, copies
+   of its ids (the receive buffer they come from is reused by each POST). */
+typedef struct lambda__logger {
+    int json;                   /* AWS_LAMBDA_LOG_FORMAT is JSON */
+    int level;                  /* lines below it are dropped */
+    char rid[257], tenant[257]; /* "" outside an invocation */
+} lambda__logger;
+
+LAMBDA__PRIVATE void lambda__logger_init(lambda__logger *lg)
+{
+    lg->json = lambda__env_log_json();
+    lg->level = lambda__env_log_level();
+    lg->rid[0] = lg->tenant[0] = '\0';
+}
+
+/* Copy an id into one of the logger's fields (cut at 256 bytes). */
+LAMBDA__PRIVATE void lambda__logger_id(char *dst, lambda_str id)
+{
+    size_t n = LAMBDA__MIN(id.len, 256);
+    memcpy(dst, id.ptr, n);
+    dst[n] = '\0';
+}
+
+/* The runtime's own log lines: level-filtered and formatted like lambda_log. */
+LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char *fmt, ...)
+{
+    va_list ap;
+    lambda_str rid, tenant;
+    if (level < lg->level) return;
+    rid.ptr = lg->rid;
+    rid.len = strlen(rid.ptr);
+    tenant.ptr = lg->tenant;
+    tenant.len = strlen(tenant.ptr);
+    va_start(ap, fmt);
+    lambda__vlog(lg->json, level, 1, level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
+                 rid, tenant, fmt, ap);
+    va_end(ap);
+}
+
+LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+    lambda_str none;
+    char prefix[400] = "", ts[32];
+    int json = ctx ? ctx->log_json : lambda__env_log_json();
+#ifdef LAMBDA_THREADS
+    if (!ctx && lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY") > 1) json = 1; /* as the workers log */
+#endif
+    if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
+    none.ptr = "";
+    none.len = 0;
+    if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
+        lambda__timestamp(ts);
+        snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts, ctx && ctx->request_id.len ? ctx->request_id.ptr : "-",
+                 lambda__level_name(level));
+    }
+    va_start(ap, fmt);
+    lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
+    va_end(ap);
+}
+/* >>http: the HTTP/1.1 response parser (head, chunked decoder); pure, no I/O */
 
 /* The response headers the runtime looks at. */
 enum {
@@ -2294,38 +2669,41 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
     return rc;
 }
 
-/* >>rapi */
+/* >>conn: one HTTP/1.1 client connection to the Runtime API or the Extensions API */
 
-typedef struct lambda__rt {
-    lambda_config cfg;
+struct lambda__pool; /* >>threads */
+
+/* The transport: address, socket, buffers and the last response. */
+typedef struct lambda__conn {
     int fd;                     /* -1 when not connected */
     int fresh;                  /* fd was opened for the exchange in progress */
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    const char *host;           /* AWS_LAMBDA_RUNTIME_API as given: the Host header */
-    lambda__buf req;            /* request head being sent */
+    const char *host;           /* the Host header (AWS_LAMBDA_RUNTIME_API as given) */
+    const char *base;           /* "/2018-06-01/runtime/" or "/2020-01-01/extension/" */
+    const char *api;            /* "Runtime API" or "Extensions API", for log lines */
+    lambda__buf req;            /* the request head being built */
+    int req_err;                /* the first failed append to req (sticky until lambda__req_begin) */
     lambda__buf in;             /* response head + body, reused */
-    lambda__buf trace_env;      /* "_X_AMZN_TRACE_ID=...", an entry of environ while trace_set */
-    int trace_set;
-    char **env_arr;             /* the environ array the runtime made to add that entry, or NULL */
-    size_t env_cap;
     lambda__head head;
     size_t body_off, body_len;  /* the response body inside `in` */
     int too_big;                /* the body exceeded the limit and was not read */
-    lambda_response res;
-    lambda_context ctx;
-    unsigned long served;
     const char *err_op;         /* the system call that failed last, and its errno */
     int err_no;
-    int in_invocation;          /* log lines carry the request and tenant ids below */
-    char log_rid[257], log_tenant[257]; /* copies: the receive buffer is reused by each POST */
-    const char *base;           /* NULL: " /2018-06-01/runtime/" */
-    int sig_fd;                 /* signalfd for SIGTERM with on_shutdown, else -1 */
-    int park_fd;                /* the internal extension's parked /event/next, else -1 */
-    int wait_signal;            /* the exchange in progress is GET /next: watch sig_fd */
-    int no_trace_env;           /* several workers: _X_AMZN_TRACE_ID is not per invocation */
+    int watch_fd;               /* >= 0: waiting for a response head also watches this fd (the
+                                   SIGTERM signalfd, during GET /next), else -1 */
+    const lambda__logger *log;  /* where this connection's errors are logged */
     struct lambda__pool *pool;  /* the workers this one belongs to (LAMBDA_THREADS), or NULL */
-} lambda__rt;
+} lambda__conn;
+
+LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *log, const char *base, const char *api)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = c->watch_fd = -1;
+    c->log = log;
+    c->base = base;
+    c->api = api;
+}
 
 #ifdef LAMBDA_THREADS
 /* N workers (AWS_LAMBDA_MAX_CONCURRENCY): each runs its own /next loop on its own
@@ -2334,61 +2712,51 @@ typedef struct lambda__rt {
 typedef struct lambda__pool {
     pthread_mutex_t mu;
     int stop, rc, n;
-    lambda__rt *workers;
+    struct lambda__rt *workers;
 } lambda__pool;
 #endif
 
-/* The runtime's own log lines: level-filtered and formatted like lambda_log. */
-LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
-LAMBDA__PRIVATE void lambda__log(lambda__rt *rt, int level, const char *fmt, ...)
-{
-    va_list ap;
-    lambda_str rid, tenant;
-    if (level < rt->ctx.log_level) return;
-    rid.ptr = rt->in_invocation ? rt->log_rid : "";
-    tenant.ptr = rt->in_invocation ? rt->log_tenant : "";
-    rid.len = strlen(rid.ptr);
-    tenant.len = strlen(tenant.ptr);
-    va_start(ap, fmt);
-    lambda__vlog(rt->ctx.log_json, level, 1, level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
-                 rid, tenant, fmt, ap);
-    va_end(ap);
-}
-
 /* Has another worker stopped this one (its socket was shut down on purpose)? Always 0
    without LAMBDA_THREADS. */
-LAMBDA__PRIVATE int lambda__stopped(lambda__rt *rt)
+LAMBDA__PRIVATE int lambda__stopped(lambda__conn *c)
 {
     int stopped = 0;
 #ifdef LAMBDA_THREADS
-    if (rt->pool) {
-        pthread_mutex_lock(&rt->pool->mu);
-        stopped = rt->pool->stop;
-        pthread_mutex_unlock(&rt->pool->mu);
+    if (c->pool) {
+        pthread_mutex_lock(&c->pool->mu);
+        stopped = c->pool->stop;
+        pthread_mutex_unlock(&c->pool->mu);
     }
 #else
-    (void)rt;
+    (void)c;
 #endif
     return stopped;
 }
 
-LAMBDA__PRIVATE int lambda__sys_fail(lambda__rt *rt, const char *op)
+LAMBDA__PRIVATE int lambda__sys_fail(lambda__conn *c, const char *op)
 {
-    rt->err_op = op;
-    rt->err_no = errno;
+    c->err_op = op;
+    c->err_no = errno;
     return LAMBDA_E_IO;
 }
 
-LAMBDA__PRIVATE void lambda__close(lambda__rt *rt)
+LAMBDA__PRIVATE void lambda__close(lambda__conn *c)
 {
 #ifdef LAMBDA_THREADS
-    if (rt->pool) pthread_mutex_lock(&rt->pool->mu);
+    if (c->pool) pthread_mutex_lock(&c->pool->mu);
 #endif
-    if (rt->fd >= 0) close(rt->fd);
-    rt->fd = -1;
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
 #ifdef LAMBDA_THREADS
-    if (rt->pool) pthread_mutex_unlock(&rt->pool->mu);
+    if (c->pool) pthread_mutex_unlock(&c->pool->mu);
 #endif
+}
+
+LAMBDA__PRIVATE void lambda__conn_free(lambda__conn *c)
+{
+    lambda__close(c);
+    lambda__buf_free(&c->req);
+    lambda__buf_free(&c->in);
 }
 
 /* A dotted-quad IPv4 address, the whole of `s` (no leading zeros, as inet_pton). */
@@ -2438,14 +2806,14 @@ LAMBDA__PRIVATE int lambda__ip6(const char *s, unsigned char *out)
 }
 
 /* Parse AWS_LAMBDA_RUNTIME_API: "host:port", "[v6]:port" or a host name. */
-LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
+LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
 {
     char host[256], port[8];
     const char *colon, *h = api;
     size_t hl;
     uint64_t pn;
-    struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&rt->addr;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&rt->addr;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&c->addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&c->addr;
     if (strncmp(h, "http://", 7) == 0) h += 7;
     colon = strrchr(h, ':');
     if (colon == NULL || colon == h) return LAMBDA_E_ENV;
@@ -2463,24 +2831,24 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
     if (lambda__parse_u64(colon + 1, hl, &pn) != 0 || pn == 0 || pn > 65535) return LAMBDA_E_ENV;
     memcpy(port, colon + 1, hl);
     port[hl] = '\0';
-    memset(&rt->addr, 0, sizeof rt->addr);
+    memset(&c->addr, 0, sizeof c->addr);
     if (lambda__ip4(host, (unsigned char *)&in4->sin_addr)) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons((uint16_t)pn);
-        rt->addr_len = sizeof *in4;
+        c->addr_len = sizeof *in4;
         return LAMBDA_E_OK;
     }
     if (lambda__ip6(host, (unsigned char *)&in6->sin6_addr)) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)pn);
-        rt->addr_len = sizeof *in6;
+        c->addr_len = sizeof *in6;
         return LAMBDA_E_OK;
     }
     if (strcmp(host, "localhost") == 0) {
         in4->sin_family = AF_INET;
         in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         in4->sin_port = htons((uint16_t)pn);
-        rt->addr_len = sizeof *in4;
+        c->addr_len = sizeof *in4;
         return LAMBDA_E_OK;
     }
 #ifdef LAMBDA_GETADDRINFO
@@ -2492,32 +2860,32 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__rt *rt, const char *api)
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_flags = AI_NUMERICSERV;
         if ((gai = getaddrinfo(host, port, &hints, &res)) != 0 || res == NULL) {
-            lambda__log(rt, LAMBDA_LOG_ERROR, "cannot resolve \"%s\": %s", host, gai ? gai_strerror(gai) : "no address");
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "cannot resolve \"%s\": %s", host, gai ? gai_strerror(gai) : "no address");
             return LAMBDA_E_ENV;
         }
-        if (res->ai_addrlen <= sizeof rt->addr) {
-            memcpy(&rt->addr, res->ai_addr, res->ai_addrlen);
-            rt->addr_len = (socklen_t)res->ai_addrlen;
+        if (res->ai_addrlen <= sizeof c->addr) {
+            memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
+            c->addr_len = (socklen_t)res->ai_addrlen;
         }
         freeaddrinfo(res);
-        return rt->addr_len ? LAMBDA_E_OK : LAMBDA_E_ENV;
+        return c->addr_len ? LAMBDA_E_OK : LAMBDA_E_ENV;
     }
 #else
-    lambda__log(rt, LAMBDA_LOG_ERROR, "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
+    lambda__log(c->log, LAMBDA_LOG_ERROR, "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
                 "to resolve host names (Lambda itself always passes a numeric one)", host);
     return LAMBDA_E_ENV;
 #endif
 }
 
-LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
+LAMBDA__PRIVATE int lambda__connect(lambda__conn *c)
 {
     int one = 1, fd, rc;
-    fd = socket(rt->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(c->addr.ss_family, SOCK_STREAM | LAMBDA__SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "socket: %s", strerror(errno));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "socket: %s", strerror(errno));
         return LAMBDA_E_CONNECT;
     }
-    rc = connect(fd, (struct sockaddr *)(void *)&rt->addr, rt->addr_len);
+    rc = connect(fd, (struct sockaddr *)(void *)&c->addr, c->addr_len);
     if (rc != 0 && errno == EINTR) { /* the connection goes on in the background: wait for it */
         struct pollfd pfd;
         int err = 0;
@@ -2530,18 +2898,18 @@ LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
         else { rc = -1; if (err) errno = err; }
     }
     if (rc != 0) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "connect to %s: %s", rt->host, strerror(errno));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "connect to %s: %s", c->host, strerror(errno));
         close(fd);
         return LAMBDA_E_CONNECT;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 #ifdef LAMBDA_THREADS
-    if (rt->pool) {
+    if (c->pool) {
         int stopped;
-        pthread_mutex_lock(&rt->pool->mu);
-        stopped = rt->pool->stop;
-        if (!stopped) rt->fd = fd;
-        pthread_mutex_unlock(&rt->pool->mu);
+        pthread_mutex_lock(&c->pool->mu);
+        stopped = c->pool->stop;
+        if (!stopped) c->fd = fd;
+        pthread_mutex_unlock(&c->pool->mu);
         if (stopped) {
             close(fd);
             return LAMBDA_E_STATUS;
@@ -2549,14 +2917,13 @@ LAMBDA__PRIVATE int lambda__connect(lambda__rt *rt)
         return LAMBDA_E_OK;
     }
 #endif
-    rt->fd = fd;
+    c->fd = fd;
     return LAMBDA_E_OK;
 }
 
-/* Send the request head and body with one sendmsg() (more only if the kernel takes
-   part of it). sendmsg rather than writev: MSG_NOSIGNAL, so a closed peer is EPIPE,
-   never SIGPIPE. */
-LAMBDA__PRIVATE int lambda__sendv(lambda__rt *rt, struct iovec *v, int cnt)
+/* Send the iovecs with one sendmsg() (more only if the kernel takes part of them).
+   sendmsg rather than writev: MSG_NOSIGNAL, so a closed peer is EPIPE, never SIGPIPE. */
+LAMBDA__PRIVATE int lambda__sendv(lambda__conn *c, struct iovec *v, int cnt)
 {
     struct msghdr msg;
     while (cnt > 0) {
@@ -2567,10 +2934,10 @@ LAMBDA__PRIVATE int lambda__sendv(lambda__rt *rt, struct iovec *v, int cnt)
         msg.msg_iovlen = 1; /* assigned from constants: its type differs between libcs */
         if (cnt == 2) msg.msg_iovlen = 2;
         if (cnt == 3) msg.msg_iovlen = 3;
-        n = sendmsg(rt->fd, &msg, MSG_NOSIGNAL);
+        n = sendmsg(c->fd, &msg, LAMBDA__MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return lambda__sys_fail(rt, "send");
+            return lambda__sys_fail(c, "send");
         }
         sent = (size_t)n;
         while (cnt > 0 && sent >= v->iov_len) {
@@ -2586,359 +2953,629 @@ LAMBDA__PRIVATE int lambda__sendv(lambda__rt *rt, struct iovec *v, int cnt)
     return LAMBDA_E_OK;
 }
 
-/* The request head in rt->req, then `body`. */
-LAMBDA__PRIVATE int lambda__send(lambda__rt *rt, const char *body, size_t body_len)
+/* The request head in c->req, then `body`. A head that could not be built (its sticky
+   error) is not sent. */
+LAMBDA__PRIVATE int lambda__send(lambda__conn *c, const char *body, size_t body_len)
 {
     struct iovec iov[2];
-    iov[0].iov_base = rt->req.ptr;
-    iov[0].iov_len = rt->req.len;
+    if (c->req_err) return c->req_err;
+    iov[0].iov_base = c->req.ptr;
+    iov[0].iov_len = c->req.len;
     iov[1].iov_base = (void *)(uintptr_t)body;
     iov[1].iov_len = body_len;
-    return lambda__sendv(rt, iov, body_len ? 2 : 1);
+    return lambda__sendv(c, iov, body_len ? 2 : 1);
 }
 
 /* recv() into `in` with room for at least `want` bytes (never more than `want`).
    Returns bytes read (>0), 0 at EOF, or LAMBDA_E_IO / LAMBDA_E_NOMEM. */
-LAMBDA__PRIVATE long lambda__recv(lambda__rt *rt, size_t want)
+LAMBDA__PRIVATE long lambda__recv(lambda__conn *c, size_t want)
 {
     ssize_t n;
-    int rc = lambda__buf_reserve(&rt->in, want, (size_t)-1 / 2);
+    int rc = lambda__buf_reserve(&c->in, want, LAMBDA__NO_LIMIT);
     if (rc) return rc;
     for (;;) {
-        n = recv(rt->fd, rt->in.ptr + rt->in.len, want, 0);
+        n = recv(c->fd, c->in.ptr + c->in.len, want, 0);
         if (n >= 0) break;
-        if (errno != EINTR) return lambda__sys_fail(rt, "recv");
+        if (errno != EINTR) return lambda__sys_fail(c, "recv");
     }
-    rt->in.len += (size_t)n;
-    rt->in.ptr[rt->in.len] = '\0';
+    c->in.len += (size_t)n;
+    c->in.ptr[c->in.len] = '\0';
     return (long)n;
 }
 
-/* Read one response into `in`: head, then the body (Content-Length, chunked, or up to
-   close). `max_body` bounds the body; a larger one sets rt->too_big and leaves the
-   connection unusable. Returns 0, LAMBDA_E_IO (sets *got_bytes when any arrived),
-   LAMBDA_E_HTTP, LAMBDA_E_NOMEM. */
-LAMBDA__PRIVATE int lambda__read_response(lambda__rt *rt, size_t max_body, int *got_bytes)
+/* Idle between invocations: wait until the connection or c->watch_fd is readable.
+   Returns 0 (read the connection), LAMBDA__SHUTDOWN, or LAMBDA_E_IO. */
+LAMBDA__PRIVATE int lambda__wait_readable(lambda__conn *c)
 {
-    size_t head_len = 0, scanned = 0, have;
+    for (;;) {
+        struct pollfd pfd[2];
+        pfd[0].fd = c->fd;
+        pfd[1].fd = c->watch_fd;
+        pfd[0].events = pfd[1].events = POLLIN;
+        pfd[0].revents = pfd[1].revents = 0;
+        if (poll(pfd, 2, -1) < 0 && errno != EINTR) return lambda__sys_fail(c, "poll");
+        if (pfd[1].revents & POLLIN) return LAMBDA__SHUTDOWN;
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) return 0;
+    }
+}
+
+/* Read a response head into `in` (1xx interim responses are skipped) and parse it into
+   c->head. Returns 0 with *head_len set, LAMBDA__SHUTDOWN, or a negative LAMBDA_E_*;
+   *got_bytes is set when any byte arrived. */
+LAMBDA__PRIVATE int lambda__read_head(lambda__conn *c, size_t *head_len, int *got_bytes)
+{
+    size_t scanned = 0, hl;
     long n;
     int rc;
-    rt->in.len = 0;
-    rt->too_big = 0;
-    *got_bytes = 0;
-    for (;;) { /* the head (1xx interim responses are skipped) */
-        while ((head_len = lambda__head_end(rt->in.ptr ? rt->in.ptr : "", rt->in.len, scanned)) == 0) {
-            if (rt->in.len >= LAMBDA_MAX_HEAD_SIZE) {
-                lambda__log(rt, LAMBDA_LOG_ERROR, "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
-                return LAMBDA_E_HTTP;
-            }
-            scanned = rt->in.len;
-            if (rt->wait_signal && rt->sig_fd >= 0 && rt->in.len == 0) { /* idle between invocations */
-                struct pollfd pfd[2];
-                pfd[0].fd = rt->fd;
-                pfd[1].fd = rt->sig_fd;
-                pfd[0].events = pfd[1].events = POLLIN;
-                pfd[0].revents = pfd[1].revents = 0;
-                if (poll(pfd, 2, -1) < 0 && errno != EINTR) return lambda__sys_fail(rt, "poll");
-                if (pfd[1].revents & POLLIN) return LAMBDA__SHUTDOWN;
-                if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            }
-            n = lambda__recv(rt, LAMBDA_RECV_SIZE);
+    for (;;) {
+        while ((hl = lambda__head_end(c->in.ptr ? c->in.ptr : "", c->in.len, scanned)) == 0) {
+            if (c->in.len >= LAMBDA_MAX_HEAD_SIZE) break;
+            scanned = c->in.len;
+            if (c->watch_fd >= 0 && c->in.len == 0 && (rc = lambda__wait_readable(c)) != 0) return rc;
+            n = lambda__recv(c, LAMBDA_RECV_SIZE);
             if (n < 0) return (int)n;
             if (n == 0) {
-                if (rt->in.len) lambda__log(rt, LAMBDA_LOG_ERROR, "connection closed in the middle of a response head");
+                if (c->in.len) lambda__log(c->log, LAMBDA_LOG_ERROR, "connection closed in the middle of a response head");
                 return LAMBDA_E_IO;
             }
             *got_bytes = 1;
         }
-        if (head_len > LAMBDA_MAX_HEAD_SIZE) {
-            lambda__log(rt, LAMBDA_LOG_ERROR, "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
+        if (hl == 0 || hl > LAMBDA_MAX_HEAD_SIZE) {
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
             return LAMBDA_E_HTTP;
         }
-        if (lambda__parse_head(rt->in.ptr, head_len, &rt->head) != 0) {
-            lambda__log(rt, LAMBDA_LOG_ERROR, "malformed HTTP response head from the Runtime API");
+        if (lambda__parse_head(c->in.ptr, hl, &c->head) != 0) {
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "malformed HTTP response head from the %s", c->api);
             return LAMBDA_E_HTTP;
         }
-        if (rt->head.status >= 200) break;
-        memmove(rt->in.ptr, rt->in.ptr + head_len, rt->in.len - head_len);
-        rt->in.len -= head_len;
+        if (c->head.status >= 200) break;
+        memmove(c->in.ptr, c->in.ptr + hl, c->in.len - hl);
+        c->in.len -= hl;
         scanned = 0;
     }
-    rt->body_off = head_len;
-    have = rt->in.len - head_len;
-    if (rt->head.status == 204 || rt->head.status == 304) {
-        rt->body_len = 0;
-    } else if (rt->head.chunked) {
-        lambda__chunked dec;
-        size_t r = head_len, w = head_len;
-        memset(&dec, 0, sizeof dec);
-        for (;;) {
-            rc = lambda__chunked_decode(&dec, rt->in.ptr, &r, rt->in.len, &w, head_len, max_body);
-            if (rc == 0) break;
-            if (rc == LAMBDA_E_TOO_BIG) { rt->too_big = 1; rt->body_len = 0; rt->head.close = 1; return 0; }
-            if (rc != LAMBDA__INCOMPLETE) {
-                lambda__log(rt, LAMBDA_LOG_ERROR, "malformed chunked body from the Runtime API");
-                return LAMBDA_E_HTTP;
-            }
-            rt->in.len = w; /* everything up to here is decoded: reuse the space */
-            r = w;
-            n = lambda__recv(rt, LAMBDA_RECV_SIZE);
-            if (n < 0) return (int)n;
-            if (n == 0) {
-                lambda__log(rt, LAMBDA_LOG_ERROR, "connection closed in the middle of a chunked body");
-                return LAMBDA_E_IO;
-            }
-        }
-        if (r != rt->in.len) rt->head.close = 1; /* unexpected extra bytes: do not reuse */
-        rt->body_len = w - head_len;
-    } else if (rt->head.has_length) {
-        uint64_t cl = rt->head.content_length;
-        if (cl > max_body) { rt->too_big = 1; rt->body_len = 0; rt->head.close = 1; return 0; }
-        if (have > cl) rt->head.close = 1; /* more than the body: do not reuse */
-        while (have < cl) {
-            n = lambda__recv(rt, (size_t)cl - have);
-            if (n < 0) return (int)n;
-            if (n == 0) {
-                lambda__log(rt, LAMBDA_LOG_ERROR, "connection closed after %lu of %lu body bytes",
-                            (unsigned long)have, (unsigned long)cl);
-                return LAMBDA_E_IO;
-            }
-            have += (size_t)n;
-        }
-        rt->body_len = (size_t)cl;
-    } else { /* no length: the body runs to the end of the connection */
-        rt->head.close = 1;
-        for (;;) {
-            if (have > max_body) { rt->too_big = 1; rt->body_len = 0; return 0; }
-            n = lambda__recv(rt, LAMBDA_RECV_SIZE);
-            if (n < 0) return (int)n;
-            if (n == 0) break;
-            have += (size_t)n;
-        }
-        rt->body_len = have;
-    }
-    rt->in.ptr[rt->body_off + rt->body_len] = '\0';
-    return LAMBDA_E_OK;
+    *head_len = hl;
+    return 0;
 }
 
-/* Start a request head: "<METHOD> <base><path> HTTP/1.1" + common headers, where base is
-   /2018-06-01/runtime/ (or /2020-01-01/extension/ for the Extensions API). */
-LAMBDA__PRIVATE int lambda__req_begin(lambda__rt *rt, const char *method, const char *path1,
-                                      const char *id, size_t id_len, const char *path2)
+/* The body is larger than the caller's limit: not read, and the connection is not reused. */
+LAMBDA__PRIVATE int lambda__body_too_big(lambda__conn *c)
+{
+    c->too_big = 1;
+    c->body_len = 0;
+    c->head.close = 1;
+    return 0;
+}
+
+/* A chunked body, decoded in place right after the head. */
+LAMBDA__PRIVATE int lambda__read_chunked(lambda__conn *c, size_t max_body)
+{
+    lambda__chunked dec;
+    size_t r = c->body_off, w = c->body_off;
+    long n;
+    int rc;
+    memset(&dec, 0, sizeof dec);
+    for (;;) {
+        rc = lambda__chunked_decode(&dec, c->in.ptr, &r, c->in.len, &w, c->body_off, max_body);
+        if (rc == 0) break;
+        if (rc == LAMBDA_E_TOO_BIG) return lambda__body_too_big(c);
+        if (rc != LAMBDA__INCOMPLETE) {
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "malformed chunked body from the %s", c->api);
+            return LAMBDA_E_HTTP;
+        }
+        c->in.len = w; /* everything up to here is decoded: reuse the space */
+        r = w;
+        n = lambda__recv(c, LAMBDA_RECV_SIZE);
+        if (n < 0) return (int)n;
+        if (n == 0) {
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "connection closed in the middle of a chunked body");
+            return LAMBDA_E_IO;
+        }
+    }
+    if (r != c->in.len) c->head.close = 1; /* unexpected extra bytes: do not reuse */
+    c->body_len = w - c->body_off;
+    return 0;
+}
+
+/* A Content-Length body. */
+LAMBDA__PRIVATE int lambda__read_length(lambda__conn *c, size_t max_body)
+{
+    uint64_t cl = c->head.content_length;
+    size_t have = c->in.len - c->body_off;
+    long n;
+    if (cl > max_body) return lambda__body_too_big(c);
+    if (have > cl) c->head.close = 1; /* more than the body: do not reuse */
+    while (have < cl) {
+        n = lambda__recv(c, (size_t)cl - have);
+        if (n < 0) return (int)n;
+        if (n == 0) {
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "connection closed after %lu of %lu body bytes",
+                        (unsigned long)have, (unsigned long)cl);
+            return LAMBDA_E_IO;
+        }
+        have += (size_t)n;
+    }
+    c->body_len = (size_t)cl;
+    return 0;
+}
+
+/* No length: the body runs to the end of the connection. */
+LAMBDA__PRIVATE int lambda__read_to_close(lambda__conn *c, size_t max_body)
+{
+    size_t have = c->in.len - c->body_off;
+    long n;
+    c->head.close = 1;
+    for (;;) {
+        if (have > max_body) return lambda__body_too_big(c);
+        n = lambda__recv(c, LAMBDA_RECV_SIZE);
+        if (n < 0) return (int)n;
+        if (n == 0) break;
+        have += (size_t)n;
+    }
+    c->body_len = have;
+    return 0;
+}
+
+/* Read one response into `in`: the head, then the body (Content-Length, chunked, or up to
+   close). `max_body` bounds the body; a larger one sets c->too_big and leaves the
+   connection unusable. Returns 0, LAMBDA__SHUTDOWN (c->watch_fd became readable first),
+   LAMBDA_E_IO (sets *got_bytes when any arrived), LAMBDA_E_HTTP, LAMBDA_E_NOMEM. */
+LAMBDA__PRIVATE int lambda__read_response(lambda__conn *c, size_t max_body, int *got_bytes)
+{
+    size_t head_len = 0;
+    int rc;
+    c->in.len = 0;
+    c->too_big = 0;
+    c->body_len = 0;
+    *got_bytes = 0;
+    if ((rc = lambda__read_head(c, &head_len, got_bytes)) != 0) return rc;
+    c->body_off = head_len;
+    if (c->head.status == 204 || c->head.status == 304) rc = 0;
+    else if (c->head.chunked) rc = lambda__read_chunked(c, max_body);
+    else if (c->head.has_length) rc = lambda__read_length(c, max_body);
+    else rc = lambda__read_to_close(c, max_body);
+    if (rc == 0 && !c->too_big) c->in.ptr[c->body_off + c->body_len] = '\0';
+    return rc;
+}
+
+/* Append to the request head; the first failure is kept in c->req_err (and the request
+   is then never sent), so builders need not check each call. */
+LAMBDA__PRIVATE void lambda__req_add(lambda__conn *c, const char *s, size_t n)
+{
+    if (c->req_err == 0) c->req_err = lambda__buf_add(&c->req, s, n, LAMBDA__NO_LIMIT);
+}
+
+LAMBDA__PRIVATE void lambda__req_str(lambda__conn *c, const char *s)
+{
+    lambda__req_add(c, s, strlen(s));
+}
+
+/* Start a request head: "<METHOD> <base><path1><id><path2> HTTP/1.1" and the common
+   headers; the id is percent-encoded. */
+LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, const char *path1,
+                                       const char *id, size_t id_len, const char *path2)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i;
-    int rc = 0;
-    rt->req.len = 0;
-    rc |= lambda__buf_str(&rt->req, method);
-    rc |= lambda__buf_str(&rt->req, rt->base ? rt->base : " /2018-06-01/runtime/");
-    rc |= lambda__buf_str(&rt->req, path1);
-    for (i = 0; i < id_len && rc == 0; i++) { /* percent-encode all but unreserved bytes */
-        unsigned char c = (unsigned char)id[i];
+    c->req.len = 0;
+    c->req_err = 0;
+    lambda__req_str(c, method);
+    lambda__req_add(c, LAMBDA__LIT(" "));
+    lambda__req_str(c, c->base);
+    lambda__req_str(c, path1);
+    for (i = 0; i < id_len; i++) { /* percent-encode all but unreserved bytes */
+        unsigned char ch = (unsigned char)id[i];
         char enc[3];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            rc |= lambda__buf_add(&rt->req, id + i, 1, (size_t)-1 / 2);
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            lambda__req_add(c, id + i, 1);
             continue;
         }
         enc[0] = '%';
-        enc[1] = hex[c >> 4];
-        enc[2] = hex[c & 15];
-        rc |= lambda__buf_add(&rt->req, enc, 3, (size_t)-1 / 2);
+        enc[1] = hex[ch >> 4];
+        enc[2] = hex[ch & 15];
+        lambda__req_add(c, enc, 3);
     }
-    rc |= lambda__buf_str(&rt->req, path2);
-    rc |= lambda__buf_str(&rt->req, " HTTP/1.1\r\nHost: ");
-    rc |= lambda__buf_str(&rt->req, rt->host);
-    rc |= lambda__buf_str(&rt->req, "\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n");
-    return rc ? LAMBDA_E_NOMEM : LAMBDA_E_OK;
+    lambda__req_str(c, path2);
+    lambda__req_add(c, LAMBDA__LIT(" HTTP/1.1\r\nHost: "));
+    lambda__req_str(c, c->host);
+    lambda__req_add(c, LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
 }
 
-LAMBDA__PRIVATE int lambda__req_header(lambda__rt *rt, const char *name, const char *value, size_t value_len)
+LAMBDA__PRIVATE void lambda__req_header(lambda__conn *c, const char *name, const char *value, size_t value_len)
 {
-    int rc = lambda__buf_str(&rt->req, name);
-    rc |= lambda__buf_add(&rt->req, ": ", 2, (size_t)-1 / 2);
-    rc |= lambda__buf_add(&rt->req, value, value_len, (size_t)-1 / 2);
-    rc |= lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
-    return rc ? LAMBDA_E_NOMEM : LAMBDA_E_OK;
+    lambda__req_str(c, name);
+    lambda__req_add(c, LAMBDA__LIT(": "));
+    lambda__req_add(c, value, value_len);
+    lambda__req_add(c, LAMBDA__LIT("\r\n"));
+}
+
+/* End the head (the blank line). */
+LAMBDA__PRIVATE void lambda__req_end(lambda__conn *c)
+{
+    lambda__req_add(c, LAMBDA__LIT("\r\n"));
 }
 
 /* Is the idle keep-alive connection still usable: open, and with nothing unasked
    waiting to be read? (One poll(); it also lets a stream, which cannot be resent, start
    on a connection known to be alive.) */
-LAMBDA__PRIVATE int lambda__conn_alive(lambda__rt *rt)
+LAMBDA__PRIVATE int lambda__conn_alive(lambda__conn *c)
 {
     struct pollfd pfd;
-    char c;
-    pfd.fd = rt->fd;
+    char ch;
+    pfd.fd = c->fd;
     pfd.events = POLLIN;
     pfd.revents = 0;
     if (poll(&pfd, 1, 0) == 0) return 1;
-    return recv(rt->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return recv(c->fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-/* Send the request in rt->req plus `body` and read the response. A connection that the
+/* Make sure there is a live connection to send on: drop an idle one the server closed
+   (or that holds unasked bytes), open one if there is none. */
+LAMBDA__PRIVATE int lambda__ensure_conn(lambda__conn *c)
+{
+    int rc;
+    c->fresh = 0;
+    if (c->fd >= 0 && !lambda__conn_alive(c)) lambda__close(c);
+    if (c->fd >= 0) return 0;
+    if ((rc = lambda__connect(c)) != 0) return rc;
+    c->fresh = 1;
+    return 0;
+}
+
+/* Send the request in c->req plus `body` and read the response. A connection that the
    server closed while idle is reopened once, transparently; a failure on a fresh
    connection is returned. */
-LAMBDA__PRIVATE int lambda__exchange(lambda__rt *rt, const char *body, size_t body_len, size_t max_body)
+LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t body_len, size_t max_body)
 {
     int attempt, rc = LAMBDA_E_IO, got = 0;
-    rt->err_op = NULL;
+    if (c->req_err) return c->req_err;
+    c->err_op = NULL;
     for (attempt = 0; attempt < 2; attempt++) {
-        rt->fresh = 0;
-        if (rt->fd >= 0 && !lambda__conn_alive(rt)) lambda__close(rt); /* closed, or sent bytes unasked */
-        if (rt->fd < 0) {
-            if ((rc = lambda__connect(rt)) != 0) return rc;
-            rt->fresh = 1;
-        }
-        rc = lambda__send(rt, body, body_len);
-        if (rc == 0) rc = lambda__read_response(rt, max_body, &got);
+        if ((rc = lambda__ensure_conn(c)) != 0) return rc;
+        rc = lambda__send(c, body, body_len);
+        if (rc == 0) rc = lambda__read_response(c, max_body, &got);
         if (rc == LAMBDA__SHUTDOWN) return rc;
         if (rc == 0) {
-            if (rt->head.close) lambda__close(rt);
+            if (c->head.close) lambda__close(c);
             return 0;
         }
-        lambda__close(rt);
-        if (rc != LAMBDA_E_IO || got || rt->fresh) break;
+        lambda__close(c);
+        if (rc != LAMBDA_E_IO || got || c->fresh) break;
     }
-    if (rc == LAMBDA_E_IO && !lambda__stopped(rt)) {
-        if (rt->err_op) lambda__log(rt, LAMBDA_LOG_ERROR, "Runtime API connection failed: %s: %s", rt->err_op, strerror(rt->err_no));
-        else lambda__log(rt, LAMBDA_LOG_ERROR, "Runtime API closed the connection %s", got ? "in the middle of a response" : "without answering");
+    if (rc == LAMBDA_E_IO && !lambda__stopped(c)) {
+        if (c->err_op) lambda__log(c->log, LAMBDA_LOG_ERROR, "%s connection failed: %s: %s", c->api, c->err_op, strerror(c->err_no));
+        else lambda__log(c->log, LAMBDA_LOG_ERROR, "%s closed the connection %s", c->api, got ? "in the middle of a response" : "without answering");
     }
     return rc;
 }
 
-/* The status of an answer: 2xx fine; 400/403/410/413 logged, the runtime goes on with
-   the next event; 5xx logged and fatal (the platform wants the runtime to exit). */
-LAMBDA__PRIVATE int lambda__check_status(lambda__rt *rt, const char *what)
+/* The status of an answer: 2xx is 0. Anything else is logged with the start of its body
+   and gives LAMBDA_E_STATUS for 5xx (the platform wants the process to exit), else
+   `other`: 0 where the runtime goes on (a warning), or an error code (logged as an error). */
+LAMBDA__PRIVATE int lambda__api_status(lambda__conn *c, const char *what, int other)
 {
-    int st = rt->head.status;
+    int st = c->head.status;
     if (st >= 200 && st < 300) return LAMBDA_E_OK;
-    if (rt->too_big) rt->body_len = 0;
-    lambda__log(rt, st >= 500 ? LAMBDA_LOG_ERROR : LAMBDA_LOG_WARN, "%s: HTTP %d from the Runtime API: %.*s", what, st,
-                (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
-    return st >= 500 ? LAMBDA_E_STATUS : LAMBDA_E_OK;
+    lambda__log(c->log, st >= 500 || other ? LAMBDA_LOG_ERROR : LAMBDA_LOG_WARN, "%s: HTTP %d from the %s: %.*s", what, st,
+                c->api, (int)LAMBDA__MIN(c->too_big ? 0 : c->body_len, 300), c->in.ptr + c->body_off);
+    return st >= 500 ? LAMBDA_E_STATUS : other;
 }
 
-/* POST a finished request (head in rt->req without the final CRLF) and check the status. */
-LAMBDA__PRIVATE int lambda__post(lambda__rt *rt, const char *what, const char *ctype, const char *body, size_t len)
+/* POST a request (head begun in c->req) with a body, and check the answer's status
+   (lambda__api_status: `other` for 4xx). */
+LAMBDA__PRIVATE int lambda__post(lambda__conn *c, const char *what, const char *ctype, const char *body, size_t len,
+                                 int other)
 {
     char num[32];
     int rc;
-    rc = lambda__req_header(rt, "Content-Type", ctype, strlen(ctype));
-    rc |= lambda__req_header(rt, "Content-Length", num, lambda__utoa(num, len, 10));
-    rc |= lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
-    if (rc) return LAMBDA_E_NOMEM;
-    rc = lambda__exchange(rt, body, len, 1u << 20);
-    return rc ? rc : lambda__check_status(rt, what);
+    lambda__req_header(c, "Content-Type", ctype, strlen(ctype));
+    lambda__req_header(c, "Content-Length", num, lambda__utoa(num, len, 10));
+    lambda__req_end(c);
+    rc = lambda__exchange(c, body, len, LAMBDA__MAX_API_BODY);
+    return rc ? rc : lambda__api_status(c, what, other);
 }
 
-LAMBDA__PRIVATE void lambda__response_reset(lambda_response *res)
+/* Point a string at header `k` of the last response, or at "". */
+LAMBDA__PRIVATE lambda_str lambda__hdr(const lambda__conn *c, int k)
 {
-    res->body.len = 0;
-    if (res->body.ptr) res->body.ptr[0] = '\0';
-    res->err = 0;
-    res->failed = 0;
-    res->error.len = 0;
-    res->error_type_len = 0;
-    res->streaming = 0;
-    memcpy(res->content_type, "application/json", sizeof "application/json");
+    lambda_str s;
+    if (c->head.present & (1u << k)) {
+        s.ptr = c->in.ptr + c->head.off[k];
+        s.len = c->head.len[k];
+    } else {
+        s.ptr = "";
+        s.len = 0;
+    }
+    return s;
 }
 
-/* Turn the error recorded in rt->res into the JSON error document, in res->body.
-   Invalid UTF-8 in the message or type becomes U+FFFD: the document is always valid. */
-LAMBDA__PRIVATE int lambda__error_body(lambda__rt *rt, const char **type_out)
+/* >>invoke: the runtime, the trace environment, one invocation, the serve loop */
+
+/* _X_AMZN_TRACE_ID in environ, written without setenv (which would allocate). */
+typedef struct lambda__trace {
+    lambda__buf entry;          /* "_X_AMZN_TRACE_ID=...", an entry of environ while `set` */
+    int set;
+    char **env_arr;             /* the environ array made to add that entry, or NULL */
+    size_t env_cap;
+} lambda__trace;
+
+enum { /* lambda__next, besides 0 (an event) */
+    LAMBDA__NO_EVENT = 3,       /* /next answered with another status (logged) */
+    LAMBDA__SKIPPED = 4         /* the event had an unusable request id (logged, skipped) */
+};
+
+/* One runtime: a worker, or the only one. Lives on lambda_run's stack (workers: in the
+   pool's array). */
+typedef struct lambda__rt {
+    lambda_config cfg;          /* the user's, defaults filled in */
+    lambda__conn conn;          /* to the Runtime API */
+    lambda__logger log;
+    lambda_context ctx;         /* the invocation being served */
+    lambda_response res;
+    lambda__trace trace;
+    int trace_env;              /* set _X_AMZN_TRACE_ID per invocation (not with several workers) */
+    unsigned long served;
+    int sig_fd;                 /* signalfd for SIGTERM with on_shutdown, else -1 */
+    int park_fd;                /* the internal extension's parked /event/next, else -1 */
+} lambda__rt;
+
+/* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
+   remove every one when entry is NULL: environ is edited in place, as setenv and
+   unsetenv do, but without their malloc. Adding the variable takes a new array of
+   pointers (t->env_arr), reused for as long as environ points at it. That array can
+   outlive the runtime (environ keeps pointing at it), so it never comes from
+   LAMBDA_MALLOC, whose memory may be an arena the program frees later. */
+#ifdef LAMBDA__PAGES
+#  define LAMBDA__ENV_ALLOC(n) lambda__mem_realloc(NULL, n)
+#  define LAMBDA__ENV_FREE(p) lambda__mem_free(p)
+#else
+#  define LAMBDA__ENV_ALLOC(n) malloc(n)
+#  define LAMBDA__ENV_FREE(p) free(p)
+#endif
+LAMBDA__PRIVATE int lambda__env_trace(lambda__trace *t, char *entry)
+{
+    char **e = environ, **ne;
+    size_t n, w = 0;
+    for (n = 0; e && e[n]; n++) {
+        if (strncmp(e[n], "_X_AMZN_TRACE_ID=", 17) != 0) e[w++] = e[n];
+        else if (entry) e[w++] = entry, entry = NULL; /* replaced in place */
+    }
+    if (e) e[w] = NULL;
+    if (entry == NULL) return LAMBDA_E_OK;
+    if (e == NULL || e != t->env_arr || w + 2 > t->env_cap) {
+        ne = (char **)LAMBDA__ENV_ALLOC((w + 8) * sizeof *ne);
+        if (ne == NULL) return LAMBDA_E_NOMEM;
+        if (w) memcpy(ne, e, w * sizeof *ne);
+        if (t->env_arr) LAMBDA__ENV_FREE(t->env_arr); /* environ no longer points at it */
+        t->env_arr = e = environ = ne;
+        t->env_cap = w + 8;
+    }
+    e[w] = entry;
+    e[w + 1] = NULL;
+    return LAMBDA_E_OK;
+}
+
+/* Set or unset _X_AMZN_TRACE_ID without allocating per invocation: the environment
+   points at a buffer the runtime owns and rewrites in place. The entry is removed before
+   the buffer moves, so the environment never points at freed memory. Returns 0 or
+   LAMBDA_E_NOMEM (the variable is then unset). */
+LAMBDA__PRIVATE int lambda__trace_set(lambda__trace *t, lambda_str trace)
+{
+    static const char name[] = "_X_AMZN_TRACE_ID=";
+    lambda__buf *b = &t->entry;
+    if (trace.len && t->set && sizeof name + trace.len <= b->cap) {
+        b->len = sizeof name - 1; /* fits: rewrite the value in place */
+        (void)lambda__buf_add(b, trace.ptr, trace.len, LAMBDA__NO_LIMIT);
+        return 0;
+    }
+    (void)lambda__env_trace(t, NULL); /* also clears a value inherited from the environment */
+    t->set = 0;
+    if (trace.len == 0) return 0;
+    b->len = 0;
+    if (lambda__buf_add(b, name, sizeof name - 1, LAMBDA__NO_LIMIT) != 0 ||
+        lambda__buf_add(b, trace.ptr, trace.len, LAMBDA__NO_LIMIT) != 0 || lambda__env_trace(t, b->ptr) != 0)
+        return LAMBDA_E_NOMEM;
+    t->set = 1;
+    return 0;
+}
+
+LAMBDA__PRIVATE void lambda__trace_free(lambda__trace *t)
+{
+    if (t->set) (void)lambda__env_trace(t, NULL); /* environ must not point at freed memory */
+    t->set = 0;
+    if (t->env_arr && environ != t->env_arr) LAMBDA__ENV_FREE(t->env_arr); /* else environ still uses it */
+    t->env_arr = NULL;
+    lambda__buf_free(&t->entry);
+}
+
+/* Request ids go into a URL: refuse empty, over-long, space and control bytes. */
+LAMBDA__PRIVATE int lambda__valid_id(const char *id, size_t n)
+{
+    size_t i;
+    if (n == 0 || n > LAMBDA_MAX_ID_SIZE) return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c <= 0x20 || c == 0x7f) return 0;
+    }
+    return 1;
+}
+
+/* A runtime with `cfg`'s settings and the defaults, no connection yet. */
+LAMBDA__PRIVATE void lambda__rt_init(lambda__rt *rt, const lambda_config *cfg)
+{
+    memset(rt, 0, sizeof *rt);
+    rt->sig_fd = rt->park_fd = -1;
+    rt->trace_env = 1;
+    rt->cfg = *cfg;
+    rt->cfg.max_event_size = LAMBDA__DEF(cfg->max_event_size, LAMBDA_DEFAULT_MAX_EVENT);
+    rt->cfg.max_response_size = LAMBDA__DEF(cfg->max_response_size, LAMBDA_DEFAULT_MAX_RESPONSE);
+    rt->res.max = rt->cfg.max_response_size;
+    lambda__response_reset(&rt->res);
+    lambda__logger_init(&rt->log);
+    lambda__conn_init(&rt->conn, &rt->log, "/2018-06-01/runtime/", "Runtime API");
+    rt->ctx.log_json = rt->log.json;
+    rt->ctx.log_level = rt->log.level;
+    rt->ctx.user = cfg->user;
+}
+
+LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
+{
+    lambda__conn_free(&rt->conn);
+    if (rt->sig_fd >= 0) close(rt->sig_fd);
+    if (rt->park_fd >= 0) close(rt->park_fd);
+    rt->sig_fd = rt->park_fd = -1;
+    lambda__trace_free(&rt->trace);
+    lambda__response_free(&rt->res);
+}
+
+/* GET /next and the context of the event it brings. Returns 0 with an event (ctx, and
+   the body in the receive buffer), LAMBDA__NO_EVENT, LAMBDA__SKIPPED, LAMBDA__SHUTDOWN, or
+   a negative code to stop. */
+LAMBDA__PRIVATE int lambda__next(lambda__rt *rt)
+{
+    lambda__conn *c = &rt->conn;
+    lambda_context *ctx = &rt->ctx;
+    lambda_str d;
+    uint64_t deadline = 0;
+    int rc;
+    rt->log.rid[0] = rt->log.tenant[0] = '\0';
+    lambda__req_begin(c, "GET", "invocation/next", "", 0, "");
+    lambda__req_end(c);
+    c->watch_fd = rt->sig_fd; /* SIGTERM while idle ends the wait */
+    rc = lambda__exchange(c, NULL, 0, rt->cfg.max_event_size);
+    c->watch_fd = -1;
+    if (rc) return rc;
+    if (c->head.status != 200) { /* logged; the caller counts these */
+        rc = lambda__api_status(c, "invocation/next", 0);
+        return rc ? rc : LAMBDA__NO_EVENT;
+    }
+    ctx->request_id = lambda__hdr(c, LAMBDA__H_REQUEST_ID);
+    ctx->invoked_function_arn = lambda__hdr(c, LAMBDA__H_ARN);
+    ctx->trace_id = lambda__hdr(c, LAMBDA__H_TRACE);
+    ctx->client_context = lambda__hdr(c, LAMBDA__H_CLIENT_CONTEXT);
+    ctx->cognito_identity = lambda__hdr(c, LAMBDA__H_COGNITO);
+    ctx->tenant_id = lambda__hdr(c, LAMBDA__H_TENANT);
+    ctx->invocation_id = lambda__hdr(c, LAMBDA__H_INVOCATION_ID);
+    ctx->content_type = lambda__hdr(c, LAMBDA__H_CONTENT_TYPE);
+    if (ctx->content_type.len == 0) {
+        ctx->content_type.ptr = "application/json";
+        ctx->content_type.len = sizeof "application/json" - 1;
+    }
+    d = lambda__hdr(c, LAMBDA__H_DEADLINE);
+    if (d.len && (lambda__parse_u64(d.ptr, d.len, &deadline) != 0 || deadline > (uint64_t)INT64_MAX)) deadline = 0;
+    ctx->deadline_ms = (int64_t)deadline;
+    if (!lambda__valid_id(ctx->request_id.ptr, ctx->request_id.len)) {
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "invocation/next: %s request id (%lu bytes); event skipped",
+                    ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
+        return LAMBDA__SKIPPED;
+    }
+    lambda__logger_id(rt->log.rid, ctx->request_id);
+    lambda__logger_id(rt->log.tenant, ctx->tenant_id);
+    return 0;
+}
+
+/* POST the recorded error: to invocation/<id>/error, or to init/error. */
+LAMBDA__PRIVATE int lambda__post_error(lambda__rt *rt, int init)
+{
+    lambda__conn *c = &rt->conn;
+    const char *type;
+    int rc = lambda__error_doc(&rt->res, &type);
+    if (rc) return rc;
+    if (init) lambda__req_begin(c, "POST", "init/error", "", 0, "");
+    else lambda__req_begin(c, "POST", "invocation/", rt->ctx.request_id.ptr, rt->ctx.request_id.len, "/error");
+    type = lambda__header_safe_type(type);
+    lambda__req_header(c, "Lambda-Runtime-Function-Error-Type", type, strlen(type));
+    if (!init && rt->ctx.invocation_id.len)
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", rt->ctx.invocation_id.ptr, rt->ctx.invocation_id.len);
+    return lambda__post(c, init ? "init/error" : "error", "application/json", rt->res.body.ptr, rt->res.body.len, 0);
+}
+
+/* Run the handler on the event in the receive buffer; afterwards rt->res holds the
+   response or the error to report. */
+LAMBDA__PRIVATE void lambda__run_handler(lambda__rt *rt)
 {
     lambda_response *res = &rt->res;
-    const char *type = "Runtime.Unknown", *msg = "unknown error";
-    size_t type_len = 15, msg_len = 13, max = res->max;
-    int rc;
-    if (res->failed && res->error.ptr && res->error.len > res->error_type_len) { /* else: out of memory */
-        type = res->error.ptr;
-        type_len = res->error_type_len;
-        msg = res->error.ptr + type_len + 1;
-        msg_len = res->error.len - type_len - 1;
+    lambda_str event;
+    int hrc;
+    event.ptr = rt->conn.in.ptr + rt->conn.body_off;
+    event.len = rt->conn.body_len;
+    if (rt->trace_env && lambda__trace_set(&rt->trace, rt->ctx.trace_id) != 0)
+        lambda__log(&rt->log, LAMBDA_LOG_WARN, "out of memory: _X_AMZN_TRACE_ID not set");
+    res->conn = &rt->conn; /* streaming is possible from here on */
+    res->ctx = &rt->ctx;
+    hrc = rt->cfg.handler(&rt->ctx, event, res);
+    rt->served++;
+    fflush(NULL); /* the handler's printf output belongs to this invocation's logs (NULL, not
+                     stdout: see LINK-TIME OPT-INS) */
+    if (res->failed || (hrc == 0 && (res->append_err == 0 || res->append_err == LAMBDA_E_IO))) return;
+    if (res->append_err == LAMBDA_E_TOO_BIG)
+        lambda__fail(res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
+                     (unsigned long)rt->cfg.max_response_size);
+    else if (res->append_err != 0)
+        lambda__fail(res, "Runtime.OutOfMemory", "out of memory while building the response");
+    else
+        lambda__fail(res, "Runtime.HandlerFailed", "handler returned %d", hrc);
+}
+
+/* One invocation: GET /next, run the handler, POST the result. Returns 0 to go on,
+   LAMBDA__NO_EVENT, or a negative code / LAMBDA__SHUTDOWN to stop. */
+LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
+{
+    lambda__conn *c = &rt->conn;
+    lambda_context *ctx = &rt->ctx;
+    int rc = lambda__next(rt);
+    if (rc == LAMBDA__SKIPPED) return 0;
+    if (rc) return rc;
+    lambda__response_reset(&rt->res);
+    if (c->too_big) {
+        lambda__fail(&rt->res, "Runtime.EventTooLarge", "event larger than the runtime's limit of %lu bytes",
+                     (unsigned long)rt->cfg.max_event_size);
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
+                    ctx->request_id.ptr, (unsigned long)rt->cfg.max_event_size);
+        rt->served++;
+        return lambda__post_error(rt, 0);
     }
-    *type_out = type;
-    res->body.len = 0;
-    res->err = 0;
-    res->max = (size_t)-1 / 2; /* the error document is not a response: no response limit */
-    lambda_response_append(res, "{\"errorMessage\":", 16);
-    lambda__json_escape(res, msg, msg_len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
-    lambda_response_append(res, ",\"errorType\":", 13);
-    lambda__json_escape(res, type, type_len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
-    rc = lambda_response_append(res, ",\"stackTrace\":[]}", 17);
-    res->max = max;
+    lambda__run_handler(rt);
+    if (rt->res.streaming) return rt->res.finish(&rt->res);
+    if (rt->res.failed) return lambda__post_error(rt, 0);
+    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
+    if (ctx->invocation_id.len)
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
+    return lambda__post(c, "response", rt->res.content_type, rt->res.body.ptr ? rt->res.body.ptr : "", rt->res.body.len, 0);
+}
+
+/* One worker's loop: /next, handler, result, until max_invocations or a fatal error. */
+LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
+{
+    int rc = 0, bad_next = 0;
+    while (rt->cfg.max_invocations == 0 || rt->served < rt->cfg.max_invocations) {
+        rc = lambda__invoke_once(rt);
+        if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
+            rt->cfg.on_shutdown(rt->cfg.user);
+            return LAMBDA__SHUTDOWN;
+        }
+        if (rc < 0) break;
+        if (rc != LAMBDA__NO_EVENT) bad_next = 0;
+        else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
+            lambda__log(&rt->log, LAMBDA_LOG_ERROR, "giving up after 3 failed invocation/next calls in a row");
+            rc = LAMBDA_E_STATUS;
+            break;
+        }
+        rc = 0;
+    }
+    if (rc < 0 && !lambda__stopped(&rt->conn)) lambda__log(&rt->log, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
     return rc;
 }
 
-/* The error type as a header value: printable ASCII only, else a generic one. */
-LAMBDA__PRIVATE const char *lambda__header_safe_type(const char *type)
+LAMBDA_API int64_t lambda_remaining_ms(const lambda_context *ctx)
 {
-    const char *p;
-    if (*type == '\0' || strlen(type) > 128) return "Runtime.Unknown";
-    for (p = type; *p; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) return "Runtime.Unknown";
-    return type;
+    struct timespec ts;
+    if (ctx == NULL || ctx->deadline_ms <= 0) return INT64_MAX;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ctx->deadline_ms - ((int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000));
 }
 
-/* POST the recorded error to `path` ("invocation/<id>/error" or "init/error"). */
-LAMBDA__PRIVATE int lambda__post_error(lambda__rt *rt, int init)
-{
-    const char *type;
-    int rc = lambda__error_body(rt, &type);
-    if (rc) return rc;
-    if (init) rc = lambda__req_begin(rt, "POST", "init/error", "", 0, "");
-    else rc = lambda__req_begin(rt, "POST", "invocation/", rt->ctx.request_id.ptr, rt->ctx.request_id.len, "/error");
-    if (!rc) {
-        const char *ht = lambda__header_safe_type(type);
-        rc = lambda__req_header(rt, "Lambda-Runtime-Function-Error-Type", ht, strlen(ht));
-    }
-    if (!rc && !init && rt->ctx.invocation_id.len)
-        rc = lambda__req_header(rt, "Lambda-Runtime-Invocation-Id", rt->ctx.invocation_id.ptr, rt->ctx.invocation_id.len);
-    if (rc) return rc;
-    return lambda__post(rt, init ? "init/error" : "error", "application/json", rt->res.body.ptr, rt->res.body.len);
-}
-
-/* Record an error on the response object (used by lambda_error and the runtime). */
-LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, const char *fmt, va_list ap)
-{
-    size_t tl;
-    int n, rc;
-    va_list ap2;
-    if (type == NULL || *type == '\0') type = "Runtime.Unknown";
-    tl = strlen(type);
-    res->failed = 1;
-    res->error.len = 0;
-    if (lambda__buf_add(&res->error, type, tl + 1, (size_t)-1 / 2) != 0) goto oom;
-    res->error.len = tl + 1;
-    res->error_type_len = tl;
-    if (fmt == NULL) fmt = "";
-    va_copy(ap2, ap);
-    n = vsnprintf(res->error.ptr + res->error.len, res->error.cap - res->error.len, fmt, ap);
-    if (n >= 0 && (size_t)n >= res->error.cap - res->error.len) {
-        rc = lambda__buf_reserve(&res->error, (size_t)n, (size_t)-1 / 2);
-        if (rc == 0) n = vsnprintf(res->error.ptr + res->error.len, res->error.cap - res->error.len, fmt, ap2);
-        else n = -1;
-    }
-    va_end(ap2);
-    if (n < 0) { res->error.ptr[res->error.len] = '\0'; return; }
-    res->error.len += (size_t)n;
-    return;
-oom: /* no room: lambda__error_body falls back to Runtime.Unknown / "unknown error" */
-    res->error.len = 0;
-    res->error_type_len = 0;
-}
-
-LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
-LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lambda__set_error(res, type, fmt, ap);
-    va_end(ap);
-}
-
-/* >>stream */
+/* >>stream: response streaming (chunked POST .../response, error trailers), the HTTP prelude */
 
 /* Standard base64 (with padding) of s[0..n), appended to b. */
 LAMBDA__PRIVATE int lambda__base64(lambda__buf *b, const char *s, size_t n)
@@ -2946,7 +3583,7 @@ LAMBDA__PRIVATE int lambda__base64(lambda__buf *b, const char *s, size_t n)
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *p = (const unsigned char *)s;
     size_t i;
-    int rc = lambda__buf_reserve(b, (n + 2) / 3 * 4, (size_t)-1 / 2);
+    int rc = lambda__buf_reserve(b, (n + 2) / 3 * 4, LAMBDA__NO_LIMIT);
     if (rc) return rc;
     for (i = 0; i + 2 < n; i += 3) {
         unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
@@ -2966,49 +3603,16 @@ LAMBDA__PRIVATE int lambda__base64(lambda__buf *b, const char *s, size_t n)
     return 0;
 }
 
-LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len);
-LAMBDA__PRIVATE int lambda__stream_close(struct lambda__rt *rt);
-
-/* Send the head of a streamed POST .../response. */
-LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
-{
-    lambda__rt *rt = res->rt;
-    lambda_context *ctx;
-    int rc;
-    if (rt == NULL) return LAMBDA_E_ARG;
-    ctx = &rt->ctx;
-    rc = lambda__req_begin(rt, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
-    if (!rc) rc = lambda__req_header(rt, "Lambda-Runtime-Function-Response-Mode", "streaming", 9);
-    if (!rc) rc = lambda__req_header(rt, "Transfer-Encoding", "chunked", 7);
-    if (!rc) rc = lambda__req_header(rt, "Trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body", 70);
-    if (!rc) rc = lambda__req_header(rt, "Content-Type", res->content_type, strlen(res->content_type));
-    if (!rc && ctx->invocation_id.len)
-        rc = lambda__req_header(rt, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
-    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
-    if (rc) return LAMBDA_E_NOMEM;
-    if (rt->fd >= 0 && !lambda__conn_alive(rt)) lambda__close(rt);
-    if (rt->fd < 0 && (rc = lambda__connect(rt)) != 0) return rc;
-    if ((rc = lambda__send(rt, NULL, 0)) != 0) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: %s: %s", rt->err_op, strerror(rt->err_no));
-        lambda__close(rt);
-        return rc;
-    }
-    res->streaming = 1;
-    res->chunk = lambda__stream_chunk;
-    res->finish = lambda__stream_close;
-    return 0;
-}
-
 /* One chunk: "<hex>\r\n" data "\r\n" in one sendmsg. An empty one is not sent (it
    would end the stream). */
 LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len)
 {
-    lambda__rt *rt = res->rt;
+    lambda__conn *c = res->conn;
     char size[24];
     struct iovec iov[3];
-    if (res->err) return res->err;
+    if (res->append_err) return res->append_err;
     if (len == 0) return 0;
-    if (rt == NULL || rt->fd < 0) return res->err = LAMBDA_E_IO;
+    if (c == NULL || c->fd < 0) return res->append_err = LAMBDA_E_IO;
     iov[0].iov_len = lambda__utoa(size, len, 16);
     memcpy(size + iov[0].iov_len, "\r\n", 2);
     iov[0].iov_base = size;
@@ -3017,541 +3621,83 @@ LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data,
     iov[1].iov_len = len;
     iov[2].iov_base = (void *)(uintptr_t)"\r\n";
     iov[2].iov_len = 2;
-    if (lambda__sendv(rt, iov, 3) != 0) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: send: %s", strerror(rt->err_no));
-        lambda__close(rt);
-        return res->err = LAMBDA_E_IO;
+    if (lambda__sendv(c, iov, 3) != 0) {
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: send: %s", strerror(c->err_no));
+        lambda__close(c);
+        return res->append_err = LAMBDA_E_IO;
     }
     return 0;
 }
 
 /* End a streamed response after the handler returned: the last chunk, with the error
    trailers if the invocation failed; then the status; then the connection is closed. */
-LAMBDA__PRIVATE int lambda__stream_close(lambda__rt *rt)
+LAMBDA__PRIVATE int lambda__stream_close(lambda_response *res)
 {
-    lambda_response *res = &rt->res;
-    int rc, got = 0;
-    if (res->err == LAMBDA_E_IO || rt->fd < 0) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: the connection broke; the response is lost");
-        lambda__close(rt);
+    lambda__conn *c = res->conn;
+    int rc = 0, got = 0;
+    if (res->append_err == LAMBDA_E_IO || c->fd < 0) {
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: the connection broke; the response is lost");
+        lambda__close(c);
         return 0;
     }
-    rt->req.len = 0;
-    rc = lambda__buf_str(&rt->req, "0\r\n");
-    if (!rc && res->failed) {
+    c->req.len = 0;
+    c->req_err = 0;
+    lambda__req_add(c, LAMBDA__LIT("0\r\n"));
+    if (res->failed) { /* the error document is built in the (idle) body buffer */
         const char *type;
-        res->streaming = 0; /* the error document is built in the (unused) body buffer */
-        rc = lambda__error_body(rt, &type);
-        res->streaming = 1;
-        if (!rc) rc = lambda__buf_str(&rt->req, "Lambda-Runtime-Function-Error-Type: ");
-        if (!rc) rc = lambda__buf_str(&rt->req, lambda__header_safe_type(type));
-        if (!rc) rc = lambda__buf_str(&rt->req, "\r\nLambda-Runtime-Function-Error-Body: ");
-        if (!rc) rc = lambda__base64(&rt->req, res->body.ptr, res->body.len);
-        if (!rc) rc = lambda__buf_str(&rt->req, "\r\n");
+        rc = lambda__error_doc(res, &type);
+        lambda__req_add(c, LAMBDA__LIT("Lambda-Runtime-Function-Error-Type: "));
+        lambda__req_str(c, lambda__header_safe_type(type));
+        lambda__req_add(c, LAMBDA__LIT("\r\nLambda-Runtime-Function-Error-Body: "));
+        if (!rc && !c->req_err) c->req_err = lambda__base64(&c->req, res->body.ptr, res->body.len);
+        lambda__req_add(c, LAMBDA__LIT("\r\n"));
     }
-    if (!rc) rc = lambda__buf_str(&rt->req, "\r\n");
-    if (rc) {
-        lambda__close(rt);
+    lambda__req_end(c);
+    if (rc || c->req_err) {
+        lambda__close(c);
         return LAMBDA_E_NOMEM;
     }
-    rc = lambda__send(rt, NULL, 0);
-    if (rc == 0) rc = lambda__read_response(rt, 1u << 20, &got);
-    lambda__close(rt); /* the protocol asks for a new connection after a stream */
+    rc = lambda__send(c, NULL, 0);
+    if (rc == 0) rc = lambda__read_response(c, LAMBDA__MAX_API_BODY, &got);
+    lambda__close(c); /* the protocol asks for a new connection after a stream */
     if (rc) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "stream: no answer from the Runtime API after the response");
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: no answer from the Runtime API after the response");
         return 0;
     }
-    return lambda__check_status(rt, "response (streamed)");
+    return lambda__api_status(c, "response (streamed)", 0);
 }
 
-/* Point ctx field `s` at header `k` of the current response, or at "". */
-LAMBDA__PRIVATE lambda_str lambda__hdr(lambda__rt *rt, int k)
+/* Send the head of a streamed POST .../response; from here on appends are chunks. */
+LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
 {
-    lambda_str s;
-    if (rt->head.present & (1u << k)) {
-        s.ptr = rt->in.ptr + rt->head.off[k];
-        s.len = rt->head.len[k];
-    } else {
-        s.ptr = "";
-        s.len = 0;
-    }
-    return s;
-}
-
-/* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
-   remove every one when entry is NULL: environ is edited in place, as setenv and
-   unsetenv do, but without their malloc. Adding the variable takes a new array of
-   pointers (rt->env_arr), reused for as long as environ points at it. That array can
-   outlive the runtime (environ keeps pointing at it), so it never comes from
-   LAMBDA_MALLOC, whose memory may be an arena the program frees later. */
-#ifdef LAMBDA__PAGES
-#  define LAMBDA__ENV_ALLOC(n) lambda__mem_realloc(NULL, n)
-#  define LAMBDA__ENV_FREE(p) lambda__mem_free(p)
-#else
-#  define LAMBDA__ENV_ALLOC(n) malloc(n)
-#  define LAMBDA__ENV_FREE(p) free(p)
-#endif
-LAMBDA__PRIVATE int lambda__env_trace(lambda__rt *rt, char *entry)
-{
-    char **e = environ, **ne;
-    size_t n, w = 0;
-    for (n = 0; e && e[n]; n++) {
-        if (strncmp(e[n], "_X_AMZN_TRACE_ID=", 17) != 0) e[w++] = e[n];
-        else if (entry) e[w++] = entry, entry = NULL; /* replaced in place */
-    }
-    if (e) e[w] = NULL;
-    if (entry == NULL) return LAMBDA_E_OK;
-    if (e == NULL || e != rt->env_arr || w + 2 > rt->env_cap) {
-        ne = (char **)LAMBDA__ENV_ALLOC((w + 8) * sizeof *ne);
-        if (ne == NULL) return LAMBDA_E_NOMEM;
-        if (w) memcpy(ne, e, w * sizeof *ne);
-        if (rt->env_arr) LAMBDA__ENV_FREE(rt->env_arr); /* environ no longer points at it */
-        rt->env_arr = e = environ = ne;
-        rt->env_cap = w + 8;
-    }
-    e[w] = entry;
-    e[w + 1] = NULL;
-    return LAMBDA_E_OK;
-}
-
-/* Set or unset _X_AMZN_TRACE_ID without allocating per invocation: the environment
-   points at a buffer the runtime owns and rewrites in place. The entry is removed before
-   the buffer moves, so the environment never points at freed memory. */
-LAMBDA__PRIVATE void lambda__set_trace_env(lambda__rt *rt, lambda_str trace)
-{
-    static const char name[] = "_X_AMZN_TRACE_ID=";
-    lambda__buf *b = &rt->trace_env;
-    if (trace.len && rt->trace_set && sizeof name + trace.len <= b->cap) {
-        b->len = sizeof name - 1; /* fits: rewrite the value in place */
-        (void)lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2);
-        return;
-    }
-    (void)lambda__env_trace(rt, NULL); /* also clears a value inherited from the environment */
-    rt->trace_set = 0;
-    if (trace.len == 0) return;
-    b->len = 0;
-    if (lambda__buf_add(b, name, sizeof name - 1, (size_t)-1 / 2) != 0 ||
-        lambda__buf_add(b, trace.ptr, trace.len, (size_t)-1 / 2) != 0 || lambda__env_trace(rt, b->ptr) != 0) {
-        lambda__log(rt, LAMBDA_LOG_WARN, "out of memory: _X_AMZN_TRACE_ID not set");
-        return;
-    }
-    rt->trace_set = 1;
-}
-
-/* Request ids go into a URL: refuse empty, over-long, space and control bytes. */
-LAMBDA__PRIVATE int lambda__valid_id(const char *id, size_t n)
-{
-    size_t i;
-    if (n == 0 || n > LAMBDA_MAX_ID_SIZE) return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)id[i];
-        if (c <= 0x20 || c == 0x7f) return 0;
-    }
-    return 1;
-}
-
-LAMBDA__PRIVATE const char *lambda__env(const char *name)
-{
-    const char *v = getenv(name);
-    return v ? v : "";
-}
-
-/* A positive decimal environment variable (at most 9 digits), else 0. */
-LAMBDA__PRIVATE int lambda__env_int(const char *name)
-{
-    const char *v = lambda__env(name);
-    int n = 0, i;
-    for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++) n = n * 10 + v[i] - '0';
-    return v[i] ? 0 : n;
-}
-
-/* One invocation: GET /next, run the handler, POST the result. Returns 0 to go on,
-   or a negative code when the runtime must stop. */
-LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
-{
-    lambda_context *ctx = &rt->ctx;
-    lambda_str event;
-    uint64_t deadline = 0;
-    int rc, hrc;
-    rt->in_invocation = 0;
-    rc = lambda__req_begin(rt, "GET", "invocation/next", "", 0, "");
-    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
-    rt->wait_signal = 1;
-    if (!rc) rc = lambda__exchange(rt, NULL, 0, rt->cfg.max_event_size);
-    rt->wait_signal = 0;
-    if (rc) return rc;
-    if (rt->head.status != 200) { /* logged; 1: no event, the caller counts these */
-        rc = lambda__check_status(rt, "invocation/next");
-        return rc ? rc : 1;
-    }
-    ctx->request_id = lambda__hdr(rt, LAMBDA__H_REQUEST_ID);
-    ctx->invoked_function_arn = lambda__hdr(rt, LAMBDA__H_ARN);
-    ctx->trace_id = lambda__hdr(rt, LAMBDA__H_TRACE);
-    ctx->client_context = lambda__hdr(rt, LAMBDA__H_CLIENT_CONTEXT);
-    ctx->cognito_identity = lambda__hdr(rt, LAMBDA__H_COGNITO);
-    ctx->tenant_id = lambda__hdr(rt, LAMBDA__H_TENANT);
-    ctx->invocation_id = lambda__hdr(rt, LAMBDA__H_INVOCATION_ID);
-    ctx->content_type = lambda__hdr(rt, LAMBDA__H_CONTENT_TYPE);
-    if (ctx->content_type.len == 0) {
-        ctx->content_type.ptr = "application/json";
-        ctx->content_type.len = 16;
-    }
-    {
-        lambda_str d = lambda__hdr(rt, LAMBDA__H_DEADLINE);
-        if (d.len && (lambda__parse_u64(d.ptr, d.len, &deadline) != 0 || deadline > (uint64_t)INT64_MAX))
-            deadline = 0;
-        ctx->deadline_ms = (int64_t)deadline;
-    }
-    if (!lambda__valid_id(ctx->request_id.ptr, ctx->request_id.len)) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "invocation/next: %s request id (%lu bytes); event skipped",
-                    ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
-        return 0;
-    }
-    rt->in_invocation = 1;
-    memcpy(rt->log_rid, ctx->request_id.ptr, LAMBDA__MIN(ctx->request_id.len, sizeof rt->log_rid - 1));
-    rt->log_rid[LAMBDA__MIN(ctx->request_id.len, sizeof rt->log_rid - 1)] = '\0';
-    memcpy(rt->log_tenant, ctx->tenant_id.ptr, LAMBDA__MIN(ctx->tenant_id.len, sizeof rt->log_tenant - 1));
-    rt->log_tenant[LAMBDA__MIN(ctx->tenant_id.len, sizeof rt->log_tenant - 1)] = '\0';
-    lambda__response_reset(&rt->res);
-    if (rt->too_big) {
-        lambda__fail(&rt->res, "Runtime.EventTooLarge", "event larger than the runtime's limit of %lu bytes",
-                     (unsigned long)rt->cfg.max_event_size);
-        lambda__log(rt, LAMBDA_LOG_ERROR, "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
-                    ctx->request_id.ptr, (unsigned long)rt->cfg.max_event_size);
-        rt->served++;
-        return lambda__post_error(rt, 0);
-    }
-    event.ptr = rt->in.ptr + rt->body_off;
-    event.len = rt->body_len;
-    if (!rt->no_trace_env) lambda__set_trace_env(rt, ctx->trace_id);
-    rt->res.rt = rt; /* streaming is possible from here on */
-    hrc = rt->cfg.handler(ctx, event, &rt->res);
-    rt->served++;
-    fflush(NULL); /* the handler's printf output belongs to this invocation's logs (NULL, not
-                     stdout: a program that never uses stdout then links none of it) */
-    if (!rt->res.failed && (hrc != 0 || (rt->res.err != 0 && rt->res.err != LAMBDA_E_IO))) {
-        if (rt->res.err == LAMBDA_E_TOO_BIG)
-            lambda__fail(&rt->res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
-                         (unsigned long)rt->cfg.max_response_size);
-        else if (rt->res.err != 0)
-            lambda__fail(&rt->res, "Runtime.OutOfMemory", "out of memory while building the response");
-        else
-            lambda__fail(&rt->res, "Runtime.HandlerFailed", "handler returned %d", hrc);
-    }
-    if (rt->res.streaming) return rt->res.finish(rt);
-    if (rt->res.failed) return lambda__post_error(rt, 0);
-    rc = lambda__req_begin(rt, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
-    if (!rc && ctx->invocation_id.len)
-        rc = lambda__req_header(rt, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
-    if (rc) return rc;
-    return lambda__post(rt, "response", rt->res.content_type, rt->res.body.ptr ? rt->res.body.ptr : "", rt->res.body.len);
-}
-
-LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
-{
-    lambda__close(rt);
-    if (rt->sig_fd >= 0) close(rt->sig_fd);
-    if (rt->park_fd >= 0) close(rt->park_fd);
-    rt->sig_fd = rt->park_fd = -1;
-    if (rt->trace_set) (void)lambda__env_trace(rt, NULL); /* environ must not point at freed memory */
-    rt->trace_set = 0;
-    if (rt->env_arr && environ != rt->env_arr) LAMBDA__ENV_FREE(rt->env_arr); /* else environ still uses it */
-    rt->env_arr = NULL;
-    lambda__buf_free(&rt->req);
-    lambda__buf_free(&rt->in);
-    lambda__buf_free(&rt->trace_env);
-    lambda__buf_free(&rt->res.body);
-    lambda__buf_free(&rt->res.error);
-}
-
-/* >>extension */
-
-struct lambda_extension {
-    lambda__rt rt;              /* connection and buffers; base /2020-01-01/extension/ */
-    char id[128];               /* Lambda-Extension-Identifier */
-    lambda__buf strs;           /* the unescaped strings of the last event */
-};
-
-/* A runtime struct for Extensions API calls, sharing the address of `from` (or reading
-   AWS_LAMBDA_RUNTIME_API when from is NULL). */
-LAMBDA__PRIVATE int lambda__ext_init(lambda__rt *rt, const lambda__rt *from)
-{
-    memset(rt, 0, sizeof *rt);
-    rt->fd = rt->sig_fd = rt->park_fd = -1;
-    rt->base = " /2020-01-01/extension/";
-    rt->res.max = (size_t)-1 / 2;
-    if (from) {
-        rt->addr = from->addr;
-        rt->addr_len = from->addr_len;
-        rt->host = from->host;
-        rt->ctx.log_json = from->ctx.log_json;
-        rt->ctx.log_level = from->ctx.log_level;
-        return 0;
-    }
-    rt->ctx.log_json = lambda__env_log_json();
-    rt->ctx.log_level = lambda__env_log_level();
-    rt->host = getenv("AWS_LAMBDA_RUNTIME_API");
-    if (rt->host == NULL || *rt->host == '\0') {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
-        return LAMBDA_E_ENV;
-    }
-    return lambda__resolve(rt, rt->host);
-}
-
-/* POST register; on 200 copies the identifier into id[cap]. The connection stays open. */
-LAMBDA__PRIVATE int lambda__ext_register(lambda__rt *rt, const char *name, int events, char *id, size_t cap)
-{
-    char body[48];
-    lambda_str v;
+    lambda__conn *c = res->conn;
+    const lambda_context *ctx = res->ctx;
     int rc;
-    snprintf(body, sizeof body, "{\"events\":[%s%s%s]}", (events & LAMBDA_EXTENSION_INVOKE) ? "\"INVOKE\"" : "",
-             (events & LAMBDA_EXTENSION_INVOKE) && (events & LAMBDA_EXTENSION_SHUTDOWN) ? "," : "",
-             (events & LAMBDA_EXTENSION_SHUTDOWN) ? "\"SHUTDOWN\"" : "");
-    if (name == NULL || *name == '\0' || strlen(name) > 200 || strpbrk(name, "\r\n") != NULL) return LAMBDA_E_ARG;
-    rc = lambda__req_begin(rt, "POST", "register", "", 0, "");
-    if (!rc) rc = lambda__req_header(rt, "Lambda-Extension-Name", name, strlen(name));
-    if (!rc) rc = lambda__req_header(rt, "Content-Type", "application/json", 16);
-    if (!rc) {
-        char num[16];
-        snprintf(num, sizeof num, "%u", (unsigned)strlen(body));
-        rc = lambda__req_header(rt, "Content-Length", num, strlen(num));
-    }
-    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
-    if (!rc) rc = lambda__exchange(rt, body, strlen(body), 1u << 20);
-    if (rc) return rc;
-    v = lambda__hdr(rt, LAMBDA__H_EXTENSION_ID);
-    if (rt->head.status != 200 || v.len == 0 || v.len >= cap) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "extension register: HTTP %d from the Extensions API: %.*s", rt->head.status,
-                    (int)LAMBDA__MIN(rt->body_len, 300), rt->in.ptr + rt->body_off);
-        return rt->head.status >= 500 ? LAMBDA_E_STATUS : LAMBDA_E_HTTP;
-    }
-    memcpy(id, v.ptr, v.len + 1);
-    return 0;
-}
-
-/* The internal extension behind lambda_config.on_shutdown: registered with no events, so
-   that the platform sends SIGTERM before shutting down; its /event/next is sent and left
-   waiting (the platform wants every extension to ask for its next event), and SIGTERM is
-   blocked and read from a signalfd while the runtime waits for /next. */
-LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
-{
-    lambda__rt ext, *rt = (lambda__rt *)runtime;
-    char id[128];
-    sigset_t set;
-    int rc = lambda__ext_init(&ext, rt);
-    if (!rc) rc = lambda__ext_register(&ext, "lambda_runtime_h_sigterm", 0, id, sizeof id);
-    if (!rc) rc = lambda__req_begin(&ext, "GET", "event/next", "", 0, "");
-    if (!rc) rc = lambda__req_header(&ext, "Lambda-Extension-Identifier", id, strlen(id));
-    if (!rc) rc = lambda__buf_add(&ext.req, "\r\n", 2, (size_t)-1 / 2);
-    if (!rc && ext.fd < 0) rc = lambda__connect(&ext);
-    if (!rc) rc = lambda__send(&ext, NULL, 0);
-    if (!rc) {
-        rt->park_fd = ext.fd; /* never read: it answers only at shutdown, if ever */
-        ext.fd = -1;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 || (rt->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-            lambda__log(rt, LAMBDA_LOG_ERROR, "signalfd: %s", strerror(errno));
-            rc = LAMBDA_E_IO;
-        }
-    }
-    lambda__rt_free(&ext);
-    return rc;
-}
-
-LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user))
-{
-    cfg->on_shutdown = hook;
-    cfg->shutdown_setup_ = hook ? lambda__shutdown_setup : NULL;
-}
-
-LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *name, int events)
-{
-    lambda_extension *ext = (lambda_extension *)LAMBDA_MALLOC(sizeof *ext);
-    int rc;
-    *out = NULL;
-    if (ext == NULL) return LAMBDA_E_NOMEM;
-    memset(&ext->strs, 0, sizeof ext->strs);
-    rc = lambda__ext_init(&ext->rt, NULL);
-    if (!rc) rc = lambda__ext_register(&ext->rt, name, events, ext->id, sizeof ext->id);
-    if (rc) {
-        lambda_extension_free(ext);
+    if (c == NULL || ctx == NULL) return LAMBDA_E_ARG;
+    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
+    lambda__req_header(c, "Lambda-Runtime-Function-Response-Mode", LAMBDA__LIT("streaming"));
+    lambda__req_header(c, "Transfer-Encoding", LAMBDA__LIT("chunked"));
+    lambda__req_header(c, "Trailer", LAMBDA__LIT("Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"));
+    lambda__req_header(c, "Content-Type", res->content_type, strlen(res->content_type));
+    if (ctx->invocation_id.len)
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
+    lambda__req_end(c);
+    if (c->req_err) return LAMBDA_E_NOMEM;
+    if ((rc = lambda__ensure_conn(c)) != 0) return rc;
+    if ((rc = lambda__send(c, NULL, 0)) != 0) {
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: %s: %s", c->err_op, strerror(c->err_no));
+        lambda__close(c);
         return rc;
     }
-    *out = ext;
+    res->streaming = 1;
+    res->chunk = lambda__stream_chunk;
+    res->finish = lambda__stream_close;
     return 0;
-}
-
-LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext)
-{
-    return ext->id;
-}
-
-/* Unescape the string at `path` of the event into ext->strs (room was reserved). */
-LAMBDA__PRIVATE lambda_str lambda__ext_field(lambda_extension *ext, lambda_str doc, const char *path)
-{
-    lambda_json v;
-    lambda_str out;
-    size_t n = 0;
-    out.ptr = "";
-    out.len = 0;
-    if (lambda_json_get(doc, path, &v) != 0 || v.type != LAMBDA_JSON_STRING) return out;
-    if (lambda_json_string(v, ext->strs.ptr + ext->strs.len, ext->strs.cap - ext->strs.len, &n) != 0) return out;
-    out.ptr = ext->strs.ptr + ext->strs.len;
-    out.len = n;
-    ext->strs.len += n + 1;
-    return out;
-}
-
-LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_event *ev)
-{
-    lambda__rt *rt = &ext->rt;
-    lambda_str doc;
-    lambda_json v;
-    int64_t deadline = 0;
-    int rc;
-    memset(ev, 0, sizeof *ev);
-    ev->request_id.ptr = ev->invoked_function_arn.ptr = ev->tracing.ptr = ev->shutdown_reason.ptr = ev->json.ptr = "";
-    rc = lambda__req_begin(rt, "GET", "event/next", "", 0, "");
-    if (!rc) rc = lambda__req_header(rt, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
-    if (!rc) rc = lambda__buf_add(&rt->req, "\r\n", 2, (size_t)-1 / 2);
-    if (!rc) rc = lambda__exchange(rt, NULL, 0, 1u << 20);
-    if (rc) return rc;
-    doc.ptr = rt->in.ptr + rt->body_off;
-    doc.len = rt->body_len;
-    if (rt->head.status != 200 || rt->too_big) {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "extension event/next: HTTP %d from the Extensions API: %.*s",
-                    rt->head.status, (int)LAMBDA__MIN(rt->too_big ? 0 : doc.len, 300), doc.ptr);
-        return rt->head.status >= 500 ? LAMBDA_E_STATUS : LAMBDA_E_HTTP;
-    }
-    ev->json = doc;
-    ext->strs.len = 0;
-    if ((rc = lambda__buf_reserve(&ext->strs, doc.len + 8, (size_t)-1 / 2)) != 0) return rc;
-    if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "INVOKE")) ev->type = LAMBDA_EXTENSION_INVOKE;
-    else if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "SHUTDOWN")) ev->type = LAMBDA_EXTENSION_SHUTDOWN;
-    else {
-        lambda__log(rt, LAMBDA_LOG_ERROR, "extension event/next: unknown event: %.*s", (int)LAMBDA__MIN(doc.len, 300), doc.ptr);
-        return LAMBDA_E_SYNTAX;
-    }
-    if (lambda_json_get(doc, "deadlineMs", &v) == 0 && lambda_json_int64(v, &deadline) == 0) ev->deadline_ms = deadline;
-    ev->request_id = lambda__ext_field(ext, doc, "requestId");
-    ev->invoked_function_arn = lambda__ext_field(ext, doc, "invokedFunctionArn");
-    ev->tracing = lambda__ext_field(ext, doc, "tracing.value");
-    ev->shutdown_reason = lambda__ext_field(ext, doc, "shutdownReason");
-    return 0;
-}
-
-LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type, const char *fmt, ...)
-{
-    lambda__rt *rt = &ext->rt;
-    const char *type;
-    va_list ap;
-    int rc;
-    va_start(ap, fmt);
-    lambda__set_error(&rt->res, error_type, fmt, ap);
-    va_end(ap);
-    rc = lambda__error_body(rt, &type);
-    if (!rc) rc = lambda__req_begin(rt, "POST", at_exit ? "exit/error" : "init/error", "", 0, "");
-    if (!rc) rc = lambda__req_header(rt, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
-    if (!rc) {
-        type = lambda__header_safe_type(type);
-        rc = lambda__req_header(rt, "Lambda-Extension-Function-Error-Type", type, strlen(type));
-    }
-    if (rc) return rc;
-    return lambda__post(rt, at_exit ? "extension exit/error" : "extension init/error", "application/json",
-                        rt->res.body.ptr, rt->res.body.len);
-}
-
-LAMBDA_API void lambda_extension_free(lambda_extension *ext)
-{
-    if (ext == NULL) return;
-    lambda__rt_free(&ext->rt);
-    lambda__buf_free(&ext->strs);
-    LAMBDA_FREE(ext);
-}
-
-/* >>public */
-
-LAMBDA_API const char *lambda_strerror(int err)
-{
-    switch (err) {
-#define LAMBDA__ERR_CASE(name, val, msg) case val: return msg;
-        LAMBDA_ERRORS(LAMBDA__ERR_CASE)
-#undef LAMBDA__ERR_CASE
-    default: return "unknown error";
-    }
-}
-
-LAMBDA_API int64_t lambda_remaining_ms(const lambda_context *ctx)
-{
-    struct timespec ts;
-    if (ctx == NULL || ctx->deadline_ms <= 0) return INT64_MAX;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ctx->deadline_ms - ((int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000));
-}
-
-LAMBDA_API int lambda_response_append(lambda_response *res, const void *data, size_t len)
-{
-    int rc;
-    if (res->err) return res->err;
-    if (res->streaming) return res->chunk(res, data, len);
-    rc = lambda__buf_add(&res->body, data, len, res->max);
-    if (rc) res->err = rc;
-    return rc;
-}
-
-LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...)
-{
-    va_list ap, ap2;
-    int n, rc = 0;
-    size_t room;
-    if (res->err) return res->err;
-    if (res->streaming) res->body.len = 0;
-    if ((rc = lambda__buf_reserve(&res->body, 0, res->streaming ? (size_t)-1 / 2 : res->max)) != 0) return res->err = rc;
-    room = res->body.cap - res->body.len;
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    n = vsnprintf(res->body.ptr + res->body.len, room, fmt, ap);
-    if (n >= 0 && (size_t)n >= room) {
-        rc = lambda__buf_reserve(&res->body, (size_t)n, res->streaming ? (size_t)-1 / 2 : res->max);
-        if (rc == 0) n = vsnprintf(res->body.ptr + res->body.len, (size_t)n + 1, fmt, ap2);
-    }
-    va_end(ap2);
-    va_end(ap);
-    if (rc == 0 && n < 0) rc = LAMBDA_E_ARG;
-    if (rc) {
-        res->body.ptr[res->body.len] = '\0';
-        return res->err = rc;
-    }
-    if (res->streaming) { /* formatted in the idle body buffer, then sent as one chunk */
-        rc = res->chunk(res, res->body.ptr + res->body.len, (size_t)n);
-        res->body.ptr[res->body.len] = '\0';
-        return rc;
-    }
-    res->body.len += (size_t)n;
-    return 0;
-}
-
-LAMBDA_API int lambda_response_set_content_type(lambda_response *res, const char *ct)
-{
-    size_t i, n = ct ? strlen(ct) : 0;
-    if (n == 0 || n >= sizeof res->content_type) return LAMBDA_E_ARG;
-    for (i = 0; i < n; i++)
-        if ((unsigned char)ct[i] < 0x20 || (unsigned char)ct[i] == 0x7f) return LAMBDA_E_ARG;
-    memcpy(res->content_type, ct, n + 1);
-    return 0;
-}
-
-LAMBDA_API void lambda_response_clear(lambda_response *res)
-{
-    res->body.len = 0;
-    if (res->body.ptr) res->body.ptr[0] = '\0';
-    if (res->err == LAMBDA_E_TOO_BIG) res->err = 0;
 }
 
 LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type)
 {
-    if (res->streaming || res->failed || res->rt == NULL) return LAMBDA_E_STATE;
+    if (res->streaming || res->failed || res->conn == NULL) return LAMBDA_E_STATE;
     if (content_type && lambda_response_set_content_type(res, content_type) != 0) return LAMBDA_E_ARG;
     return lambda__stream_open(res);
 }
@@ -3560,9 +3706,10 @@ LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, c
                                         const char *const *cookies)
 {
     static const char zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    static const char http_type[] = "application/vnd.awslambda.http-integration-response";
     lambda_json_writer w;
     int rc;
-    if (res->streaming || res->failed || res->rt == NULL) return LAMBDA_E_STATE;
+    if (res->streaming || res->failed || res->conn == NULL) return LAMBDA_E_STATE;
     if (status_code < 100 || status_code > 999) return LAMBDA_E_ARG;
     res->body.len = 0; /* the prelude is built in the body buffer, then sent as the first chunk */
     lambda_json_writer_init(&w, res);
@@ -3582,11 +3729,11 @@ LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, c
     lambda_json_write_end_array(&w);
     lambda_json_write_end_object(&w);
     if ((rc = lambda_json_writer_finish(&w)) == 0) rc = lambda_response_append(res, zeros, sizeof zeros);
-    if (rc == 0) memcpy(res->content_type, "application/vnd.awslambda.http-integration-response", 52);
+    if (rc == 0) memcpy(res->content_type, http_type, sizeof http_type);
     if (rc == 0) rc = lambda__stream_open(res);
     if (rc == 0) rc = lambda__stream_chunk(res, res->body.ptr, res->body.len);
     res->body.len = 0;
-    if (rc) res->err = 0; /* nothing was streamed: the handler can still fail normally */
+    if (rc) res->append_err = 0; /* nothing was streamed: the handler can still fail normally */
     return rc;
 }
 
@@ -3596,72 +3743,217 @@ LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_
     return lambda__stream_chunk(res, data, len);
 }
 
-LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
+/* >>extension: the Extensions API client (2020-01-01) */
+
+struct lambda_extension {
+    lambda__conn conn;          /* base /2020-01-01/extension/ */
+    lambda__logger log;
+    lambda_response err;        /* lambda_extension_error's document */
+    char id[128];               /* Lambda-Extension-Identifier */
+    lambda__buf strs;           /* the unescaped strings of the last event */
+};
+
+/* A connection to the Extensions API of the same server as `from`. */
+LAMBDA__PRIVATE void lambda__ext_conn(lambda__conn *c, const lambda__logger *log, const lambda__conn *from)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    lambda__set_error(res, error_type, fmt, ap);
-    va_end(ap);
-    return LAMBDA_E_HANDLER;
+    lambda__conn_init(c, log, "/2020-01-01/extension/", "Extensions API");
+    if (from) {
+        c->addr = from->addr;
+        c->addr_len = from->addr_len;
+        c->host = from->host;
+    }
 }
 
-LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...)
+/* POST register; on 200 copies the identifier into id[cap]. The connection stays open. */
+LAMBDA__PRIVATE int lambda__ext_register(lambda__conn *c, const char *name, int events, char *id, size_t cap)
 {
-    va_list ap;
-    lambda_str none;
-    char prefix[400] = "", ts[32];
-    int json = ctx ? ctx->log_json : lambda__env_log_json();
-#ifdef LAMBDA_THREADS
-    if (!ctx && lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY") > 1) json = 1; /* as the workers log */
-#endif
-    if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
-    none.ptr = "";
-    none.len = 0;
-    if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
-        lambda__timestamp(ts);
-        snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts, ctx && ctx->request_id.len ? ctx->request_id.ptr : "-",
-                 lambda__level_name(level));
+    char body[48] = "{\"events\":[";
+    lambda_str v;
+    int rc;
+    if (events & LAMBDA_EXTENSION_INVOKE) strcat(body, "\"INVOKE\"");
+    if ((events & LAMBDA_EXTENSION_INVOKE) && (events & LAMBDA_EXTENSION_SHUTDOWN)) strcat(body, ",");
+    if (events & LAMBDA_EXTENSION_SHUTDOWN) strcat(body, "\"SHUTDOWN\"");
+    strcat(body, "]}");
+    if (name == NULL || *name == '\0' || strlen(name) > 200 || strpbrk(name, "\r\n") != NULL) return LAMBDA_E_ARG;
+    lambda__req_begin(c, "POST", "register", "", 0, "");
+    lambda__req_header(c, "Lambda-Extension-Name", name, strlen(name));
+    if ((rc = lambda__post(c, "extension register", "application/json", body, strlen(body), LAMBDA_E_HTTP)) != 0) return rc;
+    v = lambda__hdr(c, LAMBDA__H_EXTENSION_ID);
+    if (v.len == 0 || v.len >= cap) {
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension register: no usable Lambda-Extension-Identifier in the answer (%lu bytes)",
+                    (unsigned long)v.len);
+        return LAMBDA_E_HTTP;
     }
-    va_start(ap, fmt);
-    lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
-    va_end(ap);
+    memcpy(id, v.ptr, v.len + 1);
+    return 0;
 }
 
-/* One worker's loop: /next, handler, result, until max_invocations or a fatal error. */
-LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
+LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *name, int events)
 {
-    int rc = 0, bad_next = 0;
-    while (rt->cfg.max_invocations == 0 || rt->served < rt->cfg.max_invocations) {
-        rc = lambda__invoke_once(rt);
-        if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
-            rt->cfg.on_shutdown(rt->cfg.user);
-            return LAMBDA__SHUTDOWN;
-        }
-        if (rc < 0) break;
-        if (rc == 0) bad_next = 0;
-        else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
-            lambda__log(rt, LAMBDA_LOG_ERROR, "giving up after 3 failed invocation/next calls in a row");
-            rc = LAMBDA_E_STATUS;
-            break;
-        }
-        rc = 0;
+    lambda_extension *ext = (lambda_extension *)LAMBDA_MALLOC(sizeof *ext);
+    int rc;
+    *out = NULL;
+    if (ext == NULL) return LAMBDA_E_NOMEM;
+    memset(ext, 0, sizeof *ext);
+    lambda__logger_init(&ext->log);
+    lambda__ext_conn(&ext->conn, &ext->log, NULL);
+    ext->err.max = LAMBDA__NO_LIMIT;
+    lambda__response_reset(&ext->err);
+    ext->conn.host = getenv("AWS_LAMBDA_RUNTIME_API");
+    if (ext->conn.host == NULL || *ext->conn.host == '\0') {
+        lambda__log(&ext->log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
+        rc = LAMBDA_E_ENV;
+    } else {
+        rc = lambda__resolve(&ext->conn, ext->conn.host);
     }
-    if (rc < 0 && !lambda__stopped(rt)) lambda__log(rt, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
+    if (!rc) rc = lambda__ext_register(&ext->conn, name, events, ext->id, sizeof ext->id);
+    if (rc) {
+        lambda_extension_free(ext);
+        return rc;
+    }
+    *out = ext;
+    return 0;
+}
+
+LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext)
+{
+    return ext->id;
+}
+
+/* Unescape the string at `path` of the event into ext->strs (room was reserved). */
+LAMBDA__PRIVATE lambda_str lambda__ext_field(lambda_extension *ext, lambda_str doc, const char *path)
+{
+    char *at = ext->strs.ptr + ext->strs.len;
+    lambda_str out;
+    size_t n = 0;
+    out.ptr = "";
+    out.len = 0;
+    if (lambda_json_get_string(doc, path, at, ext->strs.cap - ext->strs.len, &n) != 0) return out;
+    out.ptr = at;
+    out.len = n;
+    ext->strs.len += n + 1;
+    return out;
+}
+
+LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_event *ev)
+{
+    lambda__conn *c = &ext->conn;
+    lambda_str doc;
+    lambda_json v;
+    int64_t deadline = 0;
+    int rc;
+    memset(ev, 0, sizeof *ev);
+    ev->request_id.ptr = ev->invoked_function_arn.ptr = ev->tracing.ptr = ev->shutdown_reason.ptr = ev->json.ptr = "";
+    lambda__req_begin(c, "GET", "event/next", "", 0, "");
+    lambda__req_header(c, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
+    lambda__req_end(c);
+    if ((rc = lambda__exchange(c, NULL, 0, LAMBDA__MAX_API_BODY)) != 0) return rc;
+    if ((rc = lambda__api_status(c, "extension event/next", LAMBDA_E_HTTP)) != 0) return rc;
+    if (c->too_big) {
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension event/next: event larger than %lu bytes", (unsigned long)LAMBDA__MAX_API_BODY);
+        return LAMBDA_E_HTTP;
+    }
+    doc.ptr = c->in.ptr + c->body_off;
+    doc.len = c->body_len;
+    ev->json = doc;
+    ext->strs.len = 0;
+    if ((rc = lambda__buf_reserve(&ext->strs, doc.len + 8, LAMBDA__NO_LIMIT)) != 0) return rc;
+    if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "INVOKE")) ev->type = LAMBDA_EXTENSION_INVOKE;
+    else if (v.type == LAMBDA_JSON_STRING && lambda_json_string_eq(v, "SHUTDOWN")) ev->type = LAMBDA_EXTENSION_SHUTDOWN;
+    else {
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension event/next: unknown event: %.*s", (int)LAMBDA__MIN(doc.len, 300), doc.ptr);
+        return LAMBDA_E_SYNTAX;
+    }
+    if (lambda_json_get_int64(doc, "deadlineMs", &deadline) == 0) ev->deadline_ms = deadline;
+    ev->request_id = lambda__ext_field(ext, doc, "requestId");
+    ev->invoked_function_arn = lambda__ext_field(ext, doc, "invokedFunctionArn");
+    ev->tracing = lambda__ext_field(ext, doc, "tracing.value");
+    ev->shutdown_reason = lambda__ext_field(ext, doc, "shutdownReason");
+    return 0;
+}
+
+LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type, const char *fmt, ...)
+{
+    lambda__conn *c = &ext->conn;
+    const char *type;
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    lambda__set_error(&ext->err, error_type, fmt, ap);
+    va_end(ap);
+    if ((rc = lambda__error_doc(&ext->err, &type)) != 0) return rc;
+    lambda__req_begin(c, "POST", at_exit ? "exit/error" : "init/error", "", 0, "");
+    lambda__req_header(c, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
+    type = lambda__header_safe_type(type);
+    lambda__req_header(c, "Lambda-Extension-Function-Error-Type", type, strlen(type));
+    return lambda__post(c, at_exit ? "extension exit/error" : "extension init/error", "application/json",
+                        ext->err.body.ptr, ext->err.body.len, 0);
+}
+
+LAMBDA_API void lambda_extension_free(lambda_extension *ext)
+{
+    if (ext == NULL) return;
+    lambda__conn_free(&ext->conn);
+    lambda__response_free(&ext->err);
+    lambda__buf_free(&ext->strs);
+    LAMBDA_FREE(ext);
+}
+
+/* >>shutdown: the internal extension behind lambda_on_shutdown */
+
+/* Registered with no events, so that the platform sends SIGTERM before shutting down;
+   its /event/next is sent and left waiting (the platform wants every extension to ask
+   for its next event), and SIGTERM is blocked and read from a signalfd while the runtime
+   waits for /next. Reached only through lambda_config.lambda__shutdown_setup. */
+LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
+{
+    lambda__rt *rt = (lambda__rt *)runtime;
+    lambda__conn ext;
+    char id[128];
+    sigset_t set;
+    int rc;
+    lambda__ext_conn(&ext, &rt->log, &rt->conn);
+    rc = lambda__ext_register(&ext, "lambda_runtime_h_sigterm", 0, id, sizeof id);
+    if (!rc) {
+        lambda__req_begin(&ext, "GET", "event/next", "", 0, "");
+        lambda__req_header(&ext, "Lambda-Extension-Identifier", id, strlen(id));
+        lambda__req_end(&ext);
+        if (ext.fd < 0) rc = lambda__connect(&ext);
+    }
+    if (!rc) rc = lambda__send(&ext, NULL, 0);
+    if (!rc) {
+        rt->park_fd = ext.fd; /* never read: it answers only at shutdown, if ever */
+        ext.fd = -1;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 || (rt->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+            lambda__log(&rt->log, LAMBDA_LOG_ERROR, "signalfd: %s", strerror(errno));
+            rc = LAMBDA_E_IO;
+        }
+    }
+    lambda__conn_free(&ext);
     return rc;
 }
 
+LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user))
+{
+    cfg->on_shutdown = hook;
+    cfg->lambda__shutdown_setup = hook ? lambda__shutdown_setup : NULL;
+}
+
+/* >>threads: LAMBDA_THREADS workers for AWS_LAMBDA_MAX_CONCURRENCY */
 #ifdef LAMBDA_THREADS
 LAMBDA__PRIVATE void *lambda__worker(void *arg)
 {
     lambda__rt *rt = (lambda__rt *)arg;
-    lambda__pool *pool = rt->pool;
+    lambda__pool *pool = rt->conn.pool;
     int rc = lambda__serve(rt), i;
     pthread_mutex_lock(&pool->mu);
     if (rc != 0 && !pool->stop) { /* fatal, or shut down: stop the others, wherever they are blocked */
         pool->stop = 1;
         pool->rc = rc < 0 ? rc : 0;
         for (i = 0; i < pool->n; i++)
-            if (&pool->workers[i] != rt && pool->workers[i].fd >= 0) shutdown(pool->workers[i].fd, SHUT_RDWR);
+            if (&pool->workers[i] != rt && pool->workers[i].conn.fd >= 0) shutdown(pool->workers[i].conn.fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&pool->mu);
     return NULL;
@@ -3681,31 +3973,28 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
     if (pool.workers == NULL || tids == NULL) {
         LAMBDA_FREE(pool.workers);
         LAMBDA_FREE(tids);
-        lambda__log(main_rt, LAMBDA_LOG_ERROR, "out of memory starting %d workers", n);
+        lambda__log(&main_rt->log, LAMBDA_LOG_ERROR, "out of memory starting %d workers", n);
         return LAMBDA_E_NOMEM;
     }
     pthread_mutex_init(&pool.mu, NULL);
     pool.n = n;
-    main_rt->ctx.log_json = 1; /* Lambda Managed Instances support JSON logs only */
+    main_rt->log.json = main_rt->ctx.log_json = 1; /* Lambda Managed Instances support JSON logs only */
     for (i = 0; i < n; i++) {
         lambda__rt *w = &pool.workers[i];
-        memset(w, 0, sizeof *w);
-        w->cfg = main_rt->cfg;
-        w->addr = main_rt->addr;
-        w->addr_len = main_rt->addr_len;
-        w->host = main_rt->host;
+        lambda__rt_init(w, &main_rt->cfg);
+        w->log.json = 1;
+        w->conn.addr = main_rt->conn.addr;
+        w->conn.addr_len = main_rt->conn.addr_len;
+        w->conn.host = main_rt->conn.host;
+        w->conn.pool = &pool;
         w->ctx = main_rt->ctx;
         w->ctx.worker = i;
-        w->fd = w->park_fd = -1;
         w->sig_fd = i == 0 ? main_rt->sig_fd : -1; /* SIGTERM (blocked in every thread) is read by worker 0 */
-        w->no_trace_env = 1;
-        w->res.max = w->cfg.max_response_size;
-        w->pool = &pool;
-        lambda__response_reset(&w->res);
+        w->trace_env = 0;
     }
     for (i = 0; i < n; i++) {
         if (pthread_create(&tids[i], NULL, lambda__worker, &pool.workers[i]) != 0) {
-            lambda__log(main_rt, LAMBDA_LOG_ERROR, "pthread_create: worker %d of %d not started", i, n);
+            lambda__log(&main_rt->log, LAMBDA_LOG_ERROR, "pthread_create: worker %d of %d not started", i, n);
             break;
         }
         started++;
@@ -3730,30 +4019,24 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
 }
 #endif
 
+/* >>entry: lambda_run, lambda_start */
+
 LAMBDA_API int lambda_run(const lambda_config *cfg)
 {
     lambda__rt rt;
     const char *api;
     int rc = 0, workers;
-    memset(&rt, 0, sizeof rt);
-    rt.fd = rt.sig_fd = rt.park_fd = -1;
     if (cfg == NULL) return LAMBDA_E_CONFIG;
-    rt.cfg = *cfg;
-    rt.cfg.max_event_size = LAMBDA__DEF(cfg->max_event_size, LAMBDA_DEFAULT_MAX_EVENT);
-    rt.cfg.max_response_size = LAMBDA__DEF(cfg->max_response_size, LAMBDA_DEFAULT_MAX_RESPONSE);
-    rt.res.max = rt.cfg.max_response_size;
-    lambda__response_reset(&rt.res);
-    rt.ctx.log_json = lambda__env_log_json();
-    rt.ctx.log_level = lambda__env_log_level();
+    lambda__rt_init(&rt, cfg);
     api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
-        lambda__log(&rt, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
                     "bootstrap; run it on Lambda (provided.al2023) or locally under a Runtime API emulator");
         return LAMBDA_E_ENV;
     }
-    rt.host = api;
-    if (lambda__resolve(&rt, api) != 0) {
-        lambda__log(&rt, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port", api);
+    rt.conn.host = api;
+    if (lambda__resolve(&rt.conn, api) != 0) {
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port", api);
         return LAMBDA_E_ENV;
     }
     rt.ctx.function_name = lambda__env("AWS_LAMBDA_FUNCTION_NAME");
@@ -3761,11 +4044,10 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.ctx.log_group_name = lambda__env("AWS_LAMBDA_LOG_GROUP_NAME");
     rt.ctx.log_stream_name = lambda__env("AWS_LAMBDA_LOG_STREAM_NAME");
     rt.ctx.memory_limit_mb = lambda__env_int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
-    rt.ctx.user = cfg->user;
-    if (cfg->on_shutdown != NULL && cfg->shutdown_setup_ == NULL)
-        lambda__log(&rt, LAMBDA_LOG_WARN, "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
-    else if (cfg->on_shutdown != NULL && cfg->handler != NULL && cfg->shutdown_setup_(&rt) != 0)
-        lambda__log(&rt, LAMBDA_LOG_WARN, "could not register for SIGTERM; on_shutdown will not run");
+    if (cfg->on_shutdown != NULL && cfg->lambda__shutdown_setup == NULL)
+        lambda__log(&rt.log, LAMBDA_LOG_WARN, "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
+    else if (cfg->on_shutdown != NULL && cfg->handler != NULL && cfg->lambda__shutdown_setup(&rt) != 0)
+        lambda__log(&rt.log, LAMBDA_LOG_WARN, "could not register for SIGTERM; on_shutdown will not run");
     if (cfg->handler == NULL) {
         lambda__fail(&rt.res, "Runtime.ConfigInvalid", "lambda_config.handler is NULL");
         rc = LAMBDA_E_CONFIG;
@@ -3776,8 +4058,9 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         rc = LAMBDA_E_INIT;
     }
     if (rc) {
-        lambda__log(&rt, LAMBDA_LOG_ERROR, "init failed: %s: %s", rt.res.error.ptr ? rt.res.error.ptr : "Runtime.Unknown",
-                    rt.res.error.ptr ? rt.res.error.ptr + rt.res.error_type_len + 1 : "");
+        const char *text = rt.res.error_text.ptr;
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "init failed: %s: %s", text ? text : "Runtime.Unknown",
+                    text ? text + rt.res.error_type_len + 1 : "");
         (void)lambda__post_error(&rt, 1);
         lambda__rt_free(&rt);
         return rc;
@@ -3789,7 +4072,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         lambda__rt_free(&rt);
         return rc;
 #else
-        lambda__log(&rt, LAMBDA_LOG_WARN, "AWS_LAMBDA_MAX_CONCURRENCY=%d but built without LAMBDA_THREADS: "
+        lambda__log(&rt.log, LAMBDA_LOG_WARN, "AWS_LAMBDA_MAX_CONCURRENCY=%d but built without LAMBDA_THREADS: "
                     "serving one invocation at a time", workers);
 #endif
     }
@@ -3806,14 +4089,36 @@ LAMBDA_API int lambda_start(lambda_handler handler)
     return lambda_run(&cfg) == 0 ? 0 : 1;
 }
 
-/* >>cleanup */
-#undef LAMBDA__ENV_ALLOC
-#undef LAMBDA__ENV_FREE
+/* >>cleanup: nothing private leaks into the including file */
+#undef LAMBDA__PAGES
+#undef LAMBDA__MSG_NOSIGNAL
+#undef LAMBDA__SOCK_CLOEXEC
+#undef LAMBDA__MAP_ANON
+#undef LAMBDA__PRIVATE
 #undef LAMBDA__MIN
 #undef LAMBDA__DEF
+#undef LAMBDA__LIT
+#undef LAMBDA__NO_LIMIT
+#undef LAMBDA__MAX_API_BODY
+#undef LAMBDA__JW_COMMA
+#undef LAMBDA__JW_KEY
+#undef LAMBDA__JW_DONE
+#undef LAMBDA__JSON_DIGITS
+#undef LAMBDA__ENV_ALLOC
+#undef LAMBDA__ENV_FREE
 #endif /* LAMBDA_RUNTIME_IMPL */
 
 /* >>history
+   0.2.0  2026-12-01  lambda_json_get_string and lambda_json_get_int64: look a value up and
+                      convert it in one call, with absent (LAMBDA_E_NOT_FOUND), wrong type
+                      (LAMBDA_E_TYPE) and too long (LAMBDA_E_SPACE) told apart. The
+                      implementation is re-filed by concept (core, json, log, http, conn,
+                      invoke, stream, extension, shutdown, threads, entry; see the map in
+                      the doc block); the private fallbacks for MSG_NOSIGNAL, SOCK_CLOEXEC
+                      and MAP_ANONYMOUS no longer define those names in the including file,
+                      and every private macro is #undef'd at the end. The private member
+                      lambda_config.shutdown_setup_ is now lambda__shutdown_setup and the
+                      unused enumerator LAMBDA_E_LAST_ is gone (neither was for users).
    0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
                       and chunked bodies, reconnect), handler context, response object,
                       error and init-error reporting, trace ids, invocation-id echo, tenant

@@ -103,8 +103,7 @@ static lambda_response *res_new(void)
 }
 static void res_delete(lambda_response *r)
 {
-    lambda__buf_free(&r->body);
-    lambda__buf_free(&r->error);
+    lambda__response_free(r);
     free(r);
 }
 

@@ -5,6 +5,7 @@
    with a clean environment, scripts the exchange, checks the exact requests, then ends the child
    (SIGKILL after it proved it went on to the next /next, or an expected exit status) and checks
    its stderr. Every wait is bounded, so a misbehaving runtime costs seconds, never a hang. */
+#include "../lambda_runtime.h" /* LAMBDA_RUNTIME_VERSION only: the runtime runs in the children */
 #include "rapi_server.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@
 
 #define WAIT_MS 3000        /* longest wait for any one expected request or exit */
 #define QUIET_MS 150        /* how long "nothing more arrives" is watched */
-#define UA "lambda_runtime.h/0.1.0"
+#define UA "lambda_runtime.h/" LAMBDA_RUNTIME_VERSION
 #define P_NEXT "/2018-06-01/runtime/invocation/next"
 #define P_INIT_ERR "/2018-06-01/runtime/init/error"
 #define P_INVOKE "/2018-06-01/runtime/invocation/"

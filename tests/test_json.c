@@ -37,8 +37,7 @@ static void res_init(lambda_response *r, size_t max)
 }
 static void res_free(lambda_response *r)
 {
-    lambda__buf_free(&r->body);
-    lambda__buf_free(&r->error);
+    lambda__response_free(r);
 }
 static int body_is(const lambda_response *r, const char *want)
 {

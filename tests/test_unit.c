@@ -283,21 +283,26 @@ static void test_valid_id(void)
 
 static void test_request_line(void)
 {
-    lambda__rt rt;
-    memset(&rt, 0, sizeof rt);
-    rt.host = "127.0.0.1:9001";
-    LT_CHECK(lambda__req_begin(&rt, "POST", "invocation/", "a/b%c?d \xc3\xa9-._~Z9", 16, "/response") == 0);
-    LT_CHECK(strcmp(rt.req.ptr, "POST /2018-06-01/runtime/invocation/a%2Fb%25c%3Fd%20%C3%A9-._~Z9/response HTTP/1.1\r\n"
+    lambda__conn c;
+    lambda__logger log;
+    lambda__logger_init(&log);
+    lambda__conn_init(&c, &log, "/2018-06-01/runtime/", "Runtime API");
+    c.host = "127.0.0.1:9001";
+    lambda__req_begin(&c, "POST", "invocation/", "a/b%c?d \xc3\xa9-._~Z9", 16, "/response");
+    LT_CHECK(c.req_err == 0);
+    LT_CHECK(strcmp(c.req.ptr, "POST /2018-06-01/runtime/invocation/a%2Fb%25c%3Fd%20%C3%A9-._~Z9/response HTTP/1.1\r\n"
                                 "Host: 127.0.0.1:9001\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n") == 0);
-    LT_CHECK(lambda__req_begin(&rt, "GET", "invocation/next", "", 0, "") == 0);
-    LT_CHECK(strncmp(rt.req.ptr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n", 50) == 0);
-    lambda__buf_free(&rt.req);
+    lambda__req_begin(&c, "GET", "invocation/next", "", 0, "");
+    LT_CHECK(c.req_err == 0 && strncmp(c.req.ptr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n", 50) == 0);
+    lambda__conn_free(&c);
 }
 
 static void test_resolve(void)
 {
-    lambda__rt rt;
-    memset(&rt, 0, sizeof rt);
+    lambda__conn rt; /* named rt for the checks below */
+    lambda__logger log;
+    lambda__logger_init(&log);
+    lambda__conn_init(&rt, &log, "/2018-06-01/runtime/", "Runtime API");
     LT_CHECK(lambda__resolve(&rt, "127.0.0.1:9001") == 0 && rt.addr.ss_family == AF_INET);
     LT_CHECK(ntohs(((struct sockaddr_in *)(void *)&rt.addr)->sin_port) == 9001);
     LT_CHECK(lambda__resolve(&rt, "[::1]:8080") == 0 && rt.addr.ss_family == AF_INET6);
@@ -396,7 +401,7 @@ static void test_response(void)
     LT_CHECK(lambda_response_append(&res, "k", 1) == LAMBDA_E_TOO_BIG); /* sticky */
     LT_CHECK(lambda_response_printf(&res, "%s", "k") == LAMBDA_E_TOO_BIG);
     lambda_response_clear(&res);
-    LT_CHECK(res.err == 0 && res.body.len == 0);
+    LT_CHECK(res.append_err == 0 && res.body.len == 0);
     LT_CHECK(lambda_response_printf(&res, "%s", "0123456789012345678901") == LAMBDA_E_TOO_BIG);
     lambda_response_clear(&res);
     LT_CHECK(lambda_response_printf(&res, "%s", "01234567890123456789") == 0 && res.body.len == 20);
@@ -407,36 +412,34 @@ static void test_response(void)
     LT_CHECK(lambda_response_set_content_type(&res, "text/plain\r\nX-Evil: 1") == LAMBDA_E_ARG);
     LT_CHECK(lambda_response_set_content_type(&res, "") == LAMBDA_E_ARG);
     LT_CHECK(strcmp(res.content_type, "text/plain; charset=utf-8") == 0);
-    lambda__buf_free(&res.body);
-    lambda__buf_free(&res.error);
+    lambda__response_free(&res);
 }
 
 static void test_error_body(void)
 {
-    lambda__rt rt;
+    struct { lambda_response res; } rt; /* the response object alone makes the document */
     const char *type = NULL;
     memset(&rt, 0, sizeof rt);
     rt.res.max = 1000;
     lambda__response_reset(&rt.res);
     LT_CHECK(lambda_error(&rt.res, "InvalidEvent", "bad \"%s\"\n\\%c", "name", 1) == LAMBDA_E_HANDLER);
-    LT_CHECK(lambda__error_body(&rt, &type) == 0);
+    LT_CHECK(lambda__error_doc(&rt.res, &type) == 0);
     LT_CHECK(strcmp(type, "InvalidEvent") == 0);
     LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"bad \\\"name\\\"\\n\\\\\\u0001\",\"errorType\":\"InvalidEvent\",\"stackTrace\":[]}") == 0);
     /* invalid UTF-8 in a message still gives a valid document */
     lambda__response_reset(&rt.res);
     lambda_error(&rt.res, "T", "%s", "caf\xe9");
-    LT_CHECK(lambda__error_body(&rt, &type) == 0);
+    LT_CHECK(lambda__error_doc(&rt.res, &type) == 0);
     LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"caf\xef\xbf\xbd\",\"errorType\":\"T\",\"stackTrace\":[]}") == 0);
     /* a long message is kept whole */
     lambda__response_reset(&rt.res);
     lambda_error(&rt.res, NULL, "%0500d", 7);
-    LT_CHECK(lambda__error_body(&rt, &type) == 0 && strcmp(type, "Runtime.Unknown") == 0);
+    LT_CHECK(lambda__error_doc(&rt.res, &type) == 0 && strcmp(type, "Runtime.Unknown") == 0);
     LT_CHECK(rt.res.body.len == strlen("{\"errorMessage\":\"\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}") + 500);
     LT_CHECK(strcmp(lambda__header_safe_type("Function.Bad"), "Function.Bad") == 0);
     LT_CHECK(strcmp(lambda__header_safe_type("Bad\r\nX: y"), "Runtime.Unknown") == 0);
     LT_CHECK(strcmp(lambda__header_safe_type("has space"), "Runtime.Unknown") == 0);
-    lambda__buf_free(&rt.res.body);
-    lambda__buf_free(&rt.res.error);
+    lambda__response_free(&rt.res);
 }
 
 static void test_strerror(void)
@@ -463,30 +466,30 @@ static void test_remaining(void)
 
 static void test_trace_env(void)
 {
-    lambda__rt rt;
+    lambda__trace rt;
     lambda_str t;
     char long_trace[600];
     memset(&rt, 0, sizeof rt);
     t.ptr = "Root=1-abc;Sampled=1";
     t.len = strlen(t.ptr);
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=1-abc;Sampled=1") == 0);
     memset(long_trace, 'x', sizeof long_trace);
     t.ptr = long_trace; /* forces the buffer to move */
     t.len = sizeof long_trace;
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strlen(getenv("_X_AMZN_TRACE_ID")) == sizeof long_trace);
     t.ptr = "Root=2";
     t.len = 6;
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=2") == 0);
     t.len = 0;
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
     setenv("_X_AMZN_TRACE_ID", "inherited", 1); /* a value the runtime did not set */
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
-    lambda__rt_free(&rt);
+    lambda__trace_free(&rt);
 }
 
 /* The default allocator: blocks of whole pages that grow in place or move with their
@@ -526,7 +529,7 @@ static void test_trace_env_edit(void)
     static char dup1[] = "_X_AMZN_TRACE_ID=first", dup2[] = "_X_AMZN_TRACE_ID=second", keep1[] = "KEEP_ONE=1",
                 keep2[] = "KEEP_TWO=2";
     char **own, **arr, **libc_env;
-    lambda__rt rt;
+    lambda__trace rt;
     lambda_str t, none;
     size_t n = 0;
     int i, same = 1;
@@ -539,11 +542,11 @@ static void test_trace_env_edit(void)
     memset(&rt, 0, sizeof rt);
     none.ptr = "";
     none.len = 0;
-    lambda__set_trace_env(&rt, none); /* both copies go, in place */
+    (void)lambda__trace_set(&rt, none); /* both copies go, in place */
     LT_CHECK(environ == own && own[n] == keep1 && own[n + 1] == keep2 && own[n + 2] == NULL);
     t.ptr = "Root=1-a";
     t.len = 8;
-    lambda__set_trace_env(&rt, t); /* added: a new array with every other variable */
+    (void)lambda__trace_set(&rt, t); /* added: a new array with every other variable */
     LT_CHECK(environ != own && getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=1-a") == 0);
     LT_CHECK(getenv("KEEP_ONE") && getenv("KEEP_TWO") && strcmp(getenv("KEEP_TWO"), "2") == 0);
     LT_CHECK(n == 0 || environ[0] == own[0]);
@@ -551,29 +554,29 @@ static void test_trace_env_edit(void)
     for (i = 0; i < 100; i++) { /* alternate: the array is reused, nothing allocated */
         t.ptr = (i & 1) ? "Root=odd" : "Root=even-longer-value";
         t.len = strlen(t.ptr);
-        lambda__set_trace_env(&rt, (i % 3) ? t : none);
+        (void)lambda__trace_set(&rt, (i % 3) ? t : none);
         if (environ != arr) same = 0;
         if ((i % 3) ? !getenv("_X_AMZN_TRACE_ID") || strcmp(getenv("_X_AMZN_TRACE_ID"), t.ptr) != 0
                     : getenv("_X_AMZN_TRACE_ID") != NULL)
             same = 0;
     }
     LT_CHECK(same);
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     setenv("OTHER_VAR", "x", 1); /* the C library may copy environ elsewhere: the entry stays */
     libc_env = environ;
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") && getenv("KEEP_ONE") && getenv("OTHER_VAR"));
     t.ptr = "Root=after-setenv";
     t.len = strlen(t.ptr);
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), "Root=after-setenv") == 0);
-    lambda__rt_free(&rt); /* removes the entry; environ never points at freed memory */
+    lambda__trace_free(&rt); /* removes the entry; environ never points at freed memory */
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL && getenv("KEEP_ONE") != NULL && getenv("OTHER_VAR") != NULL);
     libc_env = environ;
     environ = NULL; /* an empty environment (clearenv) */
     memset(&rt, 0, sizeof rt);
-    lambda__set_trace_env(&rt, t);
+    (void)lambda__trace_set(&rt, t);
     LT_CHECK(environ != NULL && getenv("_X_AMZN_TRACE_ID") && environ[1] == NULL);
-    lambda__rt_free(&rt);
+    lambda__trace_free(&rt);
     LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
     environ = libc_env; /* the C library's own array again, for the tests after this one */
     unsetenv("OTHER_VAR");
