@@ -16,12 +16,12 @@
        static int hello(const lambda_context *ctx, lambda_str event, lambda_response *res)
        {
            char text[300] = "Invoked by: ";
-           size_t prefix = strlen(text), len;
-           int rc = lambda_json_get_string(event, "name", text + prefix, sizeof text - prefix, &len);
+           size_t at = strlen(text), len;
+           int rc = lambda_json_get_string(event, "name", text + at, sizeof text - at, &len);
            (void)ctx;
            if (rc != 0)
                return lambda_error(res, "InvalidEvent", "\"name\": %s", lambda_strerror(rc));
-           return lambda_response_append_json_string(res, text, prefix + len);
+           return lambda_response_append_json_string(res, text, at + len);
        }
 
        int main(void)
@@ -31,8 +31,9 @@
 
    Build it fully static, name it bootstrap, zip it, deploy it on provided.al2023:
 
-       musl-gcc -std=c99 -Os -static -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-           -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -s -o bootstrap main.c
+       musl-gcc -std=c99 -Os -static -ffunction-sections -fdata-sections \
+           -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code \
+           -Wl,-z,norelro -s -o bootstrap main.c
        zip function.zip bootstrap
 
    (This program is examples/hello/main.c, and the README's; one is checked against the others.)
@@ -346,9 +347,9 @@ typedef struct lambda_context {
     const char *log_stream_name;     /* AWS_LAMBDA_LOG_STREAM_NAME */
     int memory_limit_mb;             /* AWS_LAMBDA_FUNCTION_MEMORY_SIZE (0 when unset) */
     void *user;                      /* lambda_config.user */
-    int log_json;                    /* AWS_LAMBDA_LOG_FORMAT is JSON (always under multi-concurrency) */
-    int log_level;                   /* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default LAMBDA_LOG_INFO) */
-    int worker;                      /* 0, or 0..N-1 with AWS_LAMBDA_MAX_CONCURRENCY=N and LAMBDA_THREADS */
+    int log_json;                    /* AWS_LAMBDA_LOG_FORMAT is JSON (always with workers) */
+    int log_level;                   /* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default INFO) */
+    int worker;                      /* 0, or 0..N-1 with N workers (LAMBDA_THREADS) */
 } lambda_context;
 
 /* The handler's output. Opaque: write to it with lambda_response_* and lambda_error. */
@@ -369,8 +370,8 @@ typedef struct lambda_config {
     lambda_handler handler;          /* required */
     void *user;                      /* handed to init and to every invocation (ctx->user) */
     lambda_init_fn init;             /* optional, runs once before the first /next */
-    size_t max_event_size;           /* larger events fail the invocation (default: LAMBDA_DEFAULT_MAX_EVENT) */
-    size_t max_response_size;        /* larger responses fail the invocation (default: LAMBDA_DEFAULT_MAX_RESPONSE) */
+    size_t max_event_size;           /* larger events fail (default LAMBDA_DEFAULT_MAX_EVENT) */
+    size_t max_response_size;        /* larger ones fail (default LAMBDA_DEFAULT_MAX_RESPONSE) */
     unsigned long max_invocations;   /* stop after this many (default 0: run forever) */
     /* Set both with lambda_on_shutdown(&cfg, hook). The second is private: a pointer, so
        that only programs that call lambda_on_shutdown link the shutdown code. */
@@ -401,7 +402,8 @@ LAMBDA_API int64_t lambda_remaining_ms(const lambda_context *ctx);
    max_response_size) or LAMBDA_E_NOMEM. Errors are sticky: after one, further appends
    fail and the invocation is reported as failed, so checking each call is optional. */
 LAMBDA_API int lambda_response_append(lambda_response *res, const void *data, size_t len);
-LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...) LAMBDA_PRINTF(2, 3);
+LAMBDA_API int lambda_response_printf(lambda_response *res, const char *fmt, ...)
+    LAMBDA_PRINTF(2, 3);
 
 /* Content-Type of the response (default "application/json"). Copied. Returns 0 or
    LAMBDA_E_ARG for a value with control bytes or longer than 255 bytes. */
@@ -419,7 +421,8 @@ LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const ch
    e.g. "InvalidEvent" or "Function.Timeout"; NULL means "Runtime.Unknown". The message
    is formatted with vsnprintf. Returns LAMBDA_E_HANDLER so that
    `return lambda_error(res, ...)` reads naturally. */
-LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
+    LAMBDA_PRINTF(3, 4);
 
 /* Opt in to a shutdown hook: the runtime registers an internal extension (no events) so
    that the platform sends SIGTERM before it shuts the sandbox down; when SIGTERM arrives
@@ -441,8 +444,12 @@ LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user))
    and ends with "...". stdout is flushed first, so printf output stays in order.
    ctx may be NULL (no request id; the settings are then read from the environment).
    Thread-safe: one write() per line. */
-enum { LAMBDA_LOG_TRACE, LAMBDA_LOG_DEBUG, LAMBDA_LOG_INFO, LAMBDA_LOG_WARN, LAMBDA_LOG_ERROR, LAMBDA_LOG_FATAL };
-LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+enum {
+    LAMBDA_LOG_TRACE, LAMBDA_LOG_DEBUG, LAMBDA_LOG_INFO,
+    LAMBDA_LOG_WARN, LAMBDA_LOG_ERROR, LAMBDA_LOG_FATAL
+};
+LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...)
+    LAMBDA_PRINTF(3, 4);
 
 /* >>stream-api
    Response streaming (function URLs with InvokeMode RESPONSE_STREAM,
@@ -464,8 +471,8 @@ LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_typ
    {"statusCode":N,"headers":{...},"cookies":[...]} and 8 NUL bytes. `headers` is
    NULL or a NULL-terminated array of name, value, name, value...; `cookies` is NULL or
    a NULL-terminated array of Set-Cookie values. */
-LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, const char *const *headers,
-                                        const char *const *cookies);
+LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code,
+                                        const char *const *headers, const char *const *cookies);
 LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_t len);
 
 /* >>extension-api
@@ -474,7 +481,8 @@ LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_
 
        lambda_extension *ext;
        lambda_extension_event ev;
-       if (lambda_extension_register(&ext, "my-ext", LAMBDA_EXTENSION_INVOKE | LAMBDA_EXTENSION_SHUTDOWN) != 0)
+       int events = LAMBDA_EXTENSION_INVOKE | LAMBDA_EXTENSION_SHUTDOWN;
+       if (lambda_extension_register(&ext, "my-ext", events) != 0)
            return 1;
        while (lambda_extension_next(ext, &ev) == 0 && ev.type == LAMBDA_EXTENSION_INVOKE) { ... }
        ... flush ...
@@ -491,14 +499,15 @@ typedef struct lambda_extension_event {
     lambda_str tracing;              /* INVOKE: tracing.value (X-Ray), may be empty */
     lambda_str shutdown_reason;      /* SHUTDOWN: spindown, timeout or failure */
     lambda_str json;                 /* the whole event document */
-} lambda_extension_event;            /* strings: unescaped, NUL-terminated, valid until the next call */
+} lambda_extension_event;            /* strings: unescaped, NUL-terminated, valid until next call */
 /* Registers for `events` (LAMBDA_EXTENSION_* bits; 0 for none). Returns 0 and a new
    *out, or a negative LAMBDA_E_* after logging why. */
 LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *name, int events);
 /* Blocks (no timeout) until the next event. 0, or negative (LAMBDA_E_STATUS on 500: exit). */
 LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_event *ev);
 /* Reports an init error (at_exit 0) or an exit error (at_exit 1); exit afterwards. */
-LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type, const char *fmt, ...) LAMBDA_PRINTF(4, 5);
+LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type,
+                                      const char *fmt, ...) LAMBDA_PRINTF(4, 5);
 /* The identifier the platform assigned (Lambda-Extension-Identifier). */
 LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext);
 LAMBDA_API void lambda_extension_free(lambda_extension *ext);
@@ -519,7 +528,7 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext);
    or, for any other type and for walking, get a lambda_json and convert it:
 
        lambda_json v;
-       if (lambda_json_get(event, "Records[0].eventTime", &v) == 0 && v.type == LAMBDA_JSON_STRING) ...
+       if (lambda_json_get(event, "Records[0].eventTime", &v) == 0 && v.type == LAMBDA_JSON_STRING)
 
    Strictness: RFC 8259 (no comments, no trailing commas, no leading zeros, no NaN, only
    SP/HT/CR/LF as whitespace, UTF-8 checked inside strings), nesting limited to
@@ -621,7 +630,8 @@ LAMBDA_API int lambda_json_find(lambda_json v, const char *path, lambda_json *ou
              LAMBDA_E_UTF8, LAMBDA_E_SYNTAX, LAMBDA_E_DEPTH, LAMBDA_E_ARG as below.
    On every failure buf is "" (when cap > 0) and *out_len (may be NULL) is 0 but for
    LAMBDA_E_SPACE. */
-LAMBDA_API int lambda_json_get_string(lambda_str doc, const char *path, char *buf, size_t cap, size_t *out_len);
+LAMBDA_API int lambda_json_get_string(lambda_str doc, const char *path, char *buf, size_t cap,
+                                      size_t *out_len);
 
 /* lambda_json_get + lambda_json_int64: 0, LAMBDA_E_NOT_FOUND (absent), LAMBDA_E_TYPE (not
    an integer: another type, or a number with a fraction or exponent), LAMBDA_E_RANGE (does
@@ -700,9 +710,9 @@ LAMBDA_API int lambda_json_write_end_object(lambda_json_writer *w);
 LAMBDA_API int lambda_json_write_begin_array(lambda_json_writer *w);
 LAMBDA_API int lambda_json_write_end_array(lambda_json_writer *w);
 LAMBDA_API int lambda_json_write_key(lambda_json_writer *w, const char *key, size_t len);
-LAMBDA_API int lambda_json_write_ckey(lambda_json_writer *w, const char *key);          /* NUL-terminated */
+LAMBDA_API int lambda_json_write_ckey(lambda_json_writer *w, const char *key); /* NUL-terminated */
 LAMBDA_API int lambda_json_write_string(lambda_json_writer *w, const char *s, size_t len);
-LAMBDA_API int lambda_json_write_cstring(lambda_json_writer *w, const char *s);         /* NULL writes null */
+LAMBDA_API int lambda_json_write_cstring(lambda_json_writer *w, const char *s);     /* NULL: null */
 LAMBDA_API int lambda_json_write_int64(lambda_json_writer *w, int64_t v);
 /* Shortest of %.15g/%.16g/%.17g that reads back to the same double; '.' whatever the locale. */
 LAMBDA_API int lambda_json_write_double(lambda_json_writer *w, double v);
@@ -768,7 +778,7 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #include <errno.h>
 #include <time.h>
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
-#  error "lambda_runtime.h needs POSIX: compile with -D_POSIX_C_SOURCE=200809L or -std=gnu99, or include it before any system header"
+#  error "lambda_runtime.h needs POSIX: -D_POSIX_C_SOURCE=200809L, -std=gnu99, or include it first"
 #endif
 #include <unistd.h>
 #include <poll.h>
@@ -825,7 +835,7 @@ extern char **environ; /* POSIX; declared here so that -D_POSIX_C_SOURCE builds 
 #define LAMBDA__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LAMBDA__DEF(v, d) ((v) ? (v) : (d))
 #define LAMBDA__LIT(s) (s), (sizeof(s) - 1)      /* a string literal, then its length */
-#define LAMBDA__NO_LIMIT ((size_t)-1 / 2)        /* a buffer limit that is no limit (sums stay below SIZE_MAX) */
+#define LAMBDA__NO_LIMIT ((size_t)-1 / 2)        /* "no limit" for a buffer (sums never overflow) */
 #define LAMBDA__MAX_API_BODY ((size_t)1 << 20)   /* answers to POSTs and to Extensions API calls */
 enum { LAMBDA__INCOMPLETE = 1 }; /* private "need more bytes"; never leaves the HTTP reader */
 enum { LAMBDA__SHUTDOWN = 2 };   /* private: SIGTERM arrived while waiting for /next */
@@ -843,7 +853,8 @@ LAMBDA__PRIVATE void *lambda__mem_realloc(void *p, size_t n)
     if (n > LAMBDA__NO_LIMIT) return NULL;
     size = (n + 2 * sizeof(size_t) + 4095) & ~(size_t)4095;
     if (h && h[0] >= size) return p;
-    if (h) m = (void *)syscall(SYS_mremap, (long)h, (long)h[0], (long)size, 1L /* MREMAP_MAYMOVE */);
+    if (h)
+        m = (void *)syscall(SYS_mremap, (long)h, (long)h[0], (long)size, 1L /* MREMAP_MAYMOVE */);
     else m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | LAMBDA__MAP_ANON, -1, 0);
     if (m == MAP_FAILED) return NULL;
     h = (size_t *)m;
@@ -1094,7 +1105,7 @@ LAMBDA__PRIVATE int lambda__json_escape(lambda_response *res, const char *s, siz
             buf[n++] = '\\';
             if (e) buf[n++] = e;
             else {
-                memcpy(buf + n, "u00", 3);
+                memcpy(buf + n, LAMBDA__LIT("u00"));
                 buf[n + 3] = hex[c >> 4];
                 buf[n + 4] = hex[c & 15];
                 n += 5;
@@ -1103,7 +1114,7 @@ LAMBDA__PRIVATE int lambda__json_escape(lambda_response *res, const char *s, siz
         } else {
             int k = lambda__utf8_len(p, end);
             if (k == 0) { /* only under LAMBDA__JSON_REPLACE */
-                memcpy(buf + n, "\xEF\xBF\xBD", 3);
+                memcpy(buf + n, LAMBDA__LIT("\xEF\xBF\xBD"));
                 n += 3;
                 p++;
             } else if (k == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
@@ -1207,7 +1218,8 @@ LAMBDA_API void lambda_response_clear(lambda_response *res)
 }
 
 /* Record an error on the response object (lambda_error, and the runtime's own). */
-LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, const char *fmt, va_list ap)
+LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, const char *fmt,
+                                       va_list ap)
 {
     lambda__buf *e = &res->error_text;
     size_t tl;
@@ -1237,7 +1249,8 @@ oom: /* no room: lambda__error_doc falls back to Runtime.Unknown / "unknown erro
     res->error_type_len = 0;
 }
 
-LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...)
+    LAMBDA_PRINTF(3, 4);
 LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...)
 {
     va_list ap;
@@ -1265,7 +1278,8 @@ LAMBDA__PRIVATE int lambda__error_doc(lambda_response *res, const char **type_ou
     size_t type_len = sizeof "Runtime.Unknown" - 1, msg_len = sizeof "unknown error" - 1;
     lambda_response doc;
     int rc;
-    if (res->failed && res->error_text.ptr && res->error_text.len > res->error_type_len) { /* else: out of memory */
+    /* without error_text (out of memory) the document says Runtime.Unknown */
+    if (res->failed && res->error_text.ptr && res->error_text.len > res->error_type_len) {
         type = res->error_text.ptr;
         type_len = res->error_type_len;
         msg = res->error_text.ptr + type_len + 1;
@@ -1382,7 +1396,8 @@ LAMBDA__PRIVATE int lambda__json_scan_str(const char **pp, const char *end)
             memcpy(&x, p, 8);
             q = x ^ (ones * 0x22);
             b = x ^ (ones * 0x5C);
-            if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high) break;
+            if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high)
+                break;
             p += 8;
         }
         if (p >= e) return lambda__json_err(pp, end, LAMBDA_E_SYNTAX);
@@ -1399,9 +1414,11 @@ LAMBDA__PRIVATE int lambda__json_scan_str(const char **pp, const char *end)
                     while (h < e && lambda__json_hex_ok(*h)) h++;
                     return lambda__json_err(pp, h == e ? end : (const char *)p, LAMBDA_E_SYNTAX);
                 }
-                if (lambda__json_hex4((const char *)p + 2) < 0) return lambda__json_err(pp, (const char *)p, LAMBDA_E_SYNTAX);
+                if (lambda__json_hex4((const char *)p + 2) < 0)
+                    return lambda__json_err(pp, (const char *)p, LAMBDA_E_SYNTAX);
                 p += 6;
-            } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+            } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
+                       c == 'r' || c == 't') {
                 p += 2;
             } else {
                 return lambda__json_err(pp, (const char *)p, LAMBDA_E_SYNTAX);
@@ -1483,7 +1500,8 @@ LAMBDA__PRIVATE int lambda__json_scan_key(const char **pp, const char *end, cons
 /* Scan one value at *pp (leading whitespace skipped), `depth` containers already open
    around it. Iterative: one bit per open container on a fixed stack. On success *pp is
    just past the value and *out (may be NULL) describes it; on failure *pp is the error. */
-LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned depth, lambda_json *out)
+LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned depth,
+                                      lambda_json *out)
 {
     unsigned char stack[(LAMBDA_JSON_MAX_DEPTH + 7) / 8];
     const char *p = lambda__json_ws(*pp, end), *start = p;
@@ -1506,26 +1524,31 @@ LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned
                 d--;
                 break; /* empty container: a complete value */
             }
-            if (obj && (rc = lambda__json_scan_key(&p, end, NULL)) != 0) return lambda__json_err(pp, p, rc);
+            if (obj && (rc = lambda__json_scan_key(&p, end, NULL)) != 0)
+                return lambda__json_err(pp, p, rc);
             continue;
         }
         case '"':
             if ((rc = lambda__json_scan_str(&p, end)) != 0) return lambda__json_err(pp, p, rc);
             break;
         case 't':
-            if (end - p < 4 || memcmp(p, "true", 4) != 0) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
+            if (end - p < 4 || memcmp(p, LAMBDA__LIT("true")) != 0)
+                return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
             p += 4;
             break;
         case 'f':
-            if (end - p < 5 || memcmp(p, "false", 5) != 0) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
+            if (end - p < 5 || memcmp(p, LAMBDA__LIT("false")) != 0)
+                return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
             p += 5;
             break;
         case 'n':
-            if (end - p < 4 || memcmp(p, "null", 4) != 0) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
+            if (end - p < 4 || memcmp(p, LAMBDA__LIT("null")) != 0)
+                return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
             p += 4;
             break;
         default:
-            if ((rc = lambda__json_scan_num(&p, end, &is_int)) != 0) return lambda__json_err(pp, p, rc);
+            if ((rc = lambda__json_scan_num(&p, end, &is_int)) != 0)
+                return lambda__json_err(pp, p, rc);
             break;
         }
         /* a value ended at p: close containers until a ',' asks for the next value */
@@ -1534,7 +1557,8 @@ LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned
             if (d == 0) {
                 char c = p < end ? *p : ' ';
                 /* a top-level scalar must end at a delimiter ("1x", "truex" are not "1", "true") */
-                if (!(c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ']' || c == '}'))
+                if (!(c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ']' ||
+                      c == '}'))
                     return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
                 if (out) {
                     out->ptr = start;
@@ -1549,7 +1573,8 @@ LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned
             obj = (stack[(d - 1) >> 3] >> ((d - 1) & 7)) & 1;
             if (*p == ',') {
                 p = lambda__json_ws(p + 1, end);
-                if (obj && (rc = lambda__json_scan_key(&p, end, NULL)) != 0) return lambda__json_err(pp, p, rc);
+                if (obj && (rc = lambda__json_scan_key(&p, end, NULL)) != 0)
+                    return lambda__json_err(pp, p, rc);
                 break;
             }
             if (*p != (obj ? '}' : ']')) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
@@ -1562,7 +1587,8 @@ LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned
 /* Move to the next member of the container being walked. `first`: p is at the opening
    bracket. Returns 1 with *pp at the value (and *key set for objects), 0 with *pp past the
    closing bracket, or an error. */
-LAMBDA__PRIVATE int lambda__json_member(const char **pp, const char *end, int obj, int first, lambda_json *key)
+LAMBDA__PRIVATE int lambda__json_member(const char **pp, const char *end, int obj, int first,
+                                        lambda_json *key)
 {
     const char *p = lambda__json_ws(*pp + first, end), *k, *kend;
     int rc;
@@ -1642,7 +1668,8 @@ LAMBDA__PRIVATE int lambda__json_unit(const char **pp, const char *end, unsigned
 LAMBDA__PRIVATE int lambda__json_content(lambda_json v, const char **b, const char **e)
 {
     if (v.type != LAMBDA_JSON_STRING) return LAMBDA_E_TYPE;
-    if (v.ptr == NULL || v.len < 2 || v.ptr[0] != '"' || v.ptr[v.len - 1] != '"') return LAMBDA_E_SYNTAX;
+    if (v.ptr == NULL || v.len < 2 || v.ptr[0] != '"' || v.ptr[v.len - 1] != '"')
+        return LAMBDA_E_SYNTAX;
     *b = v.ptr + 1;
     *e = v.ptr + v.len - 1;
     return 0;
@@ -1980,7 +2007,8 @@ LAMBDA_API int lambda_json_int64(lambda_json v, int64_t *out)
     uint64_t m = 0, lim;
     int is_int, neg;
     if (v.type != LAMBDA_JSON_NUMBER) return LAMBDA_E_TYPE;
-    if (p == NULL || lambda__json_scan_num(&p, end, &is_int) != 0 || p != end) return LAMBDA_E_SYNTAX;
+    if (p == NULL || lambda__json_scan_num(&p, end, &is_int) != 0 || p != end)
+        return LAMBDA_E_SYNTAX;
     if (!is_int) return LAMBDA_E_TYPE;
     p = v.ptr;
     neg = *p == '-';
@@ -2007,7 +2035,8 @@ LAMBDA_API int lambda_json_is_null(lambda_json v)
     return v.type == LAMBDA_JSON_NULL;
 }
 
-LAMBDA_API int lambda_json_get_string(lambda_str doc, const char *path, char *buf, size_t cap, size_t *out_len)
+LAMBDA_API int lambda_json_get_string(lambda_str doc, const char *path, char *buf, size_t cap,
+                                      size_t *out_len)
 {
     lambda_json v;
     int rc = lambda_json_get(doc, path, &v);
@@ -2051,7 +2080,8 @@ LAMBDA__PRIVATE int lambda__jw_pre(lambda_json_writer *w)
     if (w->err) return w->err;
     if ((w->flags & LAMBDA__JW_DONE) || (lambda__jw_in_object(w) && (w->flags & LAMBDA__JW_KEY)))
         return lambda__jw_fail(w, LAMBDA_E_STATE);
-    if (w->depth && !lambda__jw_in_object(w) && (w->flags & LAMBDA__JW_COMMA)) return lambda__jw_put(w, ",", 1);
+    if (w->depth && !lambda__jw_in_object(w) && (w->flags & LAMBDA__JW_COMMA))
+        return lambda__jw_put(w, ",", 1);
     return 0;
 }
 
@@ -2102,19 +2132,27 @@ LAMBDA_API void lambda_json_writer_init(lambda_json_writer *w, lambda_response *
     if (res == NULL) w->err = LAMBDA_E_ARG;
 }
 
-LAMBDA_API int lambda_json_write_begin_object(lambda_json_writer *w) { return lambda__jw_begin(w, 1); }
+LAMBDA_API int lambda_json_write_begin_object(lambda_json_writer *w)
+{
+    return lambda__jw_begin(w, 1);
+}
 LAMBDA_API int lambda_json_write_end_object(lambda_json_writer *w) { return lambda__jw_end(w, 1); }
-LAMBDA_API int lambda_json_write_begin_array(lambda_json_writer *w) { return lambda__jw_begin(w, 0); }
+LAMBDA_API int lambda_json_write_begin_array(lambda_json_writer *w)
+{
+    return lambda__jw_begin(w, 0);
+}
 LAMBDA_API int lambda_json_write_end_array(lambda_json_writer *w) { return lambda__jw_end(w, 0); }
 
 LAMBDA_API int lambda_json_write_key(lambda_json_writer *w, const char *key, size_t len)
 {
     int rc;
     if (w->err) return w->err;
-    if (!lambda__jw_in_object(w) || !(w->flags & LAMBDA__JW_KEY)) return lambda__jw_fail(w, LAMBDA_E_STATE);
+    if (!lambda__jw_in_object(w) || !(w->flags & LAMBDA__JW_KEY))
+        return lambda__jw_fail(w, LAMBDA_E_STATE);
     if (key == NULL && len) return lambda__jw_fail(w, LAMBDA_E_ARG);
     if ((w->flags & LAMBDA__JW_COMMA) && (rc = lambda__jw_put(w, ",", 1)) != 0) return rc;
-    if ((rc = lambda__json_escape(w->res, key, len, LAMBDA__JSON_QUOTE)) != 0) return lambda__jw_fail(w, rc);
+    if ((rc = lambda__json_escape(w->res, key, len, LAMBDA__JSON_QUOTE)) != 0)
+        return lambda__jw_fail(w, rc);
     if ((rc = lambda__jw_put(w, ":", 1)) != 0) return rc;
     w->flags = 0;
     return 0;
@@ -2129,7 +2167,8 @@ LAMBDA_API int lambda_json_write_string(lambda_json_writer *w, const char *s, si
 {
     int rc = lambda__jw_pre(w);
     if (rc) return rc;
-    if ((rc = lambda__json_escape(w->res, s, len, LAMBDA__JSON_QUOTE)) != 0) return lambda__jw_fail(w, rc);
+    if ((rc = lambda__json_escape(w->res, s, len, LAMBDA__JSON_QUOTE)) != 0)
+        return lambda__jw_fail(w, rc);
     return lambda__jw_post(w);
 }
 
@@ -2179,7 +2218,8 @@ LAMBDA_API int lambda_json_write_double(lambda_json_writer *w, double v)
 
 LAMBDA_API int lambda_json_write_bool(lambda_json_writer *w, int v)
 {
-    return v ? lambda__jw_scalar(w, LAMBDA__LIT("true")) : lambda__jw_scalar(w, LAMBDA__LIT("false"));
+    return v ? lambda__jw_scalar(w, LAMBDA__LIT("true"))
+             : lambda__jw_scalar(w, LAMBDA__LIT("false"));
 }
 
 LAMBDA_API int lambda_json_write_null(lambda_json_writer *w)
@@ -2212,7 +2252,9 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w)
 LAMBDA__PRIVATE const char *lambda__level_name(int level)
 {
     static const char names[][6] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
-    return names[level < LAMBDA_LOG_TRACE ? LAMBDA_LOG_TRACE : level > LAMBDA_LOG_FATAL ? LAMBDA_LOG_FATAL : level];
+    return names[level < LAMBDA_LOG_TRACE   ? LAMBDA_LOG_TRACE
+                 : level > LAMBDA_LOG_FATAL ? LAMBDA_LOG_FATAL
+                                            : level];
 }
 
 /* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default INFO) and AWS_LAMBDA_LOG_FORMAT == JSON. */
@@ -2241,7 +2283,8 @@ LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms);
 LAMBDA__PRIVATE void lambda__timestamp(char *out)
 {
     struct timespec now;
-#if defined(SYS_clock_gettime) && defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#if defined(SYS_clock_gettime) && defined(__linux__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
     /* the system call itself: a log line is no hot path, and this keeps the vDSO lookup
        (about 900 bytes in a static musl binary) out of programs that never read the clock */
     if (syscall(SYS_clock_gettime, (long)CLOCK_REALTIME, &now) != 0) now.tv_sec = now.tv_nsec = 0;
@@ -2284,8 +2327,8 @@ LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
    response object's appends over a stack buffer: lr.max + 1 < sizeof line, so an append
    that does not fit fails (LAMBDA_E_TOO_BIG) before lambda__buf_reserve could ever try to
    reallocate it (see there). */
-LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *prefix, lambda_str rid,
-                                  lambda_str tenant, const char *fmt, va_list ap)
+LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *prefix,
+                                  lambda_str rid, lambda_str tenant, const char *fmt, va_list ap)
 {
     char msg[LAMBDA_LOG_LINE_MAX], line[LAMBDA_LOG_LINE_MAX];
     lambda_response lr;
@@ -2325,14 +2368,16 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
             if (runtime) lambda_response_append(&lr, LAMBDA__LIT("\"logger\":\"lambda_runtime\","));
             if (rid.len) {
                 lambda_response_append(&lr, LAMBDA__LIT("\"requestId\":"));
-                lambda__json_escape(&lr, rid.ptr, rid.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+                lambda__json_escape(&lr, rid.ptr, rid.len,
+                                    LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
                 lambda_response_append(&lr, LAMBDA__LIT(","));
             }
             lambda_response_append(&lr, LAMBDA__LIT("\"message\":"));
             lambda__json_escape(&lr, msg, mlen, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
             if (tenant.len) {
                 lambda_response_append(&lr, LAMBDA__LIT(",\"tenantId\":"));
-                lambda__json_escape(&lr, tenant.ptr, tenant.len, LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
+                lambda__json_escape(&lr, tenant.ptr, tenant.len,
+                                    LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE);
             }
             lambda_response_append(&lr, LAMBDA__LIT("}"));
         }
@@ -2375,7 +2420,8 @@ LAMBDA__PRIVATE void lambda__logger_id(char *dst, lambda_str id)
 }
 
 /* The runtime's own log lines: level-filtered and formatted like lambda_log. */
-LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char *fmt, ...)
+    LAMBDA_PRINTF(3, 4);
 LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char *fmt, ...)
 {
     va_list ap;
@@ -2386,7 +2432,8 @@ LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char
     tenant.ptr = lg->tenant;
     tenant.len = strlen(tenant.ptr);
     va_start(ap, fmt);
-    lambda__vlog(lg->json, level, 1, level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
+    lambda__vlog(lg->json, level, 1,
+                 level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
                  rid, tenant, fmt, ap);
     va_end(ap);
 }
@@ -2398,18 +2445,20 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     char prefix[400] = "", ts[32];
     int json = ctx ? ctx->log_json : lambda__env_log_json();
 #ifdef LAMBDA_THREADS
-    if (!ctx && lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY") > 1) json = 1; /* as the workers log */
+    /* without a context, log as the workers do */
+    if (!ctx && lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY") > 1) json = 1;
 #endif
     if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
     none.ptr = "";
     none.len = 0;
     if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
         lambda__timestamp(ts);
-        snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts, ctx && ctx->request_id.len ? ctx->request_id.ptr : "-",
-                 lambda__level_name(level));
+        snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts,
+                 ctx && ctx->request_id.len ? ctx->request_id.ptr : "-", lambda__level_name(level));
     }
     va_start(ap, fmt);
-    lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none, fmt, ap);
+    lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none,
+                 fmt, ap);
     va_end(ap);
 }
 /* >>http: the HTTP/1.1 response parser (head, chunked decoder); pure, no I/O */
@@ -2424,12 +2473,19 @@ enum {
 
 LAMBDA__PRIVATE const char *lambda__header_name(int i)
 {
-    static const char *const names[LAMBDA__H_COUNT] = {
-        "content-length", "transfer-encoding", "connection", "content-type",
-        "lambda-runtime-aws-request-id", "lambda-runtime-deadline-ms",
-        "lambda-runtime-invoked-function-arn", "lambda-runtime-trace-id",
-        "lambda-runtime-client-context", "lambda-runtime-cognito-identity",
-        "lambda-runtime-aws-tenant-id", "lambda-runtime-invocation-id", "lambda-extension-identifier"};
+    static const char *const names[LAMBDA__H_COUNT] = {"content-length",
+                                                       "transfer-encoding",
+                                                       "connection",
+                                                       "content-type",
+                                                       "lambda-runtime-aws-request-id",
+                                                       "lambda-runtime-deadline-ms",
+                                                       "lambda-runtime-invoked-function-arn",
+                                                       "lambda-runtime-trace-id",
+                                                       "lambda-runtime-client-context",
+                                                       "lambda-runtime-cognito-identity",
+                                                       "lambda-runtime-aws-tenant-id",
+                                                       "lambda-runtime-invocation-id",
+                                                       "lambda-extension-identifier"};
     return names[i];
 }
 
@@ -2485,7 +2541,7 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
 {
     size_t i, line_end;
     memset(h, 0, sizeof *h);
-    if (len < 16 || memcmp(buf, "HTTP/1.", 7) != 0) return LAMBDA_E_HTTP;
+    if (len < 16 || memcmp(buf, LAMBDA__LIT("HTTP/1.")) != 0) return LAMBDA_E_HTTP;
     if (buf[7] != '0' && buf[7] != '1') return LAMBDA_E_HTTP;
     h->minor = buf[7] - '0';
     if (buf[8] != ' ') return LAMBDA_E_HTTP;
@@ -2566,9 +2622,18 @@ typedef struct lambda__chunked {
 } lambda__chunked;
 
 enum {
-    LAMBDA__CH_SIZE, LAMBDA__CH_SIZE_WS, LAMBDA__CH_EXT, LAMBDA__CH_SIZE_LF, LAMBDA__CH_DATA, LAMBDA__CH_DATA_CR,
-    LAMBDA__CH_DATA_LF, LAMBDA__CH_TRAILER, LAMBDA__CH_TRAILER_LINE, LAMBDA__CH_TRAILER_LF,
-    LAMBDA__CH_LAST_LF, LAMBDA__CH_DONE
+    LAMBDA__CH_SIZE,
+    LAMBDA__CH_SIZE_WS,
+    LAMBDA__CH_EXT,
+    LAMBDA__CH_SIZE_LF,
+    LAMBDA__CH_DATA,
+    LAMBDA__CH_DATA_CR,
+    LAMBDA__CH_DATA_LF,
+    LAMBDA__CH_TRAILER,
+    LAMBDA__CH_TRAILER_LINE,
+    LAMBDA__CH_TRAILER_LF,
+    LAMBDA__CH_LAST_LF,
+    LAMBDA__CH_DONE
 };
 
 /* Decode raw bytes buf[*rpos..end) into payload at buf[*wpos..] (in place: *wpos never
@@ -2586,7 +2651,10 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
         case LAMBDA__CH_SIZE: {
             int hv = lambda__hexval(c);
             if (hv >= 0) {
-                if (d->left > ((size_t)-1 >> 4) || ++d->digits > 16) { rc = LAMBDA_E_TOO_BIG; break; }
+                if (d->left > ((size_t)-1 >> 4) || ++d->digits > 16) {
+                    rc = LAMBDA_E_TOO_BIG;
+                    break;
+                }
                 d->left = (d->left << 4) | (size_t)hv;
                 r++;
                 break;
@@ -2602,13 +2670,19 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
         }
         case LAMBDA__CH_SIZE_WS: /* RFC 9112 7.1.1: whitespace after the size only before ";" */
             if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
-            else if (c == ';') { d->state = LAMBDA__CH_EXT; d->line = 0; }
-            else if ((c != ' ' && c != '\t') || ++d->line > LAMBDA_MAX_HEAD_SIZE) { rc = LAMBDA_E_HTTP; break; }
+            else if (c == ';') { d->state = LAMBDA__CH_EXT; d->line = 0;
+            } else if ((c != ' ' && c != '\t') || ++d->line > LAMBDA_MAX_HEAD_SIZE) {
+                rc = LAMBDA_E_HTTP;
+                break;
+            }
             r++;
             break;
         case LAMBDA__CH_EXT:
             if (c == '\r') d->state = LAMBDA__CH_SIZE_LF;
-            else if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->line > LAMBDA_MAX_HEAD_SIZE) { rc = LAMBDA_E_HTTP; break; }
+            else if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->line > LAMBDA_MAX_HEAD_SIZE) {
+                rc = LAMBDA_E_HTTP;
+                break;
+            }
             r++;
             break;
         case LAMBDA__CH_SIZE_LF:
@@ -2646,7 +2720,8 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
         case LAMBDA__CH_TRAILER_LINE:
             r++;
             if (c == '\r') { d->state = LAMBDA__CH_TRAILER_LF; break; }
-            if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->trailer > LAMBDA_MAX_HEAD_SIZE) rc = LAMBDA_E_HTTP;
+            if ((c < 0x20 && c != '\t') || c == 0x7f || ++d->trailer > LAMBDA_MAX_HEAD_SIZE)
+                rc = LAMBDA_E_HTTP;
             break;
         case LAMBDA__CH_TRAILER_LF:
             if (c != '\n') { rc = LAMBDA_E_HTTP; break; }
@@ -2683,7 +2758,7 @@ typedef struct lambda__conn {
     const char *base;           /* "/2018-06-01/runtime/" or "/2020-01-01/extension/" */
     const char *api;            /* "Runtime API" or "Extensions API", for log lines */
     lambda__buf req;            /* the request head being built */
-    int req_err;                /* the first failed append to req (sticky until lambda__req_begin) */
+    int req_err;                /* first failed append to req (sticky until lambda__req_begin) */
     lambda__buf in;             /* response head + body, reused */
     lambda__head head;
     size_t body_off, body_len;  /* the response body inside `in` */
@@ -2696,7 +2771,8 @@ typedef struct lambda__conn {
     struct lambda__pool *pool;  /* the workers this one belongs to (LAMBDA_THREADS), or NULL */
 } lambda__conn;
 
-LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *log, const char *base, const char *api)
+LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *log, const char *base,
+                                       const char *api)
 {
     memset(c, 0, sizeof *c);
     c->fd = c->watch_fd = -1;
@@ -2789,7 +2865,8 @@ LAMBDA__PRIVATE int lambda__ip6(const char *s, unsigned char *out)
             n += 4;
             break;
         }
-        for (v = j = 0; j < 4 && (d = lambda__hexval((unsigned char)s[j])) >= 0; j++) v = v * 16 + d;
+        for (v = j = 0; j < 4 && (d = lambda__hexval((unsigned char)s[j])) >= 0; j++)
+            v = v * 16 + d;
         if (j == 0 || n == 16) return 0;
         g[n++] = (unsigned char)(v >> 8);
         g[n++] = (unsigned char)v;
@@ -2814,7 +2891,7 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
     uint64_t pn;
     struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&c->addr;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&c->addr;
-    if (strncmp(h, "http://", 7) == 0) h += 7;
+    if (strncmp(h, LAMBDA__LIT("http://")) == 0) h += sizeof "http://" - 1;
     colon = strrchr(h, ':');
     if (colon == NULL || colon == h) return LAMBDA_E_ENV;
     hl = (size_t)(colon - h);
@@ -2860,7 +2937,8 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_flags = AI_NUMERICSERV;
         if ((gai = getaddrinfo(host, port, &hints, &res)) != 0 || res == NULL) {
-            lambda__log(c->log, LAMBDA_LOG_ERROR, "cannot resolve \"%s\": %s", host, gai ? gai_strerror(gai) : "no address");
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "cannot resolve \"%s\": %s", host,
+                        gai ? gai_strerror(gai) : "no address");
             return LAMBDA_E_ENV;
         }
         if (res->ai_addrlen <= sizeof c->addr) {
@@ -2871,8 +2949,10 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
         return c->addr_len ? LAMBDA_E_OK : LAMBDA_E_ENV;
     }
 #else
-    lambda__log(c->log, LAMBDA_LOG_ERROR, "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
-                "to resolve host names (Lambda itself always passes a numeric one)", host);
+    lambda__log(c->log, LAMBDA_LOG_ERROR,
+                "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
+                "to resolve host names (Lambda itself always passes a numeric one)",
+                host);
     return LAMBDA_E_ENV;
 #endif
 }
@@ -3011,21 +3091,26 @@ LAMBDA__PRIVATE int lambda__read_head(lambda__conn *c, size_t *head_len, int *go
         while ((hl = lambda__head_end(c->in.ptr ? c->in.ptr : "", c->in.len, scanned)) == 0) {
             if (c->in.len >= LAMBDA_MAX_HEAD_SIZE) break;
             scanned = c->in.len;
-            if (c->watch_fd >= 0 && c->in.len == 0 && (rc = lambda__wait_readable(c)) != 0) return rc;
+            if (c->watch_fd >= 0 && c->in.len == 0 && (rc = lambda__wait_readable(c)) != 0)
+                return rc;
             n = lambda__recv(c, LAMBDA_RECV_SIZE);
             if (n < 0) return (int)n;
             if (n == 0) {
-                if (c->in.len) lambda__log(c->log, LAMBDA_LOG_ERROR, "connection closed in the middle of a response head");
+                if (c->in.len)
+                    lambda__log(c->log, LAMBDA_LOG_ERROR,
+                                "connection closed in the middle of a response head");
                 return LAMBDA_E_IO;
             }
             *got_bytes = 1;
         }
         if (hl == 0 || hl > LAMBDA_MAX_HEAD_SIZE) {
-            lambda__log(c->log, LAMBDA_LOG_ERROR, "response head exceeds %d bytes", LAMBDA_MAX_HEAD_SIZE);
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "response head exceeds %d bytes",
+                        LAMBDA_MAX_HEAD_SIZE);
             return LAMBDA_E_HTTP;
         }
         if (lambda__parse_head(c->in.ptr, hl, &c->head) != 0) {
-            lambda__log(c->log, LAMBDA_LOG_ERROR, "malformed HTTP response head from the %s", c->api);
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "malformed HTTP response head from the %s",
+                        c->api);
             return LAMBDA_E_HTTP;
         }
         if (c->head.status >= 200) break;
@@ -3067,7 +3152,8 @@ LAMBDA__PRIVATE int lambda__read_chunked(lambda__conn *c, size_t max_body)
         n = lambda__recv(c, LAMBDA_RECV_SIZE);
         if (n < 0) return (int)n;
         if (n == 0) {
-            lambda__log(c->log, LAMBDA_LOG_ERROR, "connection closed in the middle of a chunked body");
+            lambda__log(c->log, LAMBDA_LOG_ERROR,
+                        "connection closed in the middle of a chunked body");
             return LAMBDA_E_IO;
         }
     }
@@ -3178,10 +3264,12 @@ LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, cons
     lambda__req_str(c, path2);
     lambda__req_add(c, LAMBDA__LIT(" HTTP/1.1\r\nHost: "));
     lambda__req_str(c, c->host);
-    lambda__req_add(c, LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
+    lambda__req_add(c,
+                    LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
 }
 
-LAMBDA__PRIVATE void lambda__req_header(lambda__conn *c, const char *name, const char *value, size_t value_len)
+LAMBDA__PRIVATE void lambda__req_header(lambda__conn *c, const char *name, const char *value,
+                                        size_t value_len)
 {
     lambda__req_str(c, name);
     lambda__req_add(c, LAMBDA__LIT(": "));
@@ -3206,7 +3294,8 @@ LAMBDA__PRIVATE int lambda__conn_alive(lambda__conn *c)
     pfd.events = POLLIN;
     pfd.revents = 0;
     if (poll(&pfd, 1, 0) == 0) return 1;
-    return recv(c->fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return recv(c->fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+           (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* Make sure there is a live connection to send on: drop an idle one the server closed
@@ -3225,7 +3314,8 @@ LAMBDA__PRIVATE int lambda__ensure_conn(lambda__conn *c)
 /* Send the request in c->req plus `body` and read the response. A connection that the
    server closed while idle is reopened once, transparently; a failure on a fresh
    connection is returned. */
-LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t body_len, size_t max_body)
+LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t body_len,
+                                     size_t max_body)
 {
     int attempt, rc = LAMBDA_E_IO, got = 0;
     if (c->req_err) return c->req_err;
@@ -3243,8 +3333,12 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t b
         if (rc != LAMBDA_E_IO || got || c->fresh) break;
     }
     if (rc == LAMBDA_E_IO && !lambda__stopped(c)) {
-        if (c->err_op) lambda__log(c->log, LAMBDA_LOG_ERROR, "%s connection failed: %s: %s", c->api, c->err_op, strerror(c->err_no));
-        else lambda__log(c->log, LAMBDA_LOG_ERROR, "%s closed the connection %s", c->api, got ? "in the middle of a response" : "without answering");
+        if (c->err_op)
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "%s connection failed: %s: %s", c->api, c->err_op,
+                        strerror(c->err_no));
+        else
+            lambda__log(c->log, LAMBDA_LOG_ERROR, "%s closed the connection %s", c->api,
+                        got ? "in the middle of a response" : "without answering");
     }
     return rc;
 }
@@ -3256,15 +3350,16 @@ LAMBDA__PRIVATE int lambda__api_status(lambda__conn *c, const char *what, int ot
 {
     int st = c->head.status;
     if (st >= 200 && st < 300) return LAMBDA_E_OK;
-    lambda__log(c->log, st >= 500 || other ? LAMBDA_LOG_ERROR : LAMBDA_LOG_WARN, "%s: HTTP %d from the %s: %.*s", what, st,
-                c->api, (int)LAMBDA__MIN(c->too_big ? 0 : c->body_len, 300), c->in.ptr + c->body_off);
+    lambda__log(c->log, st >= 500 || other ? LAMBDA_LOG_ERROR : LAMBDA_LOG_WARN,
+                "%s: HTTP %d from the %s: %.*s", what, st, c->api,
+                (int)LAMBDA__MIN(c->too_big ? 0 : c->body_len, 300), c->in.ptr + c->body_off);
     return st >= 500 ? LAMBDA_E_STATUS : other;
 }
 
 /* POST a request (head begun in c->req) with a body, and check the answer's status
    (lambda__api_status: `other` for 4xx). */
-LAMBDA__PRIVATE int lambda__post(lambda__conn *c, const char *what, const char *ctype, const char *body, size_t len,
-                                 int other)
+LAMBDA__PRIVATE int lambda__post(lambda__conn *c, const char *what, const char *ctype,
+                                 const char *body, size_t len, int other)
 {
     char num[32];
     int rc;
@@ -3337,7 +3432,7 @@ LAMBDA__PRIVATE int lambda__env_trace(lambda__trace *t, char *entry)
     char **e = environ, **ne;
     size_t n, w = 0;
     for (n = 0; e && e[n]; n++) {
-        if (strncmp(e[n], "_X_AMZN_TRACE_ID=", 17) != 0) e[w++] = e[n];
+        if (strncmp(e[n], LAMBDA__LIT("_X_AMZN_TRACE_ID=")) != 0) e[w++] = e[n];
         else if (entry) e[w++] = entry, entry = NULL; /* replaced in place */
     }
     if (e) e[w] = NULL;
@@ -3373,7 +3468,8 @@ LAMBDA__PRIVATE int lambda__trace_set(lambda__trace *t, lambda_str trace)
     if (trace.len == 0) return 0;
     b->len = 0;
     if (lambda__buf_add(b, name, sizeof name - 1, LAMBDA__NO_LIMIT) != 0 ||
-        lambda__buf_add(b, trace.ptr, trace.len, LAMBDA__NO_LIMIT) != 0 || lambda__env_trace(t, b->ptr) != 0)
+        lambda__buf_add(b, trace.ptr, trace.len, LAMBDA__NO_LIMIT) != 0 ||
+        lambda__env_trace(t, b->ptr) != 0)
         return LAMBDA_E_NOMEM;
     t->set = 1;
     return 0;
@@ -3383,7 +3479,8 @@ LAMBDA__PRIVATE void lambda__trace_free(lambda__trace *t)
 {
     if (t->set) (void)lambda__env_trace(t, NULL); /* environ must not point at freed memory */
     t->set = 0;
-    if (t->env_arr && environ != t->env_arr) LAMBDA__ENV_FREE(t->env_arr); /* else environ still uses it */
+    /* the array stays while environ still points at it */
+    if (t->env_arr && environ != t->env_arr) LAMBDA__ENV_FREE(t->env_arr);
     t->env_arr = NULL;
     lambda__buf_free(&t->entry);
 }
@@ -3462,11 +3559,14 @@ LAMBDA__PRIVATE int lambda__next(lambda__rt *rt)
         ctx->content_type.len = sizeof "application/json" - 1;
     }
     d = lambda__hdr(c, LAMBDA__H_DEADLINE);
-    if (d.len && (lambda__parse_u64(d.ptr, d.len, &deadline) != 0 || deadline > (uint64_t)INT64_MAX)) deadline = 0;
+    if (d.len &&
+        (lambda__parse_u64(d.ptr, d.len, &deadline) != 0 || deadline > (uint64_t)INT64_MAX))
+        deadline = 0;
     ctx->deadline_ms = (int64_t)deadline;
     if (!lambda__valid_id(ctx->request_id.ptr, ctx->request_id.len)) {
-        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "invocation/next: %s request id (%lu bytes); event skipped",
-                    ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
+        lambda__log(
+            &rt->log, LAMBDA_LOG_ERROR, "invocation/next: %s request id (%lu bytes); event skipped",
+            ctx->request_id.len ? "invalid" : "missing", (unsigned long)ctx->request_id.len);
         return LAMBDA__SKIPPED;
     }
     lambda__logger_id(rt->log.rid, ctx->request_id);
@@ -3482,12 +3582,16 @@ LAMBDA__PRIVATE int lambda__post_error(lambda__rt *rt, int init)
     int rc = lambda__error_doc(&rt->res, &type);
     if (rc) return rc;
     if (init) lambda__req_begin(c, "POST", "init/error", "", 0, "");
-    else lambda__req_begin(c, "POST", "invocation/", rt->ctx.request_id.ptr, rt->ctx.request_id.len, "/error");
+    else
+        lambda__req_begin(c, "POST", "invocation/", rt->ctx.request_id.ptr, rt->ctx.request_id.len,
+                          "/error");
     type = lambda__header_safe_type(type);
     lambda__req_header(c, "Lambda-Runtime-Function-Error-Type", type, strlen(type));
     if (!init && rt->ctx.invocation_id.len)
-        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", rt->ctx.invocation_id.ptr, rt->ctx.invocation_id.len);
-    return lambda__post(c, init ? "init/error" : "error", "application/json", rt->res.body.ptr, rt->res.body.len, 0);
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", rt->ctx.invocation_id.ptr,
+                           rt->ctx.invocation_id.len);
+    return lambda__post(c, init ? "init/error" : "error", "application/json", rt->res.body.ptr,
+                        rt->res.body.len, 0);
 }
 
 /* Run the handler on the event in the receive buffer; afterwards rt->res holds the
@@ -3507,9 +3611,11 @@ LAMBDA__PRIVATE void lambda__run_handler(lambda__rt *rt)
     rt->served++;
     fflush(NULL); /* the handler's printf output belongs to this invocation's logs (NULL, not
                      stdout: see LINK-TIME OPT-INS) */
-    if (res->failed || (hrc == 0 && (res->append_err == 0 || res->append_err == LAMBDA_E_IO))) return;
+    if (res->failed || (hrc == 0 && (res->append_err == 0 || res->append_err == LAMBDA_E_IO)))
+        return;
     if (res->append_err == LAMBDA_E_TOO_BIG)
-        lambda__fail(res, "Function.ResponseSizeTooLarge", "response larger than the limit of %lu bytes",
+        lambda__fail(res, "Function.ResponseSizeTooLarge",
+                     "response larger than the limit of %lu bytes",
                      (unsigned long)rt->cfg.max_response_size);
     else if (res->append_err != 0)
         lambda__fail(res, "Runtime.OutOfMemory", "out of memory while building the response");
@@ -3528,9 +3634,11 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     if (rc) return rc;
     lambda__response_reset(&rt->res);
     if (c->too_big) {
-        lambda__fail(&rt->res, "Runtime.EventTooLarge", "event larger than the runtime's limit of %lu bytes",
+        lambda__fail(&rt->res, "Runtime.EventTooLarge",
+                     "event larger than the runtime's limit of %lu bytes",
                      (unsigned long)rt->cfg.max_event_size);
-        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR,
+                    "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
                     ctx->request_id.ptr, (unsigned long)rt->cfg.max_event_size);
         rt->served++;
         return lambda__post_error(rt, 0);
@@ -3538,10 +3646,13 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
     lambda__run_handler(rt);
     if (rt->res.streaming) return rt->res.finish(&rt->res);
     if (rt->res.failed) return lambda__post_error(rt, 0);
-    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
+    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len,
+                      "/response");
     if (ctx->invocation_id.len)
-        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
-    return lambda__post(c, "response", rt->res.content_type, rt->res.body.ptr ? rt->res.body.ptr : "", rt->res.body.len, 0);
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr,
+                           ctx->invocation_id.len);
+    return lambda__post(c, "response", rt->res.content_type,
+                        rt->res.body.ptr ? rt->res.body.ptr : "", rt->res.body.len, 0);
 }
 
 /* One worker's loop: /next, handler, result, until max_invocations or a fatal error. */
@@ -3557,13 +3668,15 @@ LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
         if (rc < 0) break;
         if (rc != LAMBDA__NO_EVENT) bad_next = 0;
         else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
-            lambda__log(&rt->log, LAMBDA_LOG_ERROR, "giving up after 3 failed invocation/next calls in a row");
+            lambda__log(&rt->log, LAMBDA_LOG_ERROR,
+                        "giving up after 3 failed invocation/next calls in a row");
             rc = LAMBDA_E_STATUS;
             break;
         }
         rc = 0;
     }
-    if (rc < 0 && !lambda__stopped(&rt->conn)) lambda__log(&rt->log, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
+    if (rc < 0 && !lambda__stopped(&rt->conn))
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "exiting: %s", lambda_strerror(rc));
     return rc;
 }
 
@@ -3661,7 +3774,8 @@ LAMBDA__PRIVATE int lambda__stream_close(lambda_response *res)
     if (rc == 0) rc = lambda__read_response(c, LAMBDA__MAX_API_BODY, &got);
     lambda__close(c); /* the protocol asks for a new connection after a stream */
     if (rc) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: no answer from the Runtime API after the response");
+        lambda__log(c->log, LAMBDA_LOG_ERROR,
+                    "stream: no answer from the Runtime API after the response");
         return 0;
     }
     return lambda__api_status(c, "response (streamed)", 0);
@@ -3674,13 +3788,17 @@ LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
     const lambda_context *ctx = res->ctx;
     int rc;
     if (c == NULL || ctx == NULL) return LAMBDA_E_ARG;
-    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len, "/response");
+    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len,
+                      "/response");
     lambda__req_header(c, "Lambda-Runtime-Function-Response-Mode", LAMBDA__LIT("streaming"));
     lambda__req_header(c, "Transfer-Encoding", LAMBDA__LIT("chunked"));
-    lambda__req_header(c, "Trailer", LAMBDA__LIT("Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"));
+    lambda__req_header(
+        c, "Trailer",
+        LAMBDA__LIT("Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"));
     lambda__req_header(c, "Content-Type", res->content_type, strlen(res->content_type));
     if (ctx->invocation_id.len)
-        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr, ctx->invocation_id.len);
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr,
+                           ctx->invocation_id.len);
     lambda__req_end(c);
     if (c->req_err) return LAMBDA_E_NOMEM;
     if ((rc = lambda__ensure_conn(c)) != 0) return rc;
@@ -3698,12 +3816,13 @@ LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
 LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type)
 {
     if (res->streaming || res->failed || res->conn == NULL) return LAMBDA_E_STATE;
-    if (content_type && lambda_response_set_content_type(res, content_type) != 0) return LAMBDA_E_ARG;
+    if (content_type && lambda_response_set_content_type(res, content_type) != 0)
+        return LAMBDA_E_ARG;
     return lambda__stream_open(res);
 }
 
-LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, const char *const *headers,
-                                        const char *const *cookies)
+LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code,
+                                        const char *const *headers, const char *const *cookies)
 {
     static const char zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     static const char http_type[] = "application/vnd.awslambda.http-integration-response";
@@ -3728,7 +3847,8 @@ LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code, c
     for (; cookies && cookies[0]; cookies++) lambda_json_write_cstring(&w, cookies[0]);
     lambda_json_write_end_array(&w);
     lambda_json_write_end_object(&w);
-    if ((rc = lambda_json_writer_finish(&w)) == 0) rc = lambda_response_append(res, zeros, sizeof zeros);
+    if ((rc = lambda_json_writer_finish(&w)) == 0)
+        rc = lambda_response_append(res, zeros, sizeof zeros);
     if (rc == 0) memcpy(res->content_type, http_type, sizeof http_type);
     if (rc == 0) rc = lambda__stream_open(res);
     if (rc == 0) rc = lambda__stream_chunk(res, res->body.ptr, res->body.len);
@@ -3754,7 +3874,8 @@ struct lambda_extension {
 };
 
 /* A connection to the Extensions API of the same server as `from`. */
-LAMBDA__PRIVATE void lambda__ext_conn(lambda__conn *c, const lambda__logger *log, const lambda__conn *from)
+LAMBDA__PRIVATE void lambda__ext_conn(lambda__conn *c, const lambda__logger *log,
+                                      const lambda__conn *from)
 {
     lambda__conn_init(c, log, "/2020-01-01/extension/", "Extensions API");
     if (from) {
@@ -3765,23 +3886,30 @@ LAMBDA__PRIVATE void lambda__ext_conn(lambda__conn *c, const lambda__logger *log
 }
 
 /* POST register; on 200 copies the identifier into id[cap]. The connection stays open. */
-LAMBDA__PRIVATE int lambda__ext_register(lambda__conn *c, const char *name, int events, char *id, size_t cap)
+LAMBDA__PRIVATE int lambda__ext_register(lambda__conn *c, const char *name, int events, char *id,
+                                         size_t cap)
 {
     char body[48] = "{\"events\":[";
     lambda_str v;
     int rc;
     if (events & LAMBDA_EXTENSION_INVOKE) strcat(body, "\"INVOKE\"");
-    if ((events & LAMBDA_EXTENSION_INVOKE) && (events & LAMBDA_EXTENSION_SHUTDOWN)) strcat(body, ",");
+    if ((events & LAMBDA_EXTENSION_INVOKE) && (events & LAMBDA_EXTENSION_SHUTDOWN))
+        strcat(body, ",");
     if (events & LAMBDA_EXTENSION_SHUTDOWN) strcat(body, "\"SHUTDOWN\"");
     strcat(body, "]}");
-    if (name == NULL || *name == '\0' || strlen(name) > 200 || strpbrk(name, "\r\n") != NULL) return LAMBDA_E_ARG;
+    if (name == NULL || *name == '\0' || strlen(name) > 200 || strpbrk(name, "\r\n") != NULL)
+        return LAMBDA_E_ARG;
     lambda__req_begin(c, "POST", "register", "", 0, "");
     lambda__req_header(c, "Lambda-Extension-Name", name, strlen(name));
-    if ((rc = lambda__post(c, "extension register", "application/json", body, strlen(body), LAMBDA_E_HTTP)) != 0) return rc;
+    if ((rc = lambda__post(c, "extension register", "application/json", body, strlen(body),
+                           LAMBDA_E_HTTP)) != 0)
+        return rc;
     v = lambda__hdr(c, LAMBDA__H_EXTENSION_ID);
     if (v.len == 0 || v.len >= cap) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension register: no usable Lambda-Extension-Identifier in the answer (%lu bytes)",
-                    (unsigned long)v.len);
+        lambda__log(
+            c->log, LAMBDA_LOG_ERROR,
+            "extension register: no usable Lambda-Extension-Identifier in the answer (%lu bytes)",
+            (unsigned long)v.len);
         return LAMBDA_E_HTTP;
     }
     memcpy(id, v.ptr, v.len + 1);
@@ -3801,7 +3929,8 @@ LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *nam
     lambda__response_reset(&ext->err);
     ext->conn.host = getenv("AWS_LAMBDA_RUNTIME_API");
     if (ext->conn.host == NULL || *ext->conn.host == '\0') {
-        lambda__log(&ext->log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
+        lambda__log(&ext->log, LAMBDA_LOG_ERROR,
+                    "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
         rc = LAMBDA_E_ENV;
     } else {
         rc = lambda__resolve(&ext->conn, ext->conn.host);
@@ -3821,7 +3950,8 @@ LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext)
 }
 
 /* Unescape the string at `path` of the event into ext->strs (room was reserved). */
-LAMBDA__PRIVATE lambda_str lambda__ext_field(lambda_extension *ext, lambda_str doc, const char *path)
+LAMBDA__PRIVATE lambda_str lambda__ext_field(lambda_extension *ext, lambda_str doc,
+                                             const char *path)
 {
     char *at = ext->strs.ptr + ext->strs.len;
     lambda_str out;
@@ -3843,14 +3973,16 @@ LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_eve
     int64_t deadline = 0;
     int rc;
     memset(ev, 0, sizeof *ev);
-    ev->request_id.ptr = ev->invoked_function_arn.ptr = ev->tracing.ptr = ev->shutdown_reason.ptr = ev->json.ptr = "";
+    ev->request_id.ptr = ev->invoked_function_arn.ptr = ev->tracing.ptr = ev->shutdown_reason.ptr =
+        ev->json.ptr = "";
     lambda__req_begin(c, "GET", "event/next", "", 0, "");
     lambda__req_header(c, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
     lambda__req_end(c);
     if ((rc = lambda__exchange(c, NULL, 0, LAMBDA__MAX_API_BODY)) != 0) return rc;
     if ((rc = lambda__api_status(c, "extension event/next", LAMBDA_E_HTTP)) != 0) return rc;
     if (c->too_big) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension event/next: event larger than %lu bytes", (unsigned long)LAMBDA__MAX_API_BODY);
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension event/next: event larger than %lu bytes",
+                    (unsigned long)LAMBDA__MAX_API_BODY);
         return LAMBDA_E_HTTP;
     }
     doc.ptr = c->in.ptr + c->body_off;
@@ -3858,10 +3990,13 @@ LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_eve
     ev->json = doc;
     ext->strs.len = 0;
     if ((rc = lambda__buf_reserve(&ext->strs, doc.len + 8, LAMBDA__NO_LIMIT)) != 0) return rc;
-    if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "INVOKE")) ev->type = LAMBDA_EXTENSION_INVOKE;
-    else if (v.type == LAMBDA_JSON_STRING && lambda_json_string_eq(v, "SHUTDOWN")) ev->type = LAMBDA_EXTENSION_SHUTDOWN;
+    if (lambda_json_get(doc, "eventType", &v) == 0 && lambda_json_string_eq(v, "INVOKE"))
+        ev->type = LAMBDA_EXTENSION_INVOKE;
+    else if (v.type == LAMBDA_JSON_STRING && lambda_json_string_eq(v, "SHUTDOWN"))
+        ev->type = LAMBDA_EXTENSION_SHUTDOWN;
     else {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension event/next: unknown event: %.*s", (int)LAMBDA__MIN(doc.len, 300), doc.ptr);
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "extension event/next: unknown event: %.*s",
+                    (int)LAMBDA__MIN(doc.len, 300), doc.ptr);
         return LAMBDA_E_SYNTAX;
     }
     if (lambda_json_get_int64(doc, "deadlineMs", &deadline) == 0) ev->deadline_ms = deadline;
@@ -3872,7 +4007,8 @@ LAMBDA_API int lambda_extension_next(lambda_extension *ext, lambda_extension_eve
     return 0;
 }
 
-LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type, const char *fmt, ...)
+LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const char *error_type,
+                                      const char *fmt, ...)
 {
     lambda__conn *c = &ext->conn;
     const char *type;
@@ -3886,8 +4022,8 @@ LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const 
     lambda__req_header(c, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
     type = lambda__header_safe_type(type);
     lambda__req_header(c, "Lambda-Extension-Function-Error-Type", type, strlen(type));
-    return lambda__post(c, at_exit ? "extension exit/error" : "extension init/error", "application/json",
-                        ext->err.body.ptr, ext->err.body.len, 0);
+    return lambda__post(c, at_exit ? "extension exit/error" : "extension init/error",
+                        "application/json", ext->err.body.ptr, ext->err.body.len, 0);
 }
 
 LAMBDA_API void lambda_extension_free(lambda_extension *ext)
@@ -3926,7 +4062,8 @@ LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
         ext.fd = -1;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
-        if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 || (rt->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+        if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+            (rt->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
             lambda__log(&rt->log, LAMBDA_LOG_ERROR, "signalfd: %s", strerror(errno));
             rc = LAMBDA_E_IO;
         }
@@ -3949,11 +4086,12 @@ LAMBDA__PRIVATE void *lambda__worker(void *arg)
     lambda__pool *pool = rt->conn.pool;
     int rc = lambda__serve(rt), i;
     pthread_mutex_lock(&pool->mu);
-    if (rc != 0 && !pool->stop) { /* fatal, or shut down: stop the others, wherever they are blocked */
+    if (rc != 0 && !pool->stop) { /* fatal, or shut down: stop the others, wherever they block */
         pool->stop = 1;
         pool->rc = rc < 0 ? rc : 0;
         for (i = 0; i < pool->n; i++)
-            if (&pool->workers[i] != rt && pool->workers[i].conn.fd >= 0) shutdown(pool->workers[i].conn.fd, SHUT_RDWR);
+            if (&pool->workers[i] != rt && pool->workers[i].conn.fd >= 0)
+                shutdown(pool->workers[i].conn.fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&pool->mu);
     return NULL;
@@ -3978,7 +4116,7 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
     }
     pthread_mutex_init(&pool.mu, NULL);
     pool.n = n;
-    main_rt->log.json = main_rt->ctx.log_json = 1; /* Lambda Managed Instances support JSON logs only */
+    main_rt->log.json = main_rt->ctx.log_json = 1; /* Managed Instances: JSON logs only */
     for (i = 0; i < n; i++) {
         lambda__rt *w = &pool.workers[i];
         lambda__rt_init(w, &main_rt->cfg);
@@ -3989,12 +4127,13 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
         w->conn.pool = &pool;
         w->ctx = main_rt->ctx;
         w->ctx.worker = i;
-        w->sig_fd = i == 0 ? main_rt->sig_fd : -1; /* SIGTERM (blocked in every thread) is read by worker 0 */
+        w->sig_fd = i == 0 ? main_rt->sig_fd : -1; /* SIGTERM (blocked everywhere): worker 0 */
         w->trace_env = 0;
     }
     for (i = 0; i < n; i++) {
         if (pthread_create(&tids[i], NULL, lambda__worker, &pool.workers[i]) != 0) {
-            lambda__log(&main_rt->log, LAMBDA_LOG_ERROR, "pthread_create: worker %d of %d not started", i, n);
+            lambda__log(&main_rt->log, LAMBDA_LOG_ERROR,
+                        "pthread_create: worker %d of %d not started", i, n);
             break;
         }
         started++;
@@ -4030,13 +4169,16 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     lambda__rt_init(&rt, cfg);
     api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
-        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
-                    "bootstrap; run it on Lambda (provided.al2023) or locally under a Runtime API emulator");
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR,
+                    "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
+                    "bootstrap; run it on Lambda (provided.al2023) or locally under a Runtime API "
+                    "emulator");
         return LAMBDA_E_ENV;
     }
     rt.conn.host = api;
     if (lambda__resolve(&rt.conn, api) != 0) {
-        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port", api);
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port",
+                    api);
         return LAMBDA_E_ENV;
     }
     rt.ctx.function_name = lambda__env("AWS_LAMBDA_FUNCTION_NAME");
@@ -4045,9 +4187,12 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.ctx.log_stream_name = lambda__env("AWS_LAMBDA_LOG_STREAM_NAME");
     rt.ctx.memory_limit_mb = lambda__env_int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
     if (cfg->on_shutdown != NULL && cfg->lambda__shutdown_setup == NULL)
-        lambda__log(&rt.log, LAMBDA_LOG_WARN, "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
-    else if (cfg->on_shutdown != NULL && cfg->handler != NULL && cfg->lambda__shutdown_setup(&rt) != 0)
-        lambda__log(&rt.log, LAMBDA_LOG_WARN, "could not register for SIGTERM; on_shutdown will not run");
+        lambda__log(&rt.log, LAMBDA_LOG_WARN,
+                    "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
+    else if (cfg->on_shutdown != NULL && cfg->handler != NULL &&
+             cfg->lambda__shutdown_setup(&rt) != 0)
+        lambda__log(&rt.log, LAMBDA_LOG_WARN,
+                    "could not register for SIGTERM; on_shutdown will not run");
     if (cfg->handler == NULL) {
         lambda__fail(&rt.res, "Runtime.ConfigInvalid", "lambda_config.handler is NULL");
         rc = LAMBDA_E_CONFIG;
@@ -4059,8 +4204,8 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     }
     if (rc) {
         const char *text = rt.res.error_text.ptr;
-        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "init failed: %s: %s", text ? text : "Runtime.Unknown",
-                    text ? text + rt.res.error_type_len + 1 : "");
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "init failed: %s: %s",
+                    text ? text : "Runtime.Unknown", text ? text + rt.res.error_type_len + 1 : "");
         (void)lambda__post_error(&rt, 1);
         lambda__rt_free(&rt);
         return rc;
@@ -4072,8 +4217,10 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         lambda__rt_free(&rt);
         return rc;
 #else
-        lambda__log(&rt.log, LAMBDA_LOG_WARN, "AWS_LAMBDA_MAX_CONCURRENCY=%d but built without LAMBDA_THREADS: "
-                    "serving one invocation at a time", workers);
+        lambda__log(&rt.log, LAMBDA_LOG_WARN,
+                    "AWS_LAMBDA_MAX_CONCURRENCY=%d but built without LAMBDA_THREADS: "
+                    "serving one invocation at a time",
+                    workers);
 #endif
     }
     rc = lambda__serve(&rt);

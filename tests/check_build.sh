@@ -46,8 +46,17 @@ for cxx in g++ clang++; do
 done
 
 # the QUICK START in the doc block compiles and links as it is written
-sed -n '/^   QUICK START$/,/^   Build it fully static/p' lambda_runtime.h | sed '1,2d;$d' | sed 's/^       //' > "$t/quick.c"
+sed -n '/^   QUICK START$/,/^   Build it fully static/p' lambda_runtime.h | sed '1,2d;$d' | sed 's/^       //' |
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$t/quick.c"
 if [ "$(wc -l < "$t/quick.c")" -gt 5 ] && gcc -std=c99 $W -I. "$t/quick.c" -o "$t/quick" 2>"$t/err"; then ok; else bad "doc block QUICK START does not compile"; fi
+# one hello: the QUICK START, examples/hello/main.c and the README's first C block are the same program
+if diff "$t/quick.c" examples/hello/main.c > "$t/err" 2>&1; then ok; else bad "the QUICK START differs from examples/hello/main.c"; fi
+awk '/^```c$/ && !done {on = 1; next} /^```$/ && on {on = 0; done = 1} on' README.md > "$t/readme.c"
+if diff "$t/readme.c" examples/hello/main.c > "$t/err" 2>&1; then ok; else bad "the README's hello differs from examples/hello/main.c"; fi
+# every >>tag that starts a part of the header is in the doc block's map, and the map lists no other
+grep -o '^/\* >>[a-z-]*\|^   >>[a-z-]*' lambda_runtime.h | sed 's/^[/* ]*//' | sort -u > "$t/tags"
+sed -n '/^   MAP OF THIS FILE$/,/^   RECENT CHANGES$/p' lambda_runtime.h | grep -o '^     >>[a-z-]*' | sed 's/^ *//' | sort -u > "$t/map"
+if [ "$(wc -l < "$t/map")" -gt 10 ] && diff "$t/tags" "$t/map" > "$t/err" 2>&1; then ok; else bad "the doc block's MAP does not list exactly the >>tags of the file"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -32,13 +32,12 @@ static int reply_end(lambda_json_writer *w, int base64)
     return lambda_json_writer_finish(w);
 }
 
-/* The string at `path`, unescaped into buf; "" when absent. Non-zero only on bad input. */
+/* The string at `path`, unescaped into buf; "" when absent. Non-zero when it is there but
+   unusable (not a string, too long, bad JSON). */
 static int get_string(lambda_str event, const char *path, char *buf, size_t cap)
 {
-    lambda_json v;
-    buf[0] = '\0';
-    if (lambda_json_get(event, path, &v) != 0 || v.type == LAMBDA_JSON_NULL) return 0;
-    return lambda_json_string(v, buf, cap, NULL);
+    int rc = lambda_json_get_string(event, path, buf, cap, NULL);
+    return rc == LAMBDA_E_NOT_FOUND ? 0 : rc;
 }
 
 static int handler(const lambda_context *ctx, lambda_str event, lambda_response *res)

@@ -5,12 +5,12 @@
 static int hello(const lambda_context *ctx, lambda_str event, lambda_response *res)
 {
     char text[300] = "Invoked by: ";
-    size_t prefix = strlen(text), len;
-    int rc = lambda_json_get_string(event, "name", text + prefix, sizeof text - prefix, &len);
+    size_t at = strlen(text), len;
+    int rc = lambda_json_get_string(event, "name", text + at, sizeof text - at, &len);
     (void)ctx;
     if (rc != 0)
         return lambda_error(res, "InvalidEvent", "\"name\": %s", lambda_strerror(rc));
-    return lambda_response_append_json_string(res, text, prefix + len);
+    return lambda_response_append_json_string(res, text, at + len);
 }
 
 int main(void)
