@@ -149,7 +149,8 @@
 
    WHAT GOES OVER THE WIRE
    =======================
-   AWS_LAMBDA_RUNTIME_API=host:port ("127.0.0.1:9001", "[::1]:9001", "localhost:9001").
+   AWS_LAMBDA_RUNTIME_API=host:port ("127.0.0.1:9001", "[::1]:9001", "localhost:9001"; a
+   leading "http://" and trailing "/" are tolerated, and the Host header is host:port).
    Unset: one line on stderr saying how to run locally, and exit status 1.
    One keep-alive HTTP/1.1 connection with TCP_NODELAY; each request is one sendmsg()
    (head and body together, MSG_NOSIGNAL: no SIGPIPE); Host and
@@ -158,7 +159,8 @@
      POST /2018-06-01/runtime/invocation/{id}/response  Content-Type, Content-Length
      POST /2018-06-01/runtime/invocation/{id}/error     Lambda-Runtime-Function-Error-Type
      POST /2018-06-01/runtime/init/error                then lambda_run returns LAMBDA_E_INIT
-   {id} is percent-encoded (all but A-Z a-z 0-9 - . _ ~). Lambda-Runtime-Invocation-Id is
+   {id} is percent-encoded as Go escapes a path (all but A-Z a-z 0-9 - . _ ~ $ & + , : ; = @),
+   so a Go server routes it to the id it sent. Lambda-Runtime-Invocation-Id is
    echoed on /response and /error when /next carried it. _X_AMZN_TRACE_ID is set from
    Lambda-Runtime-Trace-Id for each invocation, and unset when it is absent.
    Responses: Content-Length, chunked (any chunking, extensions, trailers) or
@@ -786,7 +788,7 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <signal.h>
-#include <sys/signalfd.h>
+#include <fcntl.h>
 #ifdef LAMBDA_THREADS
 #  include <pthread.h>
 #endif
@@ -2535,15 +2537,18 @@ LAMBDA__PRIVATE int lambda__has_token(const char *p, size_t n, const char *tok)
 }
 
 /* Parse a complete response head buf[0..len) (len = lambda__head_end()).
-   Returns 0 or LAMBDA_E_HTTP. Strict: CRLF line ends, tchar names, no obs-fold, no
-   control bytes in values, one Content-Length value, no Content-Length with chunked. */
+   Returns 0 or LAMBDA_E_HTTP. Strict where framing is at stake: CRLF line ends (a bare LF
+   anywhere is an error: read as a line end it could hide a header), tchar names, one
+   Content-Length value, no Content-Length with chunked, no control byte in either.
+   Lenient where RFC 9110/9112 tell a client to be: HTTP/1.2..1.9 read as 1.1, obs-fold
+   unfolded (its CRLF becomes spaces), other control bytes in values become spaces. */
 LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
 {
     size_t i, line_end;
     memset(h, 0, sizeof *h);
     if (len < 16 || memcmp(buf, LAMBDA__LIT("HTTP/1.")) != 0) return LAMBDA_E_HTTP;
-    if (buf[7] != '0' && buf[7] != '1') return LAMBDA_E_HTTP;
-    h->minor = buf[7] - '0';
+    if (buf[7] < '0' || buf[7] > '9') return LAMBDA_E_HTTP;
+    h->minor = buf[7] - '0'; /* 1.2 .. 1.9: "SHOULD" be treated as 1.1 (RFC 9110 2.5) */
     if (buf[8] != ' ') return LAMBDA_E_HTTP;
     for (i = 9; i < 12; i++)
         if (buf[i] < '0' || buf[i] > '9') return LAMBDA_E_HTTP;
@@ -2561,7 +2566,7 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
     h->close = (h->minor == 0); /* HTTP/1.0 closes unless it says keep-alive */
     for (;;) {
         size_t name, name_len, v, ve;
-        int k;
+        int k, ctl = 0;
         if (i + 1 >= len) return LAMBDA_E_HTTP;
         if (buf[i] == '\r') {
             if (buf[i + 1] != '\n' || i + 2 != len) return LAMBDA_E_HTTP;
@@ -2574,13 +2579,26 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         i++;
         while (i < len && (buf[i] == ' ' || buf[i] == '\t')) i++;
         v = i;
-        for (; i < len && (buf[i] != '\r' || (i + 1 < len && buf[i + 1] != '\n')); i++) {
-            unsigned char c = (unsigned char)buf[i];
-            /* RFC 9110 5.5: CR, LF, NUL and other controls in a value become SP, so no
+        for (;; i++) {
+            unsigned char c;
+            if (i + 1 >= len) return LAMBDA_E_HTTP;
+            c = (unsigned char)buf[i];
+            if (c == '\r' && buf[i + 1] == '\n') {
+                if (i + 2 < len && (buf[i + 2] == ' ' || buf[i + 2] == '\t')) { /* obs-fold */
+                    buf[i] = buf[i + 1] = ' ';
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if (c == '\n') return LAMBDA_E_HTTP; /* a bare LF */
+            /* RFC 9110 5.5: a bare CR, NUL and other controls in a value become SP, so no
                value handed out (or echoed, or put in a URL) carries a control byte */
-            if ((c < 0x20 && c != '\t') || c == 0x7f) buf[i] = ' ';
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                buf[i] = ' ';
+                ctl = 1;
+            }
         }
-        if (i + 1 >= len || buf[i + 1] != '\n') return LAMBDA_E_HTTP;
         line_end = i;
         ve = line_end;
         while (ve > v && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t')) ve--;
@@ -2588,6 +2606,8 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         for (k = 0; k < LAMBDA__H_COUNT; k++)
             if (lambda__ieq(buf + name, name_len, lambda__header_name(k))) break;
         if (k == LAMBDA__H_COUNT) continue;
+        if (ctl && (k == LAMBDA__H_CONTENT_LENGTH || k == LAMBDA__H_TRANSFER_ENCODING))
+            return LAMBDA_E_HTTP; /* framing is never read from a sanitised value */
         if (k == LAMBDA__H_CONTENT_LENGTH) {
             uint64_t cl;
             if (lambda__parse_u64(buf + v, ve - v, &cl) != 0) return LAMBDA_E_HTTP;
@@ -2609,6 +2629,7 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         buf[ve] = '\0'; /* overwrites trailing space or the CR: already parsed */
     }
     if (h->chunked && h->has_length) return LAMBDA_E_HTTP;
+    if (h->chunked && h->minor == 0) h->close = 1; /* RFC 9112 6.1: faulty framing: never reuse */
     return LAMBDA_E_OK;
 }
 
@@ -2630,6 +2651,7 @@ enum {
     LAMBDA__CH_DATA_CR,
     LAMBDA__CH_DATA_LF,
     LAMBDA__CH_TRAILER,
+    LAMBDA__CH_TRAILER_NAME,
     LAMBDA__CH_TRAILER_LINE,
     LAMBDA__CH_TRAILER_LF,
     LAMBDA__CH_LAST_LF,
@@ -2714,8 +2736,13 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
             r++;
             if (c == '\r') { d->state = LAMBDA__CH_LAST_LF; break; }
             if (!lambda__is_tchar(c)) { rc = LAMBDA_E_HTTP; break; }
-            d->state = LAMBDA__CH_TRAILER_LINE;
+            d->state = LAMBDA__CH_TRAILER_NAME;
             d->trailer++;
+            break;
+        case LAMBDA__CH_TRAILER_NAME: /* a trailer is a field line: name ":" value */
+            r++;
+            if (c == ':') d->state = LAMBDA__CH_TRAILER_LINE;
+            else if (!lambda__is_tchar(c) || ++d->trailer > LAMBDA_MAX_HEAD_SIZE) rc = LAMBDA_E_HTTP;
             break;
         case LAMBDA__CH_TRAILER_LINE:
             r++;
@@ -2754,7 +2781,7 @@ typedef struct lambda__conn {
     int fresh;                  /* fd was opened for the exchange in progress */
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    const char *host;           /* the Host header (AWS_LAMBDA_RUNTIME_API as given) */
+    char host[264];             /* the Host header: "host:port" of AWS_LAMBDA_RUNTIME_API */
     const char *base;           /* "/2018-06-01/runtime/" or "/2020-01-01/extension/" */
     const char *api;            /* "Runtime API" or "Extensions API", for log lines */
     lambda__buf req;            /* the request head being built */
@@ -2769,6 +2796,7 @@ typedef struct lambda__conn {
                                    SIGTERM signalfd, during GET /next), else -1 */
     const lambda__logger *log;  /* where this connection's errors are logged */
     struct lambda__pool *pool;  /* the workers this one belongs to (LAMBDA_THREADS), or NULL */
+    int idle;                   /* waiting for GET /next (under pool->mu): a drain may cut it */
 } lambda__conn;
 
 LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *log, const char *base,
@@ -2783,11 +2811,16 @@ LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *lo
 
 #ifdef LAMBDA_THREADS
 /* N workers (AWS_LAMBDA_MAX_CONCURRENCY): each runs its own /next loop on its own
-   connection. The first fatal error stops them all: its worker sets `stop` and shuts
-   down every other worker's socket, under `mu`, which also guards every worker's fd. */
+   connection. The first fatal error stops them all: its worker sets `stop` to 1 and shuts
+   down every other worker's socket, under `mu`, which also guards every worker's fd and
+   idle flag. SIGTERM (with lambda_on_shutdown) drains them: the thread of lambda_run sets
+   `stop` to 2 and shuts down the sockets of the idle workers (those waiting for /next);
+   the others finish their invocation, post its result, and stop. */
 typedef struct lambda__pool {
     pthread_mutex_t mu;
-    int stop, rc, n;
+    int stop;                   /* 0 serving, 1 stopped (a fatal error), 2 draining (SIGTERM) */
+    int rc, n;
+    int notify_fd;              /* a worker that stops writes one byte here, or -1 */
     struct lambda__rt *workers;
 } lambda__pool;
 #endif
@@ -2807,6 +2840,24 @@ LAMBDA__PRIVATE int lambda__stopped(lambda__conn *c)
     (void)c;
 #endif
     return stopped;
+}
+
+/* Mark the connection as waiting for /next (idle 1) or not (0). Returns the pool's stop
+   state (0 without LAMBDA_THREADS): non-zero means "start no other invocation". */
+LAMBDA__PRIVATE int lambda__set_idle(lambda__conn *c, int idle)
+{
+    int stop = 0;
+#ifdef LAMBDA_THREADS
+    if (c->pool) {
+        pthread_mutex_lock(&c->pool->mu);
+        c->idle = idle;
+        stop = c->pool->stop;
+        pthread_mutex_unlock(&c->pool->mu);
+    }
+#else
+    c->idle = idle;
+#endif
+    return stop;
 }
 
 LAMBDA__PRIVATE int lambda__sys_fail(lambda__conn *c, const char *op)
@@ -2882,16 +2933,19 @@ LAMBDA__PRIVATE int lambda__ip6(const char *s, unsigned char *out)
     return 1;
 }
 
-/* Parse AWS_LAMBDA_RUNTIME_API: "host:port", "[v6]:port" or a host name. */
+/* Parse AWS_LAMBDA_RUNTIME_API: "host:port", "[v6]:port" or a host name, optionally as
+   "http://host:port/". c->host becomes "host:port" (the Host header: a Go server answers
+   400 to a Host with a scheme or a path). */
 LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
 {
     char host[256], port[8];
-    const char *colon, *h = api;
+    const char *colon, *h = api, *start;
     size_t hl;
     uint64_t pn;
     struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&c->addr;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&c->addr;
     if (strncmp(h, LAMBDA__LIT("http://")) == 0) h += sizeof "http://" - 1;
+    start = h;
     colon = strrchr(h, ':');
     if (colon == NULL || colon == h) return LAMBDA_E_ENV;
     hl = (size_t)(colon - h);
@@ -2908,6 +2962,10 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
     if (lambda__parse_u64(colon + 1, hl, &pn) != 0 || pn == 0 || pn > 65535) return LAMBDA_E_ENV;
     memcpy(port, colon + 1, hl);
     port[hl] = '\0';
+    hl = (size_t)(colon + 1 + hl - start); /* "host:port" or "[v6]:port": no scheme, no slash */
+    if (hl >= sizeof c->host) return LAMBDA_E_ENV;
+    memcpy(c->host, start, hl);
+    c->host[hl] = '\0';
     memset(&c->addr, 0, sizeof c->addr);
     if (lambda__ip4(host, (unsigned char *)&in4->sin_addr)) {
         in4->sin_family = AF_INET;
@@ -2987,7 +3045,7 @@ LAMBDA__PRIVATE int lambda__connect(lambda__conn *c)
     if (c->pool) {
         int stopped;
         pthread_mutex_lock(&c->pool->mu);
-        stopped = c->pool->stop;
+        stopped = c->pool->stop == 1 || (c->pool->stop == 2 && c->idle);
         if (!stopped) c->fd = fd;
         pthread_mutex_unlock(&c->pool->mu);
         if (stopped) {
@@ -3236,7 +3294,11 @@ LAMBDA__PRIVATE void lambda__req_str(lambda__conn *c, const char *s)
 }
 
 /* Start a request head: "<METHOD> <base><path1><id><path2> HTTP/1.1" and the common
-   headers; the id is percent-encoded. */
+   headers. The id is percent-encoded exactly as Go's net/url escapes a path (all but
+   A-Z a-z 0-9 - . _ ~ $ & + , : ; = @), so that a Go server (the Runtime API, the RIE
+   and its chi router, which matches on the raw path when it differs from Go's own
+   escaping) sees the decoded id, whatever it holds; "/" is escaped too, so an id can
+   never add a path segment. */
 LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, const char *path1,
                                        const char *id, size_t id_len, const char *path2)
 {
@@ -3248,11 +3310,11 @@ LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, cons
     lambda__req_add(c, LAMBDA__LIT(" "));
     lambda__req_str(c, c->base);
     lambda__req_str(c, path1);
-    for (i = 0; i < id_len; i++) { /* percent-encode all but unreserved bytes */
+    for (i = 0; i < id_len; i++) {
         unsigned char ch = (unsigned char)id[i];
         char enc[3];
         if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            (ch != 0 && strchr("-._~$&+,:;=@", ch) != NULL)) {
             lambda__req_add(c, id + i, 1);
             continue;
         }
@@ -3264,8 +3326,7 @@ LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, cons
     lambda__req_str(c, path2);
     lambda__req_add(c, LAMBDA__LIT(" HTTP/1.1\r\nHost: "));
     lambda__req_str(c, c->host);
-    lambda__req_add(c,
-                    LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
+    lambda__req_add(c, LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
 }
 
 LAMBDA__PRIVATE void lambda__req_header(lambda__conn *c, const char *name, const char *value,
@@ -3410,7 +3471,12 @@ typedef struct lambda__rt {
     lambda__trace trace;
     int trace_env;              /* set _X_AMZN_TRACE_ID per invocation (not with several workers) */
     unsigned long served;
-    int sig_fd;                 /* signalfd for SIGTERM with on_shutdown, else -1 */
+    int sig_fd;                 /* with on_shutdown: the SIGTERM pipe's read end, else -1 */
+    int sig_wfd;                /* ... and its write end (the signal handler's), else -1 */
+    struct sigaction old_term;  /* SIGTERM's disposition before lambda_on_shutdown's handler */
+    /* Set by lambda__shutdown_setup: restores old_term (a pointer, so that programs
+       without a shutdown hook link no sigaction; see LINK-TIME OPT-INS). */
+    void (*term_restore)(struct lambda__rt *rt);
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
 } lambda__rt;
 
@@ -3501,7 +3567,7 @@ LAMBDA__PRIVATE int lambda__valid_id(const char *id, size_t n)
 LAMBDA__PRIVATE void lambda__rt_init(lambda__rt *rt, const lambda_config *cfg)
 {
     memset(rt, 0, sizeof *rt);
-    rt->sig_fd = rt->park_fd = -1;
+    rt->sig_fd = rt->sig_wfd = rt->park_fd = -1;
     rt->trace_env = 1;
     rt->cfg = *cfg;
     rt->cfg.max_event_size = LAMBDA__DEF(cfg->max_event_size, LAMBDA_DEFAULT_MAX_EVENT);
@@ -3518,9 +3584,11 @@ LAMBDA__PRIVATE void lambda__rt_init(lambda__rt *rt, const lambda_config *cfg)
 LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
 {
     lambda__conn_free(&rt->conn);
+    if (rt->term_restore) rt->term_restore(rt); /* before the pipe closes */
+    if (rt->sig_wfd >= 0) close(rt->sig_wfd);
     if (rt->sig_fd >= 0) close(rt->sig_fd);
     if (rt->park_fd >= 0) close(rt->park_fd);
-    rt->sig_fd = rt->park_fd = -1;
+    rt->sig_fd = rt->sig_wfd = rt->park_fd = -1;
     lambda__trace_free(&rt->trace);
     lambda__response_free(&rt->res);
 }
@@ -3536,11 +3604,13 @@ LAMBDA__PRIVATE int lambda__next(lambda__rt *rt)
     uint64_t deadline = 0;
     int rc;
     rt->log.rid[0] = rt->log.tenant[0] = '\0';
+    if ((rc = lambda__set_idle(c, 1)) != 0) return rc == 2 ? (int)LAMBDA__SHUTDOWN : (int)LAMBDA_E_IO;
     lambda__req_begin(c, "GET", "invocation/next", "", 0, "");
     lambda__req_end(c);
-    c->watch_fd = rt->sig_fd; /* SIGTERM while idle ends the wait */
+    c->watch_fd = rt->sig_fd; /* SIGTERM while idle ends the wait (one runtime, no workers) */
     rc = lambda__exchange(c, NULL, 0, rt->cfg.max_event_size);
     c->watch_fd = -1;
+    lambda__set_idle(c, 0);
     if (rc) return rc;
     if (c->head.status != 200) { /* logged; the caller counts these */
         rc = lambda__api_status(c, "invocation/next", 0);
@@ -3661,10 +3731,7 @@ LAMBDA__PRIVATE int lambda__serve(lambda__rt *rt)
     int rc = 0, bad_next = 0;
     while (rt->cfg.max_invocations == 0 || rt->served < rt->cfg.max_invocations) {
         rc = lambda__invoke_once(rt);
-        if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM between invocations: the sandbox is going away */
-            rt->cfg.on_shutdown(rt->cfg.user);
-            return LAMBDA__SHUTDOWN;
-        }
+        if (rc == LAMBDA__SHUTDOWN) return rc; /* SIGTERM: lambda_run calls the hook */
         if (rc < 0) break;
         if (rc != LAMBDA__NO_EVENT) bad_next = 0;
         else if (++bad_next >= 3) { /* e.g. 403 three times: retrying would only spin */
@@ -3881,7 +3948,7 @@ LAMBDA__PRIVATE void lambda__ext_conn(lambda__conn *c, const lambda__logger *log
     if (from) {
         c->addr = from->addr;
         c->addr_len = from->addr_len;
-        c->host = from->host;
+        memcpy(c->host, from->host, sizeof c->host);
     }
 }
 
@@ -3919,6 +3986,7 @@ LAMBDA__PRIVATE int lambda__ext_register(lambda__conn *c, const char *name, int 
 LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *name, int events)
 {
     lambda_extension *ext = (lambda_extension *)LAMBDA_MALLOC(sizeof *ext);
+    const char *api;
     int rc;
     *out = NULL;
     if (ext == NULL) return LAMBDA_E_NOMEM;
@@ -3927,13 +3995,13 @@ LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *nam
     lambda__ext_conn(&ext->conn, &ext->log, NULL);
     ext->err.max = LAMBDA__NO_LIMIT;
     lambda__response_reset(&ext->err);
-    ext->conn.host = getenv("AWS_LAMBDA_RUNTIME_API");
-    if (ext->conn.host == NULL || *ext->conn.host == '\0') {
+    api = getenv("AWS_LAMBDA_RUNTIME_API");
+    if (api == NULL || *api == '\0') {
         lambda__log(&ext->log, LAMBDA_LOG_ERROR,
                     "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
         rc = LAMBDA_E_ENV;
     } else {
-        rc = lambda__resolve(&ext->conn, ext->conn.host);
+        rc = lambda__resolve(&ext->conn, api);
     }
     if (!rc) rc = lambda__ext_register(&ext->conn, name, events, ext->id, sizeof ext->id);
     if (rc) {
@@ -4035,19 +4103,84 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext)
     LAMBDA_FREE(ext);
 }
 
-/* >>shutdown: the internal extension behind lambda_on_shutdown */
+/* >>shutdown: the internal extension behind lambda_on_shutdown, and its SIGTERM handler */
 
-/* Registered with no events, so that the platform sends SIGTERM before shutting down;
-   its /event/next is sent and left waiting (the platform wants every extension to ask
-   for its next event), and SIGTERM is blocked and read from a signalfd while the runtime
-   waits for /next. Reached only through lambda_config.lambda__shutdown_setup. */
+/* The SIGTERM handler finds its pipe here: the one mutable static of the runtime (a signal
+   handler has no argument to carry it), written before the handler is installed. */
+static int lambda__term_wfd = -1;
+static pid_t lambda__term_pid;
+
+/* SIGTERM: one byte into the pipe that the runtime watches (poll while it waits for /next,
+   or the thread of lambda_run under workers). A child forked without exec inherits this
+   handler: there it restores the default action, so the signal ends the child as usual. */
+LAMBDA__PRIVATE void lambda__on_sigterm(int sig)
+{
+    int saved = errno;
+    if (getpid() != lambda__term_pid) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        (void)sigaction(sig, &dfl, NULL);
+        (void)raise(sig); /* delivered once this handler returns */
+    } else if (write(lambda__term_wfd, "T", 1) < 0) {
+        /* the pipe is full: SIGTERM is already pending there */
+    }
+    errno = saved;
+}
+
+/* SIGTERM goes back to what it was before lambda__shutdown_setup. */
+LAMBDA__PRIVATE void lambda__term_restore(lambda__rt *rt)
+{
+    (void)sigaction(SIGTERM, &rt->old_term, NULL);
+    rt->term_restore = NULL;
+}
+
+/* A pipe with both ends close-on-exec, the write end non-blocking (a handler never
+   blocks). */
+LAMBDA__PRIVATE int lambda__term_pipe(int fds[2])
+{
+    if (pipe(fds) != 0) return -1;
+    if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Install the SIGTERM handler, then register the internal extension with no events, so
+   that the platform sends SIGTERM before shutting down; its /event/next is sent and left
+   waiting (the platform wants every extension to ask for its next event). No signal is
+   blocked anywhere: the handler runs in whichever thread the kernel picks (SA_RESTART,
+   so other threads' system calls resume), and children start with the signal mask the
+   program had. Reached only through lambda_config.lambda__shutdown_setup. */
 LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
 {
     lambda__rt *rt = (lambda__rt *)runtime;
     lambda__conn ext;
+    struct sigaction sa;
     char id[128];
-    sigset_t set;
-    int rc;
+    int fds[2], rc;
+    if (lambda__term_pipe(fds) != 0) {
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "pipe: %s", strerror(errno));
+        return LAMBDA_E_IO;
+    }
+    lambda__term_pid = getpid();
+    lambda__term_wfd = fds[1];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = lambda__on_sigterm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, &rt->old_term) != 0) {
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "sigaction: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return LAMBDA_E_IO;
+    }
+    rt->sig_fd = fds[0];
+    rt->sig_wfd = fds[1];
+    rt->term_restore = lambda__term_restore;
     lambda__ext_conn(&ext, &rt->log, &rt->conn);
     rc = lambda__ext_register(&ext, "lambda_runtime_h_sigterm", 0, id, sizeof id);
     if (!rc) {
@@ -4060,13 +4193,6 @@ LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
     if (!rc) {
         rt->park_fd = ext.fd; /* never read: it answers only at shutdown, if ever */
         ext.fd = -1;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
-            (rt->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-            lambda__log(&rt->log, LAMBDA_LOG_ERROR, "signalfd: %s", strerror(errno));
-            rc = LAMBDA_E_IO;
-        }
     }
     lambda__conn_free(&ext);
     return rc;
@@ -4094,7 +4220,55 @@ LAMBDA__PRIVATE void *lambda__worker(void *arg)
                 shutdown(pool->workers[i].conn.fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&pool->mu);
+    if (pool->notify_fd >= 0) (void)!write(pool->notify_fd, "W", 1);
     return NULL;
+}
+
+/* SIGTERM under workers: no new invocation starts; the workers waiting for /next are cut
+   off at once; the others finish the one they serve and post its result. */
+LAMBDA__PRIVATE void lambda__drain(lambda__pool *pool)
+{
+    int i;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stop == 0) {
+        pool->stop = 2;
+        for (i = 0; i < pool->n; i++)
+            if (pool->workers[i].conn.idle && pool->workers[i].conn.fd >= 0)
+                shutdown(pool->workers[i].conn.fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&pool->mu);
+}
+
+/* With lambda_on_shutdown, the thread of lambda_run waits on the SIGTERM pipe while the
+   workers serve: 'T' (the signal handler) drains the pool, 'W' says a worker stopped.
+   Returns 1 when SIGTERM arrived, once every started worker has stopped. */
+LAMBDA__PRIVATE int lambda__watch_pool(lambda__pool *pool, int sig_fd, int started)
+{
+    int stopped = 0, term = 0;
+    while (stopped < started) {
+        struct pollfd pfd;
+        char ch;
+        ssize_t n;
+        pfd.fd = sig_fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        /* poll, then read: a blocking read that only the handler can end would also hold up
+           the handler itself under tools that defer signals to safe points (TSan) */
+        if (poll(&pfd, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        n = read(sig_fd, &ch, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break; /* cannot happen; pthread_join still waits for every worker */
+        if (ch == 'T' && !term) {
+            term = 1;
+            lambda__drain(pool);
+        } else if (ch == 'W') {
+            stopped++;
+        }
+    }
+    return term;
 }
 
 /* n workers, each with its own connection and buffers and a copy of the settings; JSON
@@ -4104,8 +4278,9 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
 {
     lambda__pool pool;
     pthread_t *tids;
-    int i, started = 0, rc;
+    int i, started = 0, rc, term;
     memset(&pool, 0, sizeof pool);
+    pool.notify_fd = main_rt->sig_wfd;
     pool.workers = (lambda__rt *)LAMBDA_MALLOC(sizeof(lambda__rt) * (size_t)n);
     tids = (pthread_t *)LAMBDA_MALLOC(sizeof(pthread_t) * (size_t)n);
     if (pool.workers == NULL || tids == NULL) {
@@ -4123,12 +4298,11 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
         w->log.json = 1;
         w->conn.addr = main_rt->conn.addr;
         w->conn.addr_len = main_rt->conn.addr_len;
-        w->conn.host = main_rt->conn.host;
+        memcpy(w->conn.host, main_rt->conn.host, sizeof w->conn.host);
         w->conn.pool = &pool;
         w->ctx = main_rt->ctx;
         w->ctx.worker = i;
-        w->sig_fd = i == 0 ? main_rt->sig_fd : -1; /* SIGTERM (blocked everywhere): worker 0 */
-        w->trace_env = 0;
+        w->trace_env = 0; /* SIGTERM: lambda__watch_pool, in this thread */
     }
     for (i = 0; i < n; i++) {
         if (pthread_create(&tids[i], NULL, lambda__worker, &pool.workers[i]) != 0) {
@@ -4145,12 +4319,10 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
         pool.rc = LAMBDA_E_NOMEM;
     }
     pthread_mutex_unlock(&pool.mu);
+    term = main_rt->sig_fd >= 0 && lambda__watch_pool(&pool, main_rt->sig_fd, started);
     for (i = 0; i < started; i++) pthread_join(tids[i], NULL);
-    rc = pool.rc;
-    for (i = 0; i < n; i++) {
-        pool.workers[i].sig_fd = -1; /* owned by main_rt */
-        lambda__rt_free(&pool.workers[i]);
-    }
+    rc = term && pool.stop == 2 ? LAMBDA__SHUTDOWN : pool.rc;
+    for (i = 0; i < n; i++) lambda__rt_free(&pool.workers[i]);
     pthread_mutex_destroy(&pool.mu);
     LAMBDA_FREE(pool.workers);
     LAMBDA_FREE(tids);
@@ -4175,7 +4347,6 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
                     "emulator");
         return LAMBDA_E_ENV;
     }
-    rt.conn.host = api;
     if (lambda__resolve(&rt.conn, api) != 0) {
         lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port",
                     api);
@@ -4214,8 +4385,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     if (workers > 1) {
 #ifdef LAMBDA_THREADS
         rc = lambda__serve_pool(&rt, workers);
-        lambda__rt_free(&rt);
-        return rc;
+        goto done;
 #else
         lambda__log(&rt.log, LAMBDA_LOG_WARN,
                     "AWS_LAMBDA_MAX_CONCURRENCY=%d but built without LAMBDA_THREADS: "
@@ -4224,8 +4394,15 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
 #endif
     }
     rc = lambda__serve(&rt);
+#ifdef LAMBDA_THREADS
+done:
+#endif
+    if (rc == LAMBDA__SHUTDOWN) { /* SIGTERM: the sandbox is going away */
+        rt.cfg.on_shutdown(rt.cfg.user);
+        rc = 0;
+    }
     lambda__rt_free(&rt);
-    return rc == LAMBDA__SHUTDOWN ? 0 : rc;
+    return rc;
 }
 
 LAMBDA_API int lambda_start(lambda_handler handler)

@@ -60,7 +60,7 @@ static int seg_encodes(const char *seg, size_t seglen, const char *id, size_t id
             v = h * 16 + l;
             i += 3;
         } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   strchr("-._~!*'()", c)) {
+                   strchr("-._~$&+,:;=@", c)) { /* what Go's net/url leaves raw in a path */
             v = c;
             i++;
         } else {
@@ -878,7 +878,8 @@ static void missing_runtime_api_env(void)
    the others; the failure output names the id. */
 static void request_id_with_bad_bytes(void)
 {
-    static const char *const ids[] = {"bad id", "bad\x01id", "bad\x7fid", "bad\rid", "bad\nid", "bad\tid", " "};
+    /* ("bad\nid" is not here: a bare LF makes the whole head malformed, see test_faults) */
+    static const char *const ids[] = {"bad id", "bad\x01id", "bad\x7fid", "bad\rid", "bad\tid", " "};
     size_t i;
     for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         e2e e;
@@ -902,7 +903,8 @@ static void request_id_with_bad_bytes(void)
 
 static void request_id_percent_encoded(void)
 {
-    static const char *const ids[] = {"a/b%c", "q?x=1#frag", "caf\xc3\xa9", "..", "plus+and&semi;colon:"};
+    static const char *const ids[] = {"a/b%c", "q?x=1#frag", "caf\xc3\xa9", "..", "plus+and&semi;colon:",
+                                      "go:$&+,;=@", "!*'()"};
     e2e e;
     size_t i;
     if (e2e_start(&e, probe_path, NULL, 1) && e2e_expect_next(&e)) {

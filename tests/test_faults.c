@@ -580,7 +580,7 @@ static void ten_thousand_headers(void)
 
 static void status_line_not_http1(void)
 {
-    static const char *const lines[] = {"HTTP/2 200 OK", "HTTP/2.0 200 OK", "HTTP/1.2 200 OK", "HTTP/1.1  200 OK",
+    static const char *const lines[] = {"HTTP/2 200 OK", "HTTP/2.0 200 OK", "HTTP/1.x 200 OK", "HTTP/1.1  200 OK",
                                         "HTTP/1.1 20 OK", "HTTP/1.1 2000 OK", "HTTP/1.1 abc OK", "http/1.1 200 OK",
                                         "ICY 200 OK", "SSH-2.0-OpenSSH_9.2", "HTTP/1.1 099 Low"};
     size_t i;
@@ -646,6 +646,64 @@ static void http10_without_keepalive(void)
                 ft_expect_post(&e, "h10k", "response")) {
                 LT_CHECK(body_is(&e, "h10k"));
                 LT_CHECK(e.req.conn_seq == 3);
+                ft_ack(&e);
+            }
+        }
+    }
+    ft_finish(&e);
+    LT_CHECK(e.killed);
+    LT_CHECK(e.err_len == 0);
+    ft_free(&e);
+}
+
+/* Framing that an independent HTTP/1.1 parser reads differently must be refused, never
+   guessed: a bare LF that would join two lines (and hide Content-Length or chunked), a
+   control byte after a framing value, a trailer that is not a field line. */
+static void framing_never_guessed(void)
+{
+    static const struct {
+        const char *raw;
+        const char *needle;
+        const char *why;
+    } rows[] = {
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: lf\r\nX: a\nContent-Length: 5\r\n\r\nhelloWORLD",
+         "malformed HTTP response head", "bare LF hides Content-Length"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: lf\r\nX: a\nTransfer-Encoding: chunked\r\n\r\n"
+         "5\r\nhello\r\n0\r\n\r\n", "malformed HTTP response head", "bare LF hides chunked"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: bad\nid\r\nContent-Length: 6\r\n\r\necho:x",
+         "malformed HTTP response head", "bare LF in a request id"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ctl\r\nTransfer-Encoding: chunked\x01\r\n\r\n"
+         "5\r\nhello\r\n0\r\n\r\n", "malformed HTTP response head", "control byte after chunked"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ctl\r\nContent-Length: 6\x7f\r\n\r\necho:x",
+         "malformed HTTP response head", "DEL after a length"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: tr\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "6\r\necho:x\r\n0\r\nnocolon\r\n\r\n", "malformed chunked body", "trailer without a colon"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        printf("    %s\n", rows[i].why);
+        fatal_next_str(rows[i].raw, rows[i].needle, 0);
+    }
+}
+
+/* What RFC 9110/9112 tell a client to accept: HTTP/1.2..1.9 as 1.1 (kept alive), obs-fold
+   unfolded; and HTTP/1.0 with chunked framing is never reused, even with keep-alive. */
+static void framing_lenient_where_required(void)
+{
+    ft e;
+    if (ft_start(&e, probe_path, NULL, 0) && ft_expect_next(&e) &&
+        ft_raw(&e, "HTTP/1.2 200 OK\r\nLambda-Runtime-Aws-Request-Id: v12\r\nX-Folded: a\r\n b\r\n"
+                   "Content-Length: 8\r\n\r\necho:v12") &&
+        ft_expect_post(&e, "v12", "response")) {
+        LT_CHECK(body_is(&e, "v12"));
+        LT_CHECK(e.req.conn_seq == 1); /* 1.2 keeps the connection, as 1.1 */
+        if (ft_raw(&e, "HTTP/1.9 202 Accepted\r\nContent-Length: 2\r\n\r\nok") && ft_expect_next(&e)) {
+            LT_CHECK(e.req.conn_seq == 1);
+            if (ft_raw(&e, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nLambda-Runtime-Aws-Request-Id: c10\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n8\r\necho:c10\r\n0\r\n\r\n") &&
+                ft_expect_post(&e, "c10", "response")) {
+                LT_CHECK(body_is(&e, "c10"));
+                LT_CHECK(e.req.conn_seq == 2); /* RFC 9112 6.1: that connection is not reused */
                 ft_ack(&e);
             }
         }
@@ -1137,6 +1195,8 @@ int main(int argc, char **argv)
     RUN(status_line_not_http1);
     RUN(event_over_max_reconnects);
     RUN(http10_without_keepalive);
+    RUN(framing_never_guessed);
+    RUN(framing_lenient_where_required);
     RUN(body_until_close);
     RUN(interim_1xx);
     RUN(empty_reply_reconnects_once);

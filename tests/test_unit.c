@@ -24,17 +24,27 @@ static const struct { const char *in; size_t len; int want; const char *why; } h
     HEAD("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", LAMBDA_E_HTTP, "length overflow"),
     HEAD("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", LAMBDA_E_HTTP, "empty length"),
     HEAD("HTTP/2.0 200 OK\r\n\r\n", LAMBDA_E_HTTP, "not HTTP/1.x"),
-    HEAD("HTTP/1.2 200 OK\r\n\r\n", LAMBDA_E_HTTP, "HTTP/1.2"),
+    HEAD("HTTP/1.2 200 OK\r\n\r\n", 0, "HTTP/1.2 reads as 1.1 (RFC 9110 2.5)"),
+    HEAD("HTTP/1.9 200 OK\r\n\r\n", 0, "HTTP/1.9 reads as 1.1"),
+    HEAD("HTTP/1.x 200 OK\r\n\r\n", LAMBDA_E_HTTP, "HTTP/1.x"),
+    HEAD("HTTP/1.10 200 OK\r\n\r\n", LAMBDA_E_HTTP, "HTTP/1.10"),
     HEAD("ICY 200 OK\r\n\r\n", LAMBDA_E_HTTP, "not HTTP"),
     HEAD("HTTP/1.1 20 OK\r\n\r\n", LAMBDA_E_HTTP, "two-digit status"),
     HEAD("HTTP/1.1 099 OK\r\n\r\n", LAMBDA_E_HTTP, "status below 100"),
     HEAD("HTTP/1.1 200 OK\n\n", LAMBDA_E_HTTP, "bare LF"),
     HEAD("HTTP/1.1 200 OK\r\nA: b\n\r\n", LAMBDA_E_HTTP, "bare LF in a header"),
+    HEAD("HTTP/1.1 200 OK\r\nX: a\nContent-Length: 5\r\n\r\n", LAMBDA_E_HTTP, "bare LF hides a Content-Length"),
+    HEAD("HTTP/1.1 200 OK\r\nX: a\nTransfer-Encoding: chunked\r\n\r\n", LAMBDA_E_HTTP, "bare LF hides chunked"),
+    HEAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\x01\r\n\r\n", LAMBDA_E_HTTP, "control byte after chunked"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 5\x00\r\n\r\n", LAMBDA_E_HTTP, "NUL after a length"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: \x7f" "5\r\n\r\n", LAMBDA_E_HTTP, "DEL before a length"),
+    HEAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n 6\r\n\r\n", LAMBDA_E_HTTP, "a length folded into two numbers"),
     HEAD("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", LAMBDA_E_HTTP, "no colon"),
     HEAD("HTTP/1.1 200 OK\r\n: value\r\n\r\n", LAMBDA_E_HTTP, "empty name"),
     HEAD("HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n", LAMBDA_E_HTTP, "space in name"),
     HEAD("HTTP/1.1 200 OK\r\nName : v\r\n\r\n", LAMBDA_E_HTTP, "space before colon"),
-    HEAD("HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", LAMBDA_E_HTTP, "obs-fold"),
+    HEAD("HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", 0, "obs-fold is unfolded (RFC 9112 5.2)"),
+    HEAD("HTTP/1.1 200 OK\r\n A: b\r\n\r\n", LAMBDA_E_HTTP, "whitespace before the first header"),
     HEAD("HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n", 0, "NUL in value reads as SP"),
     HEAD("HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", 0, "bare CR in value reads as SP"),
     HEAD("HTTP/1.1 200 OK\r\nA\0B: c\r\n\r\n", LAMBDA_E_HTTP, "NUL in name"),
@@ -82,11 +92,16 @@ static void test_head_fields(void)
 
 static void test_head_controls(void)
 {
-    char in[] = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\rb\nc\001d\x7f\r\n\r\n";
+    char in[] = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\rb\tc\001d\x7f\r\n\r\n";
+    char lf[] = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\nb\r\n\r\n";
+    char fold[] = "HTTP/1.1 200 OK\r\nLambda-Runtime-Trace-Id: Root=1;\r\n\tSampled=1\r\nX: y\r\n\r\n";
     lambda__head h;
     LT_CHECK(lambda__parse_head(in, sizeof in - 1, &h) == 0);
-    LT_CHECK(strcmp(in + h.off[LAMBDA__H_REQUEST_ID], "a b c d") == 0); /* trailing SP trimmed */
+    LT_CHECK(strcmp(in + h.off[LAMBDA__H_REQUEST_ID], "a b\tc d") == 0); /* trailing SP trimmed */
     LT_CHECK(!lambda__valid_id(in + h.off[LAMBDA__H_REQUEST_ID], h.len[LAMBDA__H_REQUEST_ID]));
+    LT_CHECK(lambda__parse_head(lf, sizeof lf - 1, &h) == LAMBDA_E_HTTP); /* a bare LF is not a space */
+    LT_CHECK(lambda__parse_head(fold, sizeof fold - 1, &h) == 0);
+    LT_CHECK(strcmp(fold + h.off[LAMBDA__H_TRACE], "Root=1;  \tSampled=1") == 0); /* CRLF -> two SP */
 }
 
 static void test_head_connection(void)
@@ -98,6 +113,12 @@ static void test_head_connection(void)
     lambda__head h;
     LT_CHECK(lambda__parse_head(a, sizeof a - 1, &h) == 0 && h.close == 1);
     LT_CHECK(lambda__parse_head(b, sizeof b - 1, &h) == 0 && h.close == 0);
+    {   /* HTTP/1.0 with chunked framing is never reused, even with keep-alive (RFC 9112 6.1) */
+        char e[] = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n";
+        char f[] = "HTTP/1.2 200 OK\r\n\r\n";
+        LT_CHECK(lambda__parse_head(e, sizeof e - 1, &h) == 0 && h.chunked && h.close == 1);
+        LT_CHECK(lambda__parse_head(f, sizeof f - 1, &h) == 0 && h.minor == 2 && h.close == 0);
+    }
     LT_CHECK(lambda__parse_head(c, sizeof c - 1, &h) == 0 && h.close == 0);
     LT_CHECK(lambda__parse_head(d, sizeof d - 1, &h) == 0 && h.close == 1);
 }
@@ -156,7 +177,10 @@ static const struct { const char *in; size_t len; int want; const char *body; co
     CH("5\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "bare LF after size"),
     CH("5\r\nhelloX\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "data longer than size"),
     CH("5\r\nhello0\r\n\r\n", LAMBDA_E_HTTP, "", "missing CRLF after data"),
-    CH("5\r\nhello\r\n0\r\nBad Trailer\r\n\r\n", 0, "hello", "trailer content is not interpreted"),
+    CH("5\r\nhello\r\n0\r\nBad: Trailer value\r\n\r\n", 0, "hello", "trailer content is not interpreted"),
+    CH("5\r\nhello\r\n0\r\nnocolon\r\n\r\n", LAMBDA_E_HTTP, "", "trailer that is not a field line"),
+    CH("5\r\nhello\r\n0\r\nBad Trailer: x\r\n\r\n", LAMBDA_E_HTTP, "", "space in a trailer name"),
+    CH("5\r\nhello\r\n0\r\nA: b\nc\r\n\r\n", LAMBDA_E_HTTP, "", "bare LF in a trailer"),
     CH("5\r\nhello\r\n0\r\n:x\r\n\r\n", LAMBDA_E_HTTP, "", "trailer without a name"),
     CH("5\r\nhello\r\n0\r\n\n", LAMBDA_E_HTTP, "", "bare LF at the end"),
     CH("5;\x01\r\nhello\r\n0\r\n\r\n", LAMBDA_E_HTTP, "", "control byte in extension"),
@@ -287,13 +311,17 @@ static void test_request_line(void)
     lambda__logger log;
     lambda__logger_init(&log);
     lambda__conn_init(&c, &log, "/2018-06-01/runtime/", "Runtime API");
-    c.host = "127.0.0.1:9001";
+    strcpy(c.host, "127.0.0.1:9001");
     lambda__req_begin(&c, "POST", "invocation/", "a/b%c?d \xc3\xa9-._~Z9", 16, "/response");
     LT_CHECK(c.req_err == 0);
     LT_CHECK(strcmp(c.req.ptr, "POST /2018-06-01/runtime/invocation/a%2Fb%25c%3Fd%20%C3%A9-._~Z9/response HTTP/1.1\r\n"
                                 "Host: 127.0.0.1:9001\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n") == 0);
     lambda__req_begin(&c, "GET", "invocation/next", "", 0, "");
     LT_CHECK(c.req_err == 0 && strncmp(c.req.ptr, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n", 50) == 0);
+    /* what Go's net/url leaves unescaped in a path stays raw, so a Go router sees the same id */
+    lambda__req_begin(&c, "POST", "invocation/", "a:b+c,d;e=f@g$h&i!j*k'l(m)n?o/p", 31, "/error");
+    LT_CHECK(c.req_err == 0 && strncmp(c.req.ptr, "POST /2018-06-01/runtime/invocation/"
+                                       "a:b+c,d;e=f@g$h&i%21j%2Ak%27l%28m%29n%3Fo%2Fp/error HTTP/1.1\r\n", 87) == 0);
     lambda__conn_free(&c);
 }
 
@@ -308,7 +336,11 @@ static void test_resolve(void)
     LT_CHECK(lambda__resolve(&rt, "[::1]:8080") == 0 && rt.addr.ss_family == AF_INET6);
     LT_CHECK(ntohs(((struct sockaddr_in6 *)(void *)&rt.addr)->sin6_port) == 8080);
     LT_CHECK(lambda__resolve(&rt, "localhost:1") == 0 && rt.addr.ss_family == AF_INET);
+    LT_CHECK(strcmp(rt.host, "localhost:1") == 0);
     LT_CHECK(lambda__resolve(&rt, "http://127.0.0.1:9001/") == 0);
+    LT_CHECK(strcmp(rt.host, "127.0.0.1:9001") == 0); /* the Host header: no scheme, no slash */
+    LT_CHECK(lambda__resolve(&rt, "http://[::1]:9001//") == 0 && strcmp(rt.host, "[::1]:9001") == 0);
+    LT_CHECK(lambda__resolve(&rt, "[::1]:8080") == 0 && strcmp(rt.host, "[::1]:8080") == 0);
     LT_CHECK(lambda__resolve(&rt, "127.0.0.1") == LAMBDA_E_ENV);
     LT_CHECK(lambda__resolve(&rt, "127.0.0.1:") == LAMBDA_E_ENV);
     LT_CHECK(lambda__resolve(&rt, "127.0.0.1:0") == LAMBDA_E_ENV);
