@@ -72,9 +72,9 @@ build/asan/test_json: tests/test_json.c tests/lt.h tests/guard_page.h $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -Wconversion $(SAN_FLAGS) -o $@ $<
 
-build/test_e2e: tests/test_e2e.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h
+build/test_e2e: tests/test_e2e.c tools/rapi_server.c tools/rapi_server.h tests/lt.h tests/e2e_util.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_e2e.c tests/rapi_server.c
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_e2e.c tools/rapi_server.c
 
 # A comma-decimal locale for the JSON locale-independence test, built locally when
 # possible (the test says so and uses "C" when it cannot be built).

@@ -33,9 +33,9 @@ build/tsan/features-mt/bootstrap: $(FEAT_SRC) $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) -fsanitize=thread $(MT_FLAGS) -o $@ $<
 
-build/test_features: tests/test_features.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h $(HDR)
+build/test_features: tests/test_features.c tools/rapi_server.c tools/rapi_server.h tests/lt.h tests/e2e_util.h $(HDR)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_features.c tests/rapi_server.c
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_features.c tools/rapi_server.c
 
 FEATURES_TEST_DEPS := build/test_features build/lambda-emu \
     build/features/bootstrap build/features-mt/bootstrap build/stream/bootstrap \

@@ -22,9 +22,9 @@ build/asan/handlers/%/bootstrap: tests/handlers/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
 
-build/test_faults: tests/test_faults.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h
+build/test_faults: tests/test_faults.c tools/rapi_server.c tools/rapi_server.h tests/lt.h tests/e2e_util.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_faults.c tests/rapi_server.c
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_faults.c tools/rapi_server.c
 
 FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
                $(HARD_HANDLERS:%=build/handlers/%/bootstrap) $(HARD_HANDLERS:%=build/asan/handlers/%/bootstrap)

@@ -5,7 +5,7 @@
    with a clean environment, scripts the exchange, checks the exact requests, then ends the child
    (SIGKILL after it proved it went on to the next /next, or an expected exit status) and checks
    its stderr. Every wait is bounded, so a misbehaving runtime costs seconds, never a hang. */
-#include "rapi_server.h"
+#include "../tools/rapi_server.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,14 +2,14 @@
 # Included by the top-level Makefile, which defines HOST_CC, TEST_CFLAGS, SAN_FLAGS,
 # BOOTSTRAP_CC, BOOTSTRAP_CFLAGS and builds build/hello/bootstrap and build/probe/bootstrap.
 #
-#   make build/lambda-emu    the emulator (tools/lambda_emu.c + tests/rapi_server.c)
+#   make build/lambda-emu    the emulator (tools/lambda_emu.c + tools/rapi_server.c)
 #   make emu-test            tests/test_emu.c against build/lambda-emu and its ASan/UBSan build
 #   make bench               hello vs the raw-socket baseline, alternating; medians and ratios
 #   make emu-demo            one success and one InvalidEvent failure through hello
 
 EMU_CFLAGS   := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
-EMU_SRC      := tools/lambda_emu.c tests/rapi_server.c
-EMU_DEPS     := $(EMU_SRC) tests/rapi_server.h
+EMU_SRC      := tools/lambda_emu.c tools/rapi_server.c
+EMU_DEPS     := $(EMU_SRC) tools/rapi_server.h
 BENCH_N      ?= 1000
 BENCH_ROUNDS ?= 21
 

@@ -12,14 +12,14 @@
    for external extensions. --concurrency N emulates Lambda Managed Instances.
 
    The HTTP server side (request parsing, chunked bodies and trailers, response writing) is
-   tests/rapi_server.c, linked in: this file keeps the state machine, the event loop and the
+   tools/rapi_server.c, linked in: this file keeps the state machine, the event loop and the
    bits rapi_server lacks (see tools/EMU_NOTES.md).
 
    libc + POSIX only. Single-threaded: one poll() loop over the Runtime API listener and every
    accepted connection (runtime, workers, extensions), the invoke endpoint, stdin and a SIGCHLD
    self-pipe. Every wait is bounded. */
 #define _DEFAULT_SOURCE /* realpath() is XSI, not in _POSIX_C_SOURCE 200809L */
-#include "../tests/rapi_server.h"
+#include "rapi_server.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
