@@ -2,14 +2,15 @@
 # Included by the top-level Makefile, which defines HOST_CC, TEST_CFLAGS, SAN_FLAGS,
 # BOOTSTRAP_CC, BOOTSTRAP_CFLAGS and builds build/hello/bootstrap and build/probe/bootstrap.
 #
-#   make build/lambda-emu    the emulator (tools/lambda_emu.c + tools/rapi_server.c)
+#   make build/lambda-emu    the emulator (tools/emu/*.c + tools/rapi_server.c)
 #   make emu-test            tests/test_emu.c against build/lambda-emu and its ASan/UBSan build
 #   make bench               hello vs the raw-socket baseline, alternating; medians and ratios
 #   make emu-demo            one success and one InvalidEvent failure through hello
 
 EMU_CFLAGS   := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
-EMU_SRC      := tools/lambda_emu.c tools/rapi_server.c
-EMU_DEPS     := $(EMU_SRC) tools/rapi_server.h
+EMU_SRC      := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_bench.c) \
+                tools/rapi_server.c
+EMU_DEPS     := $(EMU_SRC) tools/emu/emu.h tools/rapi_server.h
 BENCH_N      ?= 1000
 BENCH_ROUNDS ?= 21
 
