@@ -1,19 +1,41 @@
-# lambda_runtime.h - build, test, demo, benchmark.
-#   make            build every example as build/<name>/bootstrap (static, stripped)
-#   make demo       build hello and invoke it locally under the emulator
-#   make test       unit, JSON and end-to-end tests, normal and ASan+UBSan builds
-#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
-#   make bench      cold start, round trip, memory and size: hello vs a raw-socket baseline
+# lambda_runtime.h - build, test, demo, benchmark. Everything is in this one file.
+#   make                 build every example as build/<name>/bootstrap (static, stripped)
+#   make demo            build hello and the emulator, then invoke hello locally: one success and
+#                        one InvalidEvent failure (emu-demo)
+#   make test            every suite in TEST_SUITES below: unit, JSON, end-to-end, build matrix,
+#                        emulator, fault injection and features, normal and ASan+UBSan builds
+#                        (plus the concurrency scenarios under TSan)
+#   make emu-test        tests/test_emu.c against build/lambda-emu and its ASan+UBSan build
+#   make faults-test     tests/test_faults.c against build/ and build/asan/
+#   make features-test   tests/test_features.c (streaming, lambda_log, the Extensions API client, the
+#                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
+#                        concurrency scenarios under TSan
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
+#   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline,
+#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds)
+#   make valgrind        test_e2e + test_faults with every bootstrap run under valgrind (slow)
+#   make arm64           static arm64 bootstraps, test_e2e + test_faults under qemu-aarch64-static
+#                        (tests/arm64.sh)
+#   make lint            cppcheck + clang-tidy over the implementation (tests/lint.sh)
+#   make build/lambda-emu   the local Runtime API emulator (tools/emu/*.c + tools/rapi_server.c);
+#                        build/asan/lambda-emu is its ASan+UBSan build
 #   make clean
+# emu-test, faults-test and features-test are part of `make test`; .ci/run runs `make test`, then
+# fuzz, lint, valgrind and arm64.
 
 HOST_CC   := gcc
 WARN      := -Wall -Wextra -pedantic -Wshadow -Werror
 TEST_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 $(WARN) -I.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN_FLAGS := -fsanitize=thread
+MT_FLAGS  := -DLAMBDA_THREADS -pthread
 FUZZ_CC   := clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
 FUZZ_SECONDS ?= 60
 JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
+EMU_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
+BENCH_N      ?= 1000
+BENCH_ROUNDS ?= 21
 
 # Bootstraps: fully static musl when musl-gcc exists, else static glibc.
 MUSL_GCC  := $(shell command -v musl-gcc 2>/dev/null)
@@ -30,51 +52,95 @@ endif
 BOOTSTRAP_CFLAGS := -std=c99 -Os -static $(WARN) -I. -ffunction-sections -fdata-sections \
                     -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code $(MUSL_LDFLAGS) -s
 
+# valgrind builds: gcc -g -O1, dynamic, no sanitizer
+VALGRIND  ?= $(shell command -v valgrind 2>/dev/null)
+VG_FLAGS  := -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
+VG_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 $(WARN) -I.
+
 EXAMPLES   := $(notdir $(wildcard examples/*))
 BOOTSTRAPS := $(EXAMPLES:%=build/%/bootstrap)
 HDR        := lambda_runtime.h
+HANDLERS   := sigprobe oomprobe
+EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_bench.c) \
+              tools/rapi_server.c
 
-.PHONY: all demo test fuzz bench clean
+.PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean
 all: $(BOOTSTRAPS)
 
-# ---- bootstraps -------------------------------------------------------------------------
-build/%/bootstrap: examples/%/main.c $(HDR)
-	@mkdir -p $(@D)
-	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) -o $@ $<
+# ---- bootstraps: every variant from one function ------------------------------------------
+# $(call bootstraps,NAME,SOURCE,PREREQUISITES,VARIANTS[,FLAGS]) defines, for each variant in
+# VARIANTS, one rule that compiles SOURCE (which is also its first prerequisite):
+#   plain  build/NAME/bootstrap          $(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) FLAGS  (like the examples)
+#   asan   build/asan/NAME/bootstrap     $(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) FLAGS
+#   tsan   build/tsan/NAME/bootstrap     $(HOST_CC) $(TEST_CFLAGS) $(TSAN_FLAGS) FLAGS
+#   vg     build/vg/NAME/bootstrap.bin   $(HOST_CC) $(VG_CFLAGS) FLAGS  (build/vg/NAME/bootstrap is its
+#                                        valgrind wrapper, below)
+# NAME may be a pattern (%, handlers/%); SOURCE and PREREQUISITES then use the same %.
+VARIANT_DIR.plain := build
+VARIANT_CC.plain   = $(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS)
+VARIANT_DIR.asan  := build/asan
+VARIANT_CC.asan    = $(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS)
+VARIANT_DIR.tsan  := build/tsan
+VARIANT_CC.tsan    = $(HOST_CC) $(TEST_CFLAGS) $(TSAN_FLAGS)
+VARIANT_DIR.vg    := build/vg
+VARIANT_CC.vg      = $(HOST_CC) $(VG_CFLAGS)
+VARIANT_FILE.vg   := bootstrap.bin
 
-build/asan/%/bootstrap: examples/%/main.c $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
+define bootstrap_rule
+$(VARIANT_DIR.$1)/$2/$(or $(VARIANT_FILE.$1),bootstrap): $3 $4
+	@mkdir -p $$(@D)
+	$$(VARIANT_CC.$1)$(if $5, $5) -o $$@ $$<
+endef
+bootstraps = $(foreach v,$4,$(eval $(call bootstrap_rule,$v,$1,$2,$3,$5)))
 
+# every example
+$(call bootstraps,%,examples/%/main.c,$(HDR),plain asan vg)
 # the test bootstrap: counting allocator, behaviour chosen by the event (tests/handlers/probe.c)
-build/probe/bootstrap: tests/handlers/probe.c $(HDR)
-	@mkdir -p $(@D)
-	$(BOOTSTRAP_CC) $(BOOTSTRAP_CFLAGS) -o $@ $<
+$(call bootstraps,probe,tests/handlers/probe.c,$(HDR),plain asan vg)
+# fault-injection handlers (tests/handlers/sigprobe.c, oomprobe.c): build/handlers/<name>/...
+$(call bootstraps,handlers/%,tests/handlers/%.c,$(HDR),plain asan vg)
+# the features bootstrap (tests/handlers/features.c): like the examples, ASan+UBSan, and threaded
+# (-DLAMBDA_THREADS -pthread) in those two builds and under TSan
+$(call bootstraps,features,tests/handlers/features.c,$(HDR),plain asan)
+$(call bootstraps,features-mt,tests/handlers/features.c,$(HDR),plain asan tsan,$(MT_FLAGS))
+# examples/hello with the C library allocator linked in, for the size budget (it includes
+# examples/hello/main.c)
+$(call bootstraps,hello-malloc,tests/handlers/hello_malloc.c,examples/hello/main.c $(HDR),plain)
+# the floor any runtime could reach, for make bench: built exactly like the examples
+$(call bootstraps,baseline,tools/baseline.c,,plain)
+# a raw-socket streaming bootstrap for tests/test_emu.c
+$(call bootstraps,rawstream,tests/handlers/rawstream.c,,plain)
 
-build/asan/probe/bootstrap: tests/handlers/probe.c $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
+# build/vg/<name>/bootstrap is a wrapper script that execs valgrind on bootstrap.bin. A valgrind
+# error exits 99 and prints "==pid==" lines, which both suites reject (every stderr line must
+# start with "lambda_runtime: ").
+VG_NAMES := $(EXAMPLES) probe $(HANDLERS:%=handlers/%)
+.SECONDARY: $(VG_NAMES:%=build/vg/%/bootstrap.bin)
+build/vg/%/bootstrap: build/vg/%/bootstrap.bin
+	@test -n "$(VALGRIND)" || { echo "valgrind not found (apt-get install valgrind)"; exit 1; }
+	@printf '#!/bin/sh\nexec %s %s "%s" "$$@"\n' "$(VALGRIND)" "$(VG_FLAGS)" "$(abspath $<)" > $@
+	@chmod +x $@
 
-# ---- tests ------------------------------------------------------------------------------
-build/test_unit: tests/test_unit.c tests/lt.h tests/guard_page.h $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -o $@ $<
+# ---- host programs: tests, the emulator, the JSON benchmark --------------------------------
+# $(call programs,NAME,SOURCES,PREREQUISITES,CFLAGS[,ASAN_CFLAGS]) defines build/NAME, compiled
+# from SOURCES with $(HOST_CC) CFLAGS, and, when ASAN_CFLAGS is given, build/asan/NAME with
+# $(HOST_CC) ASAN_CFLAGS $(SAN_FLAGS).
+define program_rule
+$1: $2 $3
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $4 -o $$@ $2
+endef
+programs = $(eval $(call program_rule,build/$1,$2,$3,$4))$(if $5,$(eval $(call program_rule,build/asan/$1,$2,$3,$5 $(SAN_FLAGS))))
 
-build/asan/test_unit: tests/test_unit.c tests/lt.h tests/guard_page.h $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) $(SAN_FLAGS) -o $@ $<
-
-build/test_json: tests/test_json.c tests/lt.h tests/guard_page.h $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -O2 -Wconversion -o $@ $<
-
-build/asan/test_json: tests/test_json.c tests/lt.h tests/guard_page.h $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -Wconversion $(SAN_FLAGS) -o $@ $<
-
-build/test_e2e: tests/test_e2e.c tests/rapi_server.c tests/rapi_server.h tests/lt.h tests/e2e_util.h
-	@mkdir -p $(@D)
-	$(HOST_CC) $(TEST_CFLAGS) -o $@ tests/test_e2e.c tests/rapi_server.c
+RAPI_TEST_DEPS := tools/rapi_server.h tests/lt.h tests/e2e_util.h
+$(call programs,test_unit,tests/test_unit.c,tests/lt.h tests/guard_page.h $(HDR),$(TEST_CFLAGS),$(TEST_CFLAGS))
+$(call programs,test_json,tests/test_json.c,tests/lt.h tests/guard_page.h $(HDR),$(TEST_CFLAGS) -O2 -Wconversion,$(TEST_CFLAGS) -Wconversion)
+$(call programs,test_e2e,tests/test_e2e.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
+$(call programs,test_faults,tests/test_faults.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
+$(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
+$(call programs,test_emu,tests/test_emu.c,tests/lt.h,$(TEST_CFLAGS))
+$(call programs,lambda-emu,$(EMU_SRC),tools/emu/emu.h tools/rapi_server.h,$(EMU_CFLAGS),$(EMU_CFLAGS) -g -O1)
+$(call programs,bench_json,tests/bench_json.c,$(HDR),-std=c99 -O2 $(WARN) -I.)
 
 # A comma-decimal locale for the JSON locale-independence test, built locally when
 # possible (the test says so and uses "C" when it cannot be built).
@@ -82,18 +148,73 @@ build/locale/de_DE.UTF-8:
 	@mkdir -p build/locale
 	@localedef -i de_DE -f UTF-8 $@ >/dev/null 2>&1 || true
 
+# ---- make test ----------------------------------------------------------------------------
+# Every suite of `make test`, in the order they run: a test program and its arguments, one per
+# line, separated by `--` (tests/run.sh runs each and sums their "N passed, N failed" lines).
+# The emulator suite takes about 3 s per run, the fault suite about 10 s per build, the three
+# feature runs about 8 s. The size budget (--sizes) is for static musl builds; the static glibc
+# fallback is ten times larger.
+FEATURES_SIZES := $(if $(MUSL_GCC),--sizes,)
+TEST_SUITES := \
+    build/test_unit -- \
+    build/asan/test_unit -- \
+    build/test_json $(JSON_SUITE) -- \
+    build/asan/test_json $(JSON_SUITE) -- \
+    build/test_e2e build -- \
+    build/test_e2e build/asan -- \
+    tests/check_build.sh -- \
+    build/test_emu build/lambda-emu build -- \
+    build/test_emu build/asan/lambda-emu build -- \
+    build/test_faults build -- \
+    build/test_faults build/asan -- \
+    build/test_features $(FEATURES_SIZES) --emu build/lambda-emu build -- \
+    build/test_features --emu build/lambda-emu build/asan -- \
+    build/test_features --mt-only build/tsan
+
+# $(call suites_of,PROGRAM): the suites of TEST_SUITES run by PROGRAM, in tests/run.sh form.
+# (Each suite becomes one word, its words joined by ':', for $(filter); then back.)
+empty :=
+space := $(empty) $(empty)
+suites_of = $(subst :, ,$(subst $(space),:--:,$(filter $1 $1:%,$(subst :--:, ,$(subst $(space),:,$(strip $(TEST_SUITES)))))))
+
+# what the suites need built
 TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/test_json build/test_e2e \
              build/asan/apigw/bootstrap build/asan/echo/bootstrap \
              build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
+EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap \
+                 build/probe/bootstrap build/rawstream/bootstrap build/extension/bootstrap \
+                 build/features/bootstrap build/features-mt/bootstrap
+FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
+               $(HANDLERS:%=build/handlers/%/bootstrap) $(HANDLERS:%=build/asan/handlers/%/bootstrap)
+FEATURES_TEST_DEPS := build/test_features build/lambda-emu \
+    build/features/bootstrap build/features-mt/bootstrap build/stream/bootstrap \
+    build/extension/bootstrap build/hello/bootstrap build/hello-malloc/bootstrap \
+    build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
+    build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 
-test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EXTRA_TEST_DEPS)
-	LOCPATH=build/locale tests/run.sh \
-	    build/test_unit -- build/asan/test_unit -- \
-	    build/test_json $(JSON_SUITE) -- build/asan/test_json $(JSON_SUITE) -- \
-	    build/test_e2e build -- build/test_e2e build/asan -- \
-	    tests/check_build.sh $(EXTRA_TESTS)
+test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS)
+	LOCPATH=build/locale tests/run.sh $(TEST_SUITES)
 
-# ---- fuzzing ----------------------------------------------------------------------------
+emu-test: $(EMU_TEST_DEPS)
+	tests/run.sh $(call suites_of,build/test_emu)
+
+faults-test: $(FAULTS_DEPS)
+	tests/run.sh $(call suites_of,build/test_faults)
+
+features-test: $(FEATURES_TEST_DEPS)
+	tests/run.sh $(call suites_of,build/test_features)
+
+# ---- more checks (.ci/run runs them after make test) ---------------------------------------
+valgrind: build/test_e2e build/test_faults $(VG_NAMES:%=build/vg/%/bootstrap)
+	FAULT_WAIT_MS=15000 FAULT_SIG_US=20000 tests/run.sh build/test_e2e build/vg -- build/test_faults build/vg
+
+arm64: build/test_e2e build/test_faults
+	tests/arm64.sh
+
+lint:
+	tests/lint.sh
+
+# ---- fuzzing ------------------------------------------------------------------------------
 FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip
 build/fuzz/%: tests/%.c $(HDR)
 	@mkdir -p $(@D)
@@ -108,16 +229,18 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 	        build/corpus/$$c tests/fuzz/corpus/$$c 2>&1 | grep -E "^#[0-9]+.*DONE|^Done|ERROR|SUMMARY" || exit 1; \
 	done
 
-# ---- benchmarks -------------------------------------------------------------------------
-build/bench_json: tests/bench_json.c $(HDR)
-	@mkdir -p $(@D)
-	$(HOST_CC) -std=c99 -O2 $(WARN) -I. -o $@ $<
+# ---- benchmark and demo -------------------------------------------------------------------
+bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap
+	@echo "machine: $$(uname -srm), $$(nproc) CPU(s), $$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+	build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
+	@if [ -f tests/bench_json.c ]; then $(MAKE) --no-print-directory build/bench_json >/dev/null || true; fi
+	@if [ -x build/bench_json ]; then echo "== JSON scanner (build/bench_json)"; build/bench_json; \
+	 else echo "(no build/bench_json: JSON scanner throughput skipped)"; fi
 
--include tools/emu.mk
--include tests/hardening.mk
--include tests/features.mk
+demo: emu-demo
+emu-demo: build/lambda-emu build/hello/bootstrap
+	build/lambda-emu -e '{"name":"World"}' -e '{"nope":1}' -- build/hello/bootstrap
+	@echo "build/hello/bootstrap: $$(wc -c < build/hello/bootstrap) bytes"
 
 clean:
 	rm -rf build
-
-demo: emu-demo

@@ -1,5 +1,5 @@
 /* tests/bench_json.c - throughput of the JSON scanner on a ~6 MB S3-style event.
-   gcc -std=c99 -O2 -Idev/json tests/bench_json.c -o build/bench_json && build/bench_json */
+   gcc -std=c99 -O2 -Wall -Wextra -pedantic -Wshadow -Werror -I. -o build/bench_json tests/bench_json.c && build/bench_json */
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"
 #include <time.h>

@@ -10,7 +10,7 @@
 #ifndef E2E_UTIL_H
 #define E2E_UTIL_H
 
-#include "rapi_server.h"
+#include "../tools/rapi_server.h"
 
 #include <errno.h>
 #include <fcntl.h>

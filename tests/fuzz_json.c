@@ -1,6 +1,6 @@
 /* tests/fuzz_json.c - libFuzzer target: validate, path look-ups, iteration and the typed
    accessors on arbitrary bytes, with consistency checks between them.
-   clang -g -O1 -fsanitize=fuzzer,address,undefined -Idev/json tests/fuzz_json.c
+   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -o build/fuzz/fuzz_json tests/fuzz_json.c
    Input: the whole input is a document; if it contains '\n' within its first 64 bytes, a
    second run uses the bytes before it as a path and the rest as the document. */
 #define LAMBDA_RUNTIME_IMPL

@@ -3,7 +3,7 @@
    documented UTF8/RANGE/raw-syntax errors, which end the run), illegal ones must return
    LAMBDA_E_STATE. The finished output must validate and read back, value by value, equal
    to what was written.
-   clang -g -O1 -fsanitize=fuzzer,address,undefined -Idev/json tests/fuzz_json_roundtrip.c */
+   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -o build/fuzz/fuzz_json_roundtrip tests/fuzz_json_roundtrip.c */
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"
 #include <stdlib.h>

@@ -6,7 +6,7 @@
    (SIGKILL after it proved it went on to the next /next, or an expected exit status) and checks
    its stderr. Every wait is bounded, so a misbehaving runtime costs seconds, never a hang. */
 #include "../lambda_runtime.h" /* LAMBDA_RUNTIME_VERSION only: the runtime runs in the children */
-#include "rapi_server.h"
+#include "../tools/rapi_server.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* test_faults.c - fault injection against the real bootstrap: a scripted fake Runtime API
-   (tests/rapi_server.c) that cuts connections, lies about lengths, sends malformed framing,
+   (tools/rapi_server.c) that cuts connections, lies about lengths, sends malformed framing,
    huge heads, interim responses, HTTP/1.0, nothing at all, or trickles bytes; a bootstrap that
    is bombarded with signals (tests/handlers/sigprobe.c); and one whose allocator fails at the
    Nth call (tests/handlers/oomprobe.c).
@@ -13,7 +13,7 @@
    bounded (FAULT_WAIT_MS, default 5000 ms, for any one expected event), so a runtime that hangs
    costs seconds and fails; there are no other timing assertions. The only processes signalled
    are the ones this program forked, by PID. */
-#include "rapi_server.h"
+#include "../tools/rapi_server.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,7 +18,7 @@
 #define LAMBDA_RUNTIME_IMPL
 #include "../lambda_runtime.h" /* for lambda_json_* only: the runtime itself runs in the children */
 
-#include "rapi_server.h"
+#include "../tools/rapi_server.h"
 
 #include <errno.h>
 #include <fcntl.h>

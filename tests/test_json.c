@@ -1,6 +1,6 @@
 /* tests/test_json.c - white-box tests of the JSON scanner, getters and writer.
    Usage: test_json PATH/TO/JSONTestSuite/test_parsing
-   Build: gcc -std=c99 -Wall -Wextra -pedantic -Werror -Idev/json tests/test_json.c */
+   Build: gcc -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -pedantic -Wshadow -Werror -I. -O2 -Wconversion -o build/test_json tests/test_json.c */
 #define _DEFAULT_SOURCE
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"

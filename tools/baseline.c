@@ -1,5 +1,5 @@
 /* baseline.c - the least code that can answer the AWS Lambda Runtime API: the floor any
-   runtime could reach, for `make bench` (tools/emu.mk). Built exactly like the examples
+   runtime could reach, for `make bench` (see the Makefile). Built exactly like the examples
    (static musl, -Os, stripped).
 
    One keep-alive connection; GET /next, POST a fixed response, repeat. It reads only what it

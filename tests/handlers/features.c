@@ -1,6 +1,6 @@
 /* features.c - the test bootstrap for tests/test_features.c: streaming, logging, the shutdown
    hook, multi-concurrency and (as a second mode) the Extensions API client.
-   Uses only the public API of lambda_runtime.h. Built four ways by tests/features.mk: like the
+   Uses only the public API of lambda_runtime.h. Built four ways by the Makefile: like the
    examples, ASan+UBSan, threaded (-DLAMBDA_THREADS -pthread) and threaded under TSan.
 
    RUNTIME MODE (no arguments). The event body is a command:

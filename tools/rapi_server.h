@@ -20,7 +20,7 @@
        rapi_request_free(&req);
        rapi_server_close(&s);
 
-   Everything here is reusable by the local emulator (tools/lambda_emu.c): nothing is test-specific.
+   Everything here is reusable by the local emulator (tools/emu/): nothing is test-specific.
    Return codes: 0 (RAPI_OK) or a negative RAPI_E* value; rapi_strerror() names them. */
 #ifndef RAPI_SERVER_H
 #define RAPI_SERVER_H
