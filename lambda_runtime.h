@@ -466,6 +466,10 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
    is gone; stop writing). After begin, every lambda_response_append / _printf /
    _append_json_string / lambda_json_writer call is sent at once as a chunk too (the
    response-size limit does not apply; the platform allows 200 MB, 2 MB/s after 6 MB).
+   Bytes the handler appended before the stream began are not lost: they go out as the
+   first chunk (after the prelude of lambda_stream_http_begin). A begin that fails (the
+   Runtime API cannot be reached, a sticky append error, a bad argument) sends nothing
+   and leaves the response as it was: content type, body and errors.
    The streaming code is linked only into programs that call lambda_stream_*. */
 LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type);
 /* Begins a stream for a function URL / API Gateway: content type
@@ -2793,7 +2797,10 @@ typedef struct lambda__conn {
     const char *err_op;         /* the system call that failed last, and its errno */
     int err_no;
     int watch_fd;               /* >= 0: waiting for a response head also watches this fd (the
-                                   SIGTERM signalfd, during GET /next), else -1 */
+                                   SIGTERM pipe, during GET /next), else -1 */
+    /* Set by lambda__shutdown_setup to lambda__wait_readable, which does that watching (a
+       pointer: programs without a shutdown hook link none of it; see LINK-TIME OPT-INS). */
+    int (*wait_idle)(struct lambda__conn *c);
     const lambda__logger *log;  /* where this connection's errors are logged */
     struct lambda__pool *pool;  /* the workers this one belongs to (LAMBDA_THREADS), or NULL */
     int idle;                   /* waiting for GET /next (under pool->mu): a drain may cut it */
@@ -3121,22 +3128,6 @@ LAMBDA__PRIVATE long lambda__recv(lambda__conn *c, size_t want)
     return (long)n;
 }
 
-/* Idle between invocations: wait until the connection or c->watch_fd is readable.
-   Returns 0 (read the connection), LAMBDA__SHUTDOWN, or LAMBDA_E_IO. */
-LAMBDA__PRIVATE int lambda__wait_readable(lambda__conn *c)
-{
-    for (;;) {
-        struct pollfd pfd[2];
-        pfd[0].fd = c->fd;
-        pfd[1].fd = c->watch_fd;
-        pfd[0].events = pfd[1].events = POLLIN;
-        pfd[0].revents = pfd[1].revents = 0;
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR) return lambda__sys_fail(c, "poll");
-        if (pfd[1].revents & POLLIN) return LAMBDA__SHUTDOWN;
-        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) return 0;
-    }
-}
-
 /* Read a response head into `in` (1xx interim responses are skipped) and parse it into
    c->head. Returns 0 with *head_len set, LAMBDA__SHUTDOWN, or a negative LAMBDA_E_*;
    *got_bytes is set when any byte arrived. */
@@ -3149,7 +3140,7 @@ LAMBDA__PRIVATE int lambda__read_head(lambda__conn *c, size_t *head_len, int *go
         while ((hl = lambda__head_end(c->in.ptr ? c->in.ptr : "", c->in.len, scanned)) == 0) {
             if (c->in.len >= LAMBDA_MAX_HEAD_SIZE) break;
             scanned = c->in.len;
-            if (c->watch_fd >= 0 && c->in.len == 0 && (rc = lambda__wait_readable(c)) != 0)
+            if (c->watch_fd >= 0 && c->in.len == 0 && c->wait_idle && (rc = c->wait_idle(c)) != 0)
                 return rc;
             n = lambda__recv(c, LAMBDA_RECV_SIZE);
             if (n < 0) return (int)n;
@@ -3384,7 +3375,14 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t b
     for (attempt = 0; attempt < 2; attempt++) {
         if ((rc = lambda__ensure_conn(c)) != 0) return rc;
         rc = lambda__send(c, body, body_len);
-        if (rc == 0) rc = lambda__read_response(c, max_body, &got);
+        /* A send cut off by the server (EPIPE, ECONNRESET) may follow an answer it sent
+           before it stopped reading the body: a 413 for a body over its limit, then close.
+           That answer, if it is whole, is the outcome. */
+        if (rc == 0 || (body_len && (c->err_no == EPIPE || c->err_no == ECONNRESET))) {
+            int cut = rc != 0;
+            rc = lambda__read_response(c, max_body, &got);
+            if (cut) c->head.close = 1;
+        }
         if (rc == LAMBDA__SHUTDOWN) return rc;
         if (rc == 0) {
             if (c->head.close) lambda__close(c);
@@ -3447,11 +3445,13 @@ LAMBDA__PRIVATE lambda_str lambda__hdr(const lambda__conn *c, int k)
 
 /* >>invoke: the runtime, the trace environment, one invocation, the serve loop */
 
-/* _X_AMZN_TRACE_ID in environ, written without setenv (which would allocate). */
+/* _X_AMZN_TRACE_ID in environ, written without setenv (which would allocate): two
+   buffers take turns, so a new value is always complete before environ points at it. */
 typedef struct lambda__trace {
-    lambda__buf entry;          /* "_X_AMZN_TRACE_ID=...", an entry of environ while `set` */
+    lambda__buf entry[2];       /* "_X_AMZN_TRACE_ID=..."; entry[cur] is in environ while `set` */
+    int cur;
     int set;
-    char **env_arr;             /* the environ array made to add that entry, or NULL */
+    char **env_arr;             /* the environ array made to add the entry, or NULL */
     size_t env_cap;
 } lambda__trace;
 
@@ -3474,18 +3474,22 @@ typedef struct lambda__rt {
     int sig_fd;                 /* with on_shutdown: the SIGTERM pipe's read end, else -1 */
     int sig_wfd;                /* ... and its write end (the signal handler's), else -1 */
     struct sigaction old_term;  /* SIGTERM's disposition before lambda_on_shutdown's handler */
-    /* Set by lambda__shutdown_setup: restores old_term (a pointer, so that programs
-       without a shutdown hook link no sigaction; see LINK-TIME OPT-INS). */
-    void (*term_restore)(struct lambda__rt *rt);
+    /* Set by lambda__shutdown_setup: restores old_term, closes the pipe and park_fd (a
+       pointer, so that programs without a shutdown hook link none of it; see LINK-TIME
+       OPT-INS). */
+    void (*shutdown_free)(struct lambda__rt *rt);
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
 } lambda__rt;
 
 /* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
-   remove every one when entry is NULL: environ is edited in place, as setenv and
-   unsetenv do, but without their malloc. Adding the variable takes a new array of
-   pointers (t->env_arr), reused for as long as environ points at it. That array can
-   outlive the runtime (environ keeps pointing at it), so it never comes from
-   LAMBDA_MALLOC, whose memory may be an arena the program frees later. */
+   remove every one when entry is NULL. environ is scanned and edited in place each time,
+   as setenv and unsetenv do but without their malloc, so whatever user code did to the
+   variable since (setenv, unsetenv, clearenv, putenv) is undone. A replaced entry is one
+   pointer store, after the string is complete: a concurrent getenv sees the old value or
+   the new one, never a mix. Adding the variable takes a new array of pointers
+   (t->env_arr), reused for as long as environ points at it. That array can outlive the
+   runtime (environ keeps pointing at it), so it never comes from LAMBDA_MALLOC, whose
+   memory may be an arena the program frees later. */
 #ifdef LAMBDA__PAGES
 #  define LAMBDA__ENV_ALLOC(n) lambda__mem_realloc(NULL, n)
 #  define LAMBDA__ENV_FREE(p) lambda__mem_free(p)
@@ -3493,13 +3497,24 @@ typedef struct lambda__rt {
 #  define LAMBDA__ENV_ALLOC(n) malloc(n)
 #  define LAMBDA__ENV_FREE(p) free(p)
 #endif
+#if defined(__GNUC__) || defined(__clang__)
+#  define LAMBDA__PUBLISH(slot, p) __atomic_store_n(&(slot), (p), __ATOMIC_RELEASE)
+#else
+#  define LAMBDA__PUBLISH(slot, p) ((slot) = (p))
+#endif
 LAMBDA__PRIVATE int lambda__env_trace(lambda__trace *t, char *entry)
 {
     char **e = environ, **ne;
     size_t n, w = 0;
     for (n = 0; e && e[n]; n++) {
-        if (strncmp(e[n], LAMBDA__LIT("_X_AMZN_TRACE_ID=")) != 0) e[w++] = e[n];
-        else if (entry) e[w++] = entry, entry = NULL; /* replaced in place */
+        if (strncmp(e[n], LAMBDA__LIT("_X_AMZN_TRACE_ID=")) != 0) {
+            if (w != n) e[w] = e[n];
+            w++;
+        } else if (entry) {
+            LAMBDA__PUBLISH(e[w], entry); /* replaced in place */
+            w++;
+            entry = NULL;
+        }
     }
     if (e) e[w] = NULL;
     if (entry == NULL) return LAMBDA_E_OK;
@@ -3507,36 +3522,45 @@ LAMBDA__PRIVATE int lambda__env_trace(lambda__trace *t, char *entry)
         ne = (char **)LAMBDA__ENV_ALLOC((w + 8) * sizeof *ne);
         if (ne == NULL) return LAMBDA_E_NOMEM;
         if (w) memcpy(ne, e, w * sizeof *ne);
-        if (t->env_arr) LAMBDA__ENV_FREE(t->env_arr); /* environ no longer points at it */
-        t->env_arr = e = environ = ne;
+        ne[w] = entry;
+        ne[w + 1] = NULL;
+        /* an array of ours that environ moved away from goes; one that environ still is (it
+           is full) stays, for a reader that may be walking it */
+        if (t->env_arr && t->env_arr != e) LAMBDA__ENV_FREE(t->env_arr);
+        t->env_arr = ne;
         t->env_cap = w + 8;
+        LAMBDA__PUBLISH(environ, ne);
+        return LAMBDA_E_OK;
     }
-    e[w] = entry;
     e[w + 1] = NULL;
+    LAMBDA__PUBLISH(e[w], entry);
     return LAMBDA_E_OK;
 }
 
-/* Set or unset _X_AMZN_TRACE_ID without allocating per invocation: the environment
-   points at a buffer the runtime owns and rewrites in place. The entry is removed before
-   the buffer moves, so the environment never points at freed memory. Returns 0 or
-   LAMBDA_E_NOMEM (the variable is then unset). */
+/* Set _X_AMZN_TRACE_ID to this invocation's trace id, or unset it when there is none,
+   without allocating per invocation: the new value goes into the buffer that is not in
+   environ, then environ is pointed at it. A string that getenv returned stays valid and
+   unchanged until the variable is set a second time after that (the invocation after the
+   next one). Returns 0 or LAMBDA_E_NOMEM (the variable is then unset). */
 LAMBDA__PRIVATE int lambda__trace_set(lambda__trace *t, lambda_str trace)
 {
     static const char name[] = "_X_AMZN_TRACE_ID=";
-    lambda__buf *b = &t->entry;
-    if (trace.len && t->set && sizeof name + trace.len <= b->cap) {
-        b->len = sizeof name - 1; /* fits: rewrite the value in place */
-        (void)lambda__buf_add(b, trace.ptr, trace.len, LAMBDA__NO_LIMIT);
+    int next = t->set ? !t->cur : t->cur;
+    lambda__buf *b = &t->entry[next];
+    if (trace.len == 0) {
+        (void)lambda__env_trace(t, NULL); /* also clears a value inherited or set by user code */
+        t->set = 0;
         return 0;
     }
-    (void)lambda__env_trace(t, NULL); /* also clears a value inherited from the environment */
-    t->set = 0;
-    if (trace.len == 0) return 0;
     b->len = 0;
     if (lambda__buf_add(b, name, sizeof name - 1, LAMBDA__NO_LIMIT) != 0 ||
         lambda__buf_add(b, trace.ptr, trace.len, LAMBDA__NO_LIMIT) != 0 ||
-        lambda__env_trace(t, b->ptr) != 0)
+        lambda__env_trace(t, b->ptr) != 0) {
+        (void)lambda__env_trace(t, NULL);
+        t->set = 0;
         return LAMBDA_E_NOMEM;
+    }
+    t->cur = next;
     t->set = 1;
     return 0;
 }
@@ -3545,10 +3569,11 @@ LAMBDA__PRIVATE void lambda__trace_free(lambda__trace *t)
 {
     if (t->set) (void)lambda__env_trace(t, NULL); /* environ must not point at freed memory */
     t->set = 0;
-    /* the array stays while environ still points at it */
+    /* an array stays while environ still points at it */
     if (t->env_arr && environ != t->env_arr) LAMBDA__ENV_FREE(t->env_arr);
     t->env_arr = NULL;
-    lambda__buf_free(&t->entry);
+    lambda__buf_free(&t->entry[0]);
+    lambda__buf_free(&t->entry[1]);
 }
 
 /* Request ids go into a URL: refuse empty, over-long, space and control bytes. */
@@ -3584,11 +3609,7 @@ LAMBDA__PRIVATE void lambda__rt_init(lambda__rt *rt, const lambda_config *cfg)
 LAMBDA__PRIVATE void lambda__rt_free(lambda__rt *rt)
 {
     lambda__conn_free(&rt->conn);
-    if (rt->term_restore) rt->term_restore(rt); /* before the pipe closes */
-    if (rt->sig_wfd >= 0) close(rt->sig_wfd);
-    if (rt->sig_fd >= 0) close(rt->sig_fd);
-    if (rt->park_fd >= 0) close(rt->park_fd);
-    rt->sig_fd = rt->sig_wfd = rt->park_fd = -1;
+    if (rt->shutdown_free) rt->shutdown_free(rt);
     lambda__trace_free(&rt->trace);
     lambda__response_free(&rt->res);
 }
@@ -3880,12 +3901,28 @@ LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
     return 0;
 }
 
+/* Bytes appended before the stream began go out now, as one chunk. */
+LAMBDA__PRIVATE int lambda__stream_pending(lambda_response *res)
+{
+    int rc = lambda__stream_chunk(res, res->body.ptr, res->body.len);
+    res->body.len = 0;
+    if (res->body.ptr) res->body.ptr[0] = '\0';
+    return rc;
+}
+
 LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_type)
 {
+    char saved[sizeof res->content_type];
+    int rc;
     if (res->streaming || res->failed || res->conn == NULL) return LAMBDA_E_STATE;
-    if (content_type && lambda_response_set_content_type(res, content_type) != 0)
-        return LAMBDA_E_ARG;
-    return lambda__stream_open(res);
+    if (res->append_err) return res->append_err; /* stays the invocation's outcome */
+    memcpy(saved, res->content_type, sizeof saved);
+    if (content_type && lambda_response_set_content_type(res, content_type) != 0) return LAMBDA_E_ARG;
+    if ((rc = lambda__stream_open(res)) != 0) {
+        memcpy(res->content_type, saved, sizeof saved); /* nothing went out: as before the call */
+        return rc;
+    }
+    return lambda__stream_pending(res);
 }
 
 LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code,
@@ -3893,12 +3930,20 @@ LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code,
 {
     static const char zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     static const char http_type[] = "application/vnd.awslambda.http-integration-response";
+    char saved[sizeof res->content_type];
+    lambda_response pre;
     lambda_json_writer w;
     int rc;
     if (res->streaming || res->failed || res->conn == NULL) return LAMBDA_E_STATE;
+    if (res->append_err) return res->append_err; /* stays the invocation's outcome */
     if (status_code < 100 || status_code > 999) return LAMBDA_E_ARG;
-    res->body.len = 0; /* the prelude is built in the body buffer, then sent as the first chunk */
-    lambda_json_writer_init(&w, res);
+    /* The prelude is built in a scratch response over the idle error buffer, so the body
+       (bytes appended before this call, sent after the prelude) is left alone. */
+    memset(&pre, 0, sizeof pre);
+    pre.body = res->error_text;
+    pre.body.len = 0;
+    pre.max = LAMBDA__NO_LIMIT;
+    lambda_json_writer_init(&w, &pre);
     lambda_json_write_begin_object(&w);
     lambda_json_write_ckey(&w, "statusCode");
     lambda_json_write_int64(&w, status_code);
@@ -3914,14 +3959,18 @@ LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code,
     for (; cookies && cookies[0]; cookies++) lambda_json_write_cstring(&w, cookies[0]);
     lambda_json_write_end_array(&w);
     lambda_json_write_end_object(&w);
-    if ((rc = lambda_json_writer_finish(&w)) == 0)
-        rc = lambda_response_append(res, zeros, sizeof zeros);
-    if (rc == 0) memcpy(res->content_type, http_type, sizeof http_type);
-    if (rc == 0) rc = lambda__stream_open(res);
-    if (rc == 0) rc = lambda__stream_chunk(res, res->body.ptr, res->body.len);
-    res->body.len = 0;
-    if (rc) res->append_err = 0; /* nothing was streamed: the handler can still fail normally */
-    return rc;
+    if ((rc = lambda_json_writer_finish(&w)) == 0) rc = lambda_response_append(&pre, zeros, sizeof zeros);
+    res->error_text = pre.body; /* the buffer may have grown; its text is rewritten by lambda_error */
+    res->error_text.len = 0;
+    if (rc) return rc; /* nothing went out: the response is as before the call */
+    memcpy(saved, res->content_type, sizeof saved);
+    memcpy(res->content_type, http_type, sizeof http_type);
+    if ((rc = lambda__stream_open(res)) != 0) {
+        memcpy(res->content_type, saved, sizeof saved);
+        return rc;
+    }
+    rc = lambda__stream_chunk(res, pre.body.ptr, pre.body.len);
+    return rc ? rc : lambda__stream_pending(res);
 }
 
 LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_t len)
@@ -4128,11 +4177,33 @@ LAMBDA__PRIVATE void lambda__on_sigterm(int sig)
     errno = saved;
 }
 
-/* SIGTERM goes back to what it was before lambda__shutdown_setup. */
-LAMBDA__PRIVATE void lambda__term_restore(lambda__rt *rt)
+/* Undo lambda__shutdown_setup: SIGTERM goes back to what it was, the pipe and the parked
+   connection close. */
+LAMBDA__PRIVATE void lambda__shutdown_free(lambda__rt *rt)
 {
-    (void)sigaction(SIGTERM, &rt->old_term, NULL);
-    rt->term_restore = NULL;
+    (void)sigaction(SIGTERM, &rt->old_term, NULL); /* before the pipe closes */
+    close(rt->sig_wfd);
+    close(rt->sig_fd);
+    if (rt->park_fd >= 0) close(rt->park_fd);
+    rt->sig_fd = rt->sig_wfd = rt->park_fd = -1;
+    rt->conn.watch_fd = -1;
+    rt->shutdown_free = NULL;
+}
+
+/* Idle between invocations: wait until the connection or c->watch_fd is readable.
+   Returns 0 (read the connection), LAMBDA__SHUTDOWN, or LAMBDA_E_IO. */
+LAMBDA__PRIVATE int lambda__wait_readable(lambda__conn *c)
+{
+    for (;;) {
+        struct pollfd pfd[2];
+        pfd[0].fd = c->fd;
+        pfd[1].fd = c->watch_fd;
+        pfd[0].events = pfd[1].events = POLLIN;
+        pfd[0].revents = pfd[1].revents = 0;
+        if (poll(pfd, 2, -1) < 0 && errno != EINTR) return lambda__sys_fail(c, "poll");
+        if (pfd[1].revents & POLLIN) return LAMBDA__SHUTDOWN;
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) return 0;
+    }
 }
 
 /* A pipe with both ends close-on-exec, the write end non-blocking (a handler never
@@ -4180,7 +4251,8 @@ LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
     }
     rt->sig_fd = fds[0];
     rt->sig_wfd = fds[1];
-    rt->term_restore = lambda__term_restore;
+    rt->shutdown_free = lambda__shutdown_free;
+    rt->conn.wait_idle = lambda__wait_readable;
     lambda__ext_conn(&ext, &rt->log, &rt->conn);
     rc = lambda__ext_register(&ext, "lambda_runtime_h_sigterm", 0, id, sizeof id);
     if (!rc) {
@@ -4195,6 +4267,7 @@ LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
         ext.fd = -1;
     }
     lambda__conn_free(&ext);
+    if (rc) lambda__shutdown_free(rt); /* not registered: no SIGTERM will come, none is caught */
     return rc;
 }
 
@@ -4430,6 +4503,7 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__JSON_DIGITS
 #undef LAMBDA__ENV_ALLOC
 #undef LAMBDA__ENV_FREE
+#undef LAMBDA__PUBLISH
 #endif /* LAMBDA_RUNTIME_IMPL */
 
 /* >>history

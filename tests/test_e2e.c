@@ -92,7 +92,8 @@ typedef struct e2e {
     int conn_close_hdr;  /* add "Connection: close" to every response */
 } e2e;
 
-/* env: NULL-terminated "K=V" list; with_api: add AWS_LAMBDA_RUNTIME_API for our port */
+/* env: NULL-terminated "K=V" list; with_api: add AWS_LAMBDA_RUNTIME_API for our port (1:
+   host:port, 2: as a URL, http://host:port/) */
 static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int with_api)
 {
     static const char *const san_env[] = {"ASAN_OPTIONS=exitcode=86", "UBSAN_OPTIONS=print_stacktrace=1", NULL};
@@ -108,6 +109,8 @@ static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int 
         return 0;
     }
     child_env(envp, with_api ? api : NULL, (unsigned)rapi_server_port(&e->srv), san_env, env);
+    if (with_api == 2) snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:%u/",
+                                (unsigned)rapi_server_port(&e->srv));
     strcpy(e->errpath, "/tmp/test_e2e_stderr_XXXXXX");
     fd = mkstemp(e->errpath);
     if (fd < 0) {
@@ -370,6 +373,19 @@ static void hello_world(void)
         LT_CHECK(body_is(&e, "\"Invoked by: World\""));
         LT_CHECK(streq(rapi_request_header(&e.req, "Content-Type"), "application/json"));
         e2e_ack(&e);
+    }
+    e2e_finish(&e);
+    e2e_free(&e);
+}
+
+/* AWS_LAMBDA_RUNTIME_API given as a URL: accepted, and the Host header is host:port only
+   (check_common, on every request): a Go server answers 400 to "Host: http://...". */
+static void api_as_url(void)
+{
+    e2e e;
+    if (e2e_start(&e, hello_path, NULL, 2) && e2e_expect_next(&e)) {
+        e2e_ok(&e, "url-1", "{\"name\":\"u\"}", "\"Invoked by: u\"");
+        e2e_ok(&e, "url-2", "{\"name\":\"v\"}", "\"Invoked by: v\"");
     }
     e2e_finish(&e);
     e2e_free(&e);
@@ -1300,6 +1316,7 @@ int main(int argc, char **argv)
         if (now_ms() - t_ > 1000) printf("  (%s took %.1f s)\n", #fn, (double)(now_ms() - t_) / 1000.0); \
     } while (0)
     RUN(hello_world);
+    RUN(api_as_url);
     RUN(hello_invalid_events);
     RUN(hello_escapes);
     RUN(apigw_routes);

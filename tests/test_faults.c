@@ -714,6 +714,37 @@ static void framing_lenient_where_required(void)
     ft_free(&e);
 }
 
+/* max_response_size raised above the server's limit: the server answers 413 after the head
+   and closes without reading the 20 MB body, so the runtime's send fails (EPIPE or
+   ECONNRESET). The 413 it then reads is the outcome: logged, and on to the next event. */
+static void response_413_while_sending(void)
+{
+    static const char *const env[] = {"PROBE_MAX_RESPONSE=67108864", NULL};
+    static const char answer[] = "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 63\r\n\r\n"
+                                 "{\"errorMessage\":\"body too large\",\"errorType\":\"RequestTooLarge\"}";
+    ft e;
+    rapi_request r;
+    if (ft_start(&e, probe_path, env, 0) && ft_expect_next(&e) && ft_event(&e, "big-413", "big:20000000")) {
+        int rc;
+        e.srv.max_body = 1u << 20; /* read the head, refuse the body */
+        rc = rapi_server_read_request(&e.srv, &r, wait_ms * 3);
+        LT_CHECK(rc == RAPI_ETOOBIG);
+        rapi_server_send_raw(&e.srv, answer, sizeof answer - 1, 0, 0, -1, wait_ms);
+        rapi_server_close_conn(&e.srv); /* with the body unread: a reset */
+        e.srv.max_body = 32u * 1024u * 1024u;
+        if (ft_expect_next(&e)) {
+            LT_CHECK(e.req.conn_seq == 2);
+            ft_ok(&e, "after-413", "echo:ok", "ok");
+        }
+    }
+    ft_finish(&e);
+    LT_CHECK(e.killed);
+    LT_CHECK(has_line(&e, "HTTP 413"));
+    LT_CHECK(count_lines(&e, "exiting") == 0);
+    ft_free(&e);
+}
+
 static void body_until_close(void)
 {
     ft e;
@@ -1197,6 +1228,7 @@ int main(int argc, char **argv)
     RUN(http10_without_keepalive);
     RUN(framing_never_guessed);
     RUN(framing_lenient_where_required);
+    RUN(response_413_while_sending);
     RUN(body_until_close);
     RUN(interim_1xx);
     RUN(empty_reply_reconnects_once);

@@ -2048,6 +2048,195 @@ static void test_mc_unthreaded(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* defects fixed in 0.2.0: trace environment, signals, pending stream bytes                    */
+
+/* Whatever the handler does to _X_AMZN_TRACE_ID (setenv, unsetenv, clearing environ), the
+   next invocation's getenv is that invocation's trace id, or unset when there is none. */
+static void test_trace_env_user_code(void)
+{
+    static const struct { const char *trace, *cmd, *want; } steps[] = {
+        {"Root=1-a;Sampled=1", "trace:set:x", "x"}, /* the handler's own setenv, seen at once */
+        {"Root=1-b;Sampled=1", "trace", "Root=1-b;Sampled=1"},
+        {"Root=1-c;Sampled=1", "trace:unset", "<unset>"},
+        {"Root=1-d;Sampled=1", "trace", "Root=1-d;Sampled=1"},
+        {"Root=1-e;Sampled=1", "trace:clear", "<unset>"},
+        {"Root=1-f;Sampled=1", "trace", "Root=1-f;Sampled=1"},
+        {NULL, "trace", "<unset>"},
+        {"Root=1-g;Sampled=1", "trace:set:y", "y"},
+        {NULL, "trace", "<unset>"},
+        {"Root=1-h;Sampled=0", "trace", "Root=1-h;Sampled=0"},
+    };
+    scn s;
+    size_t i;
+    if (scn_start(&s, feat_path, NULL, NULL) && scn_expect_next(&s)) {
+        for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+            char id[16], extra[128];
+            snprintf(id, sizeof id, "tr-%lu", (unsigned long)i);
+            snprintf(extra, sizeof extra, "Lambda-Runtime-Trace-Id: %s\r\n", steps[i].trace ? steps[i].trace : "");
+            if (!scn_event(&s, id, steps[i].cmd, steps[i].trace ? extra : NULL) || !scn_expect_post(&s, id, "response"))
+                break;
+            LT_CHECK(mem_is(s.req.body, s.req.body_len, steps[i].want, strlen(steps[i].want), id));
+            if (!scn_reply(&s, 202) || !scn_expect_next(&s)) break;
+        }
+        LT_CHECK(i == sizeof steps / sizeof steps[0]);
+    }
+    scn_finish(&s);
+    scn_free(&s);
+}
+
+/* With the shutdown hook, a child the handler starts (exec'd, or only forked) has SIGTERM
+   neither blocked nor caught by the runtime: SIGTERM ends it. */
+static void test_shutdown_children(void)
+{
+    char file[300];
+    scn s;
+    snprintf(file, sizeof file, "%s/shutdown.children", tmpdir);
+    unlink(file);
+    if (shutdown_setup(&s, file)) {
+        static const char want[] = "term=15 blocked=0";
+        if (scn_event(&s, "ch-1", "childterm", NULL) && scn_expect_post(&s, "ch-1", "response")) {
+            LT_CHECK(mem_is(s.req.body, s.req.body_len, want, sizeof want - 1, "exec'd child"));
+            if (scn_reply(&s, 202) && scn_expect_next(&s) && scn_event(&s, "ch-2", "childterm:fork", NULL) &&
+                scn_expect_post(&s, "ch-2", "response")) {
+                LT_CHECK(mem_is(s.req.body, s.req.body_len, want, sizeof want - 1, "forked child"));
+                scn_reply(&s, 202);
+            }
+        }
+        LT_CHECK(access(file, F_OK) != 0); /* the children's SIGTERM never reached the runtime */
+    }
+    scn_finish(&s);
+    unlink(file);
+    scn_free(&s);
+}
+
+/* A thread of the program's own, started before lambda_run: SIGTERM still runs the hook (in
+   whichever thread the kernel delivers it) and lambda_run returns 0. */
+static void test_shutdown_other_thread(void)
+{
+    char file[300], envf[340];
+    const char *env[3];
+    scn s;
+    int park = -1, next = -1, i;
+    snprintf(file, sizeof file, "%s/shutdown.thread", tmpdir);
+    unlink(file);
+    snprintf(envf, sizeof envf, "FEATURES_SHUTDOWN_FILE=%s", file);
+    env[0] = envf;
+    env[1] = "FEATURES_PRETHREAD=1";
+    env[2] = NULL;
+    if (scn_start(&s, featmt_path, NULL, env) && scn_expect(&s, "POST", P_REGISTER) && reply_register(&s, "int-t")) {
+        for (i = 0; i < 2; i++) {
+            if (!scn_read(&s, WAIT_MS, "event/next or /next")) break;
+            if (streq(s.req.target, P_EVNEXT)) park = s.ci;
+            else if (streq(s.req.target, P_NEXT)) next = s.ci;
+        }
+        LT_CHECK(park >= 0 && next >= 0);
+        s.ci = next;
+        if (next >= 0 && scn_invoke(&s, "th-1", "ctx", "th-1")) {
+            sleep_ms(30);
+            kill(s.pid, SIGTERM);
+            scn_wait_exit(&s, 2000);
+            LT_CHECK(exited_with(&s, 0));
+        }
+    }
+    scn_finish(&s);
+    {
+        size_t n = 0;
+        char *c = slurp(file, &n);
+        LT_CHECK(mem_is(c, n, "shutdown\n", 9, "on_shutdown file"));
+        free(c);
+        unlink(file);
+    }
+    scn_free(&s);
+}
+
+/* Two workers, the shutdown hook, one of them inside a 1.5 s handler when SIGTERM comes:
+   its response is posted, then the hook runs once and the exit status is 0, whichever
+   worker was busy. `busy` picks the /next connection answered (0: the first to ask). */
+static void mc_shutdown_busy(int busy)
+{
+    char file[300], envf[340], ids[2][16];
+    const char *env[3];
+    scn s;
+    int i, nexts[2] = {-1, -1}, n = 0, park = 0;
+    snprintf(file, sizeof file, "%s/shutdown.busy%d", tmpdir, busy);
+    unlink(file);
+    snprintf(envf, sizeof envf, "FEATURES_SHUTDOWN_FILE=%s", file);
+    env[0] = "AWS_LAMBDA_MAX_CONCURRENCY=2";
+    env[1] = envf;
+    env[2] = NULL;
+    snprintf(ids[0], sizeof ids[0], "busy-%d", busy);
+    if (scn_start(&s, featmt_path, NULL, env) && scn_expect(&s, "POST", P_REGISTER) && reply_register(&s, "int-b")) {
+        for (i = 0; i < 3; i++) {
+            if (!scn_read(&s, WAIT_MS, "event/next or /next")) break;
+            if (streq(s.req.target, P_EVNEXT)) park++;
+            else if (streq(s.req.target, P_NEXT) && n < 2) nexts[n++] = s.ci;
+        }
+        LT_CHECK(park == 1 && n == 2);
+        if (n == 2 && scn_event_on(&s, nexts[busy], ids[0], "sleep:1500:b", 12, NULL)) {
+            long long t0;
+            sleep_ms(150);
+            t0 = now_ms();
+            kill(s.pid, SIGTERM);
+            if (scn_expect_post(&s, ids[0], "response")) {
+                LT_CHECK(now_ms() - t0 > 1000); /* the handler ran to its end */
+                LT_CHECK(s.req.body_len > 0 && has(s.req.body, s.req.body_len, ids[0]));
+                printf("  busy worker: %.*s\n", (int)s.req.body_len, s.req.body);
+                LT_CHECK(access(file, F_OK) != 0); /* not before the response */
+                scn_reply(&s, 202);
+            }
+            scn_wait_exit(&s, 2000);
+            LT_CHECK(exited_with(&s, 0));
+        }
+    }
+    scn_finish(&s);
+    {
+        size_t len = 0;
+        char *c = slurp(file, &len);
+        LT_CHECK(mem_is(c, len, "shutdown\n", 9, "on_shutdown file (once)"));
+        free(c);
+        unlink(file);
+    }
+    LT_CHECK(!has(s.err, s.err_len, "error"));
+    scn_free(&s);
+}
+
+static void test_mc_shutdown_busy(void)
+{
+    mc_shutdown_busy(0);
+    mc_shutdown_busy(1);
+}
+
+/* Bytes appended before the stream began go out first; a begin refused by a sticky error
+   leaves that error as the invocation's outcome. */
+static void test_stream_pending_bytes(void)
+{
+    scn s;
+    if (scn_start(&s, feat_path, NULL, NULL) && scn_expect_next(&s)) {
+        if (scn_event(&s, "pb-1", "prebuffer", NULL) && scn_expect_post(&s, "pb-1", "response")) {
+            check_stream_head(&s, "text/plain", NULL);
+            LT_CHECK(mem_is(s.req.body, s.req.body_len, "HEADER\nbody", 11, "streamed body"));
+            scn_reply(&s, 202);
+            scn_expect_next(&s);
+        }
+        if (scn_event(&s, "pb-2", "prebufferhttp", NULL) && scn_expect_post(&s, "pb-2", "response")) {
+            static const char want[] = "{\"statusCode\":200,\"headers\":{},\"cookies\":[]}\0\0\0\0\0\0\0\0early;late";
+            check_stream_head(&s, "application/vnd.awslambda.http-integration-response", NULL);
+            LT_CHECK(mem_is(s.req.body, s.req.body_len, want, sizeof want - 1, "prelude, then the early bytes"));
+            scn_reply(&s, 202);
+            scn_expect_next(&s);
+        }
+        if (scn_event(&s, "pb-3", "stickyhttp", NULL) && scn_expect_post(&s, "pb-3", "error")) {
+            LT_CHECK(str_is(rapi_request_header(&s.req, "Lambda-Runtime-Function-Error-Type"),
+                            "Function.ResponseSizeTooLarge", "error type"));
+            scn_reply(&s, 202);
+        }
+    }
+    scn_finish(&s);
+    LT_CHECK(has(s.err, s.err_len, "stickyhttp rc=-7"));
+    scn_free(&s);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* sizes                                                                                       */
 
 static long file_size(const char *p)
@@ -2132,10 +2321,15 @@ int main(int argc, char **argv)
         RUN(test_shutdown_field_only);
         RUN(test_shutdown_during_invocation);
         RUN(test_shutdown_register_refused);
+        RUN(test_shutdown_children);
+        RUN(test_trace_env_user_code);
+        RUN(test_stream_pending_bytes);
         RUN(test_mc_unthreaded);
     }
     RUN(test_mc_threads);
     RUN(test_mc_shutdown);
+    RUN(test_mc_shutdown_busy);
+    RUN(test_shutdown_other_thread);
     RUN(test_mc_single);
     if (sizes) RUN(test_sizes);
     rmdir(tmpdir);

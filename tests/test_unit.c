@@ -6,6 +6,7 @@
 #include "lt.h"
 
 #include "guard_page.h"
+#include <sys/wait.h>
 
 /* ---- head parser ---- */
 #define HEAD(lit, want, why) { lit, sizeof(lit) - 1, want, why }
@@ -524,6 +525,58 @@ static void test_trace_env(void)
     lambda__trace_free(&rt);
 }
 
+/* Whatever user code does to _X_AMZN_TRACE_ID between invocations (setenv, unsetenv,
+   clearenv), the next invocation's value is in place; and a value getenv returned is never
+   rewritten while it may be read: each update publishes a complete new string. */
+static void test_trace_env_user_changes(void)
+{
+    lambda__trace rt;
+    lambda_str t1, t2, t3, none;
+    const char *before;
+    char copy[64];
+    memset(&rt, 0, sizeof rt);
+    t1.ptr = "Root=1-aaaaaaaa-111111111111111111111111;Sampled=1";
+    t2.ptr = "Root=1-bbbbbbbb-222222222222222222222222;Sampled=0";
+    t3.ptr = "Root=1-cccccccc-333333333333333333333333;Sampled=1";
+    t1.len = t2.len = t3.len = strlen(t1.ptr);
+    none.ptr = "";
+    none.len = 0;
+    (void)lambda__trace_set(&rt, t1);
+    setenv("_X_AMZN_TRACE_ID", "x", 1); /* the handler of invocation 1 */
+    (void)lambda__trace_set(&rt, t2);   /* invocation 2 */
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), t2.ptr) == 0);
+    unsetenv("_X_AMZN_TRACE_ID");
+    (void)lambda__trace_set(&rt, t3);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), t3.ptr) == 0);
+    setenv("_X_AMZN_TRACE_ID", "y", 1);
+    (void)lambda__trace_set(&rt, none); /* no trace id: unset, whoever set it */
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
+    (void)lambda__trace_set(&rt, t1);
+    /* a string getenv returned keeps its value through the next update */
+    before = getenv("_X_AMZN_TRACE_ID");
+    LT_CHECK(before != NULL);
+    if (before) {
+        snprintf(copy, sizeof copy, "%s", before);
+        (void)lambda__trace_set(&rt, t2); /* same length: the old code rewrote it in place */
+        LT_CHECK(strcmp(before, copy) == 0 && strcmp(before, t1.ptr) == 0);
+        LT_CHECK(getenv("_X_AMZN_TRACE_ID") != before && strcmp(getenv("_X_AMZN_TRACE_ID"), t2.ptr) == 0);
+    }
+    {   /* clearenv, in a child so that the tests after this one keep their environment */
+        pid_t pid = fork();
+        int status = -1;
+        if (pid == 0) {
+            int ok;
+            clearenv();
+            (void)lambda__trace_set(&rt, t3);
+            ok = getenv("_X_AMZN_TRACE_ID") && strcmp(getenv("_X_AMZN_TRACE_ID"), t3.ptr) == 0;
+            _exit(ok ? 0 : 1);
+        }
+        LT_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    lambda__trace_free(&rt);
+    LT_CHECK(getenv("_X_AMZN_TRACE_ID") == NULL);
+}
+
 /* The default allocator: blocks of whole pages that grow in place or move with their
    contents, and go back to the kernel. */
 static void test_page_alloc(void)
@@ -688,6 +741,7 @@ int main(void)
     LT_RUN(test_remaining);
     LT_RUN(test_trace_env);
     LT_RUN(test_trace_env_edit);
+    LT_RUN(test_trace_env_user_changes);
     LT_RUN(test_page_alloc);
     LT_RUN(test_rfc3339);
     LT_RUN(test_base64);

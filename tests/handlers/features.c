@@ -30,11 +30,25 @@
      gate:<dir>:<token>   create <dir>/in.<token>, wait (at most 5 s) for <dir>/go, log
                           "gate <token>" at INFO, body "<request id> <token> <worker>"
      trace                body = getenv("_X_AMZN_TRACE_ID") or "<unset>"
+     trace:set:<v>        setenv("_X_AMZN_TRACE_ID", v), then as trace (user code touching it)
+     trace:unset          unsetenv("_X_AMZN_TRACE_ID"), then as trace
+     trace:clear          clearenv(), then as trace
      ctxtrace             body = ctx->trace_id
+     childterm[:fork]     start a child (exec of /bin/sleep 30, or with ":fork" a fork that only
+                          sleeps), send it SIGTERM, wait at most 2 s; body "term=<signal that
+                          ended it, or 0 if alive> blocked=<SIGTERM in its SigBlk: 0/1>"
+     prebuffer            lambda_response_append "HEADER\n", then lambda_stream_begin and write
+                          "body"
+     prebufferhttp        append "early;", then lambda_stream_http_begin(200, NULL, NULL), write
+                          "late"
+     stickyhttp           append past max_response_size (a sticky LAMBDA_E_TOO_BIG), then
+                          lambda_stream_http_begin, log "stickyhttp rc=<rc>" and return 0: the
+                          invocation must still fail as Function.ResponseSizeTooLarge
      anything else        lambda_error("Features.UnknownCommand")
    Environment: FEATURES_SHUTDOWN_FILE=<path> installs a shutdown hook with lambda_on_shutdown
    (or, with FEATURES_SHUTDOWN_FIELD also set, by setting lambda_config.on_shutdown alone) that
    appends "shutdown\n" to <path> and logs "on_shutdown called" with lambda_log.
+   FEATURES_PRETHREAD=1 (threaded builds): start a thread of the program's own before lambda_run.
    Exit status: 0 when lambda_run returns 0, else 1.
 
    EXTENSION MODE: bootstrap ext <name> <events> <script>
@@ -54,11 +68,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef LAMBDA_THREADS
+#include <pthread.h>
+#endif
+
+extern char **environ;
+
+static int do_childterm(int fork_only, lambda_response *res);
 
 static void sleep_ms(long ms)
 {
@@ -233,10 +257,86 @@ static int handler(const lambda_context *ctx, lambda_str ev, lambda_response *re
         const char *t = getenv("_X_AMZN_TRACE_ID");
         return lambda_response_printf(res, "%s", t ? t : "<unset>");
     }
+    if ((a = after(ev, "trace:")) != NULL) {
+        const char *t;
+        if (strncmp(a, "set:", 4) == 0) setenv("_X_AMZN_TRACE_ID", a + 4, 1);
+        else if (strcmp(a, "unset") == 0) unsetenv("_X_AMZN_TRACE_ID");
+        else if (strcmp(a, "clear") == 0) environ = NULL; /* what clearenv does (not in POSIX) */
+        else return lambda_error(res, "Features.BadCommand", "trace:set:<v>|unset|clear");
+        t = getenv("_X_AMZN_TRACE_ID");
+        return lambda_response_printf(res, "%s", t ? t : "<unset>");
+    }
     if (ev.len == 8 && memcmp(ev.ptr, "ctxtrace", 8) == 0)
         return lambda_response_append(res, ctx->trace_id.ptr, ctx->trace_id.len);
+    if ((a = after(ev, "childterm")) != NULL) return do_childterm(*a == ':', res);
+    if (ev.len == 9 && memcmp(ev.ptr, "prebuffer", 9) == 0) {
+        MUST(lambda_response_append(res, "HEADER\n", 7));
+        MUST(lambda_stream_begin(res, "text/plain"));
+        MUST(lambda_stream_write(res, "body", 4));
+        return 0;
+    }
+    if (ev.len == 13 && memcmp(ev.ptr, "prebufferhttp", 13) == 0) {
+        MUST(lambda_response_append(res, "early;", 6));
+        MUST(lambda_stream_http_begin(res, 200, NULL, NULL));
+        MUST(lambda_stream_write(res, "late", 4));
+        return 0;
+    }
+    if (ev.len == 10 && memcmp(ev.ptr, "stickyhttp", 10) == 0) {
+        static char big[65536];
+        int rc;
+        size_t i;
+        for (i = 0; i < 1000 && lambda_response_append(res, big, sizeof big) == 0; i++) {}
+        rc = lambda_stream_http_begin(res, 200, NULL, NULL);
+        lambda_log(ctx, LAMBDA_LOG_INFO, "stickyhttp rc=%d", rc);
+        return 0; /* the sticky LAMBDA_E_TOO_BIG decides */
+    }
     return lambda_error(res, "Features.UnknownCommand", "unknown command");
 }
+
+/* A child that SIGTERM should end: exec'd (the signal mask and dispositions the program had
+   before the runtime), or forked only (it inherits the runtime's handler). */
+static int do_childterm(int fork_only, lambda_response *res)
+{
+    char path[64], line[256];
+    int status = 0, i, blocked = -1, term = 0;
+    FILE *f;
+    pid_t pid = fork();
+    if (pid < 0) return lambda_error(res, "Features.Fork", "fork failed");
+    if (pid == 0) {
+        if (!fork_only) execl("/bin/sleep", "sleep", "30", (char *)NULL);
+        for (i = 0; i < 3000; i++) sleep_ms(10);
+        _exit(7);
+    }
+    sleep_ms(fork_only ? 20 : 100); /* exec'd and running */
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if ((f = fopen(path, "r")) != NULL) {
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "SigBlk:", 7) == 0) blocked = (int)((strtoull(line + 7, NULL, 16) >> (SIGTERM - 1)) & 1);
+        fclose(f);
+    }
+    kill(pid, SIGTERM);
+    for (i = 0; i < 200; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            term = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+            break;
+        }
+        sleep_ms(10);
+    }
+    if (i == 200) { /* still alive: end it, and say so */
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    return lambda_response_printf(res, "term=%d blocked=%d", term, blocked);
+}
+
+#ifdef LAMBDA_THREADS
+static void *idle_thread(void *arg)
+{
+    (void)arg;
+    for (;;) sleep_ms(1000);
+    return NULL;
+}
+#endif
 
 static void on_shutdown(void *user)
 {
@@ -310,6 +410,13 @@ int main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "ext") == 0) return extension_mode(argv[2], atoi(argv[3]), argv[4]);
     memset(&cfg, 0, sizeof cfg);
     cfg.handler = handler;
+#ifdef LAMBDA_THREADS
+    if (getenv("FEATURES_PRETHREAD")) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, idle_thread, NULL) != 0) return 2;
+        pthread_detach(t);
+    }
+#endif
     if (sd && *sd) {
         cfg.user = (void *)sd;
         if (getenv("FEATURES_SHUTDOWN_FIELD")) cfg.on_shutdown = on_shutdown; /* the field alone */
