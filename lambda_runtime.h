@@ -93,7 +93,8 @@
 
    MEMORY AND LIFETIMES
    ====================
-   The runtime lives on lambda_run's stack: no mutable global state. It owns a receive
+   The runtime lives on lambda_run's stack: no mutable global state (one exception: with
+   lambda_on_shutdown, the SIGTERM handler finds its pipe in a static). It owns a receive
    buffer (response head + event), a response buffer and a small request buffer, grown on
    demand and reused; once they have reached the working size an invocation allocates
    nothing. Everything handed to the handler (ctx strings, event) is valid until the
@@ -107,6 +108,14 @@
    malloc/realloc/free.
    Environment: the runtime edits environ in place (as setenv does) to set and remove
    _X_AMZN_TRACE_ID; it adds one array of pointers when the variable is first added.
+   Each invocation rewrites the variable from scratch, so whatever the handler did to it
+   (setenv, unsetenv, clearenv) is undone: getenv("_X_AMZN_TRACE_ID") is always this
+   invocation's trace id, or NULL when the platform sent none. Two buffers take turns, so
+   a thread that calls getenv while the runtime moves on to the next invocation gets the
+   old value or the new one, whole, never a mix; the string it got stays valid and
+   unchanged until the variable is set a second time (the invocation after next): copy it
+   to keep it longer. (Removing the variable shifts the entries after it, as unsetenv
+   does; POSIX makes no promise for getenv racing with any change of environ.)
 
    LIMITS (reject, never truncate)
    ======
@@ -115,7 +124,9 @@
      invocation with Runtime.EventTooLarge and the runtime goes on
    - response: lambda_config.max_response_size (default 6,291,556 bytes, the platform's)
    - request id: LAMBDA_MAX_ID_SIZE (1024) bytes, no space or control bytes (else the
-     event is logged and skipped; control bytes in any header value read as spaces)
+     event is logged and skipped; control bytes in a header value read as spaces, but a
+     bare LF anywhere in a response head, or any control byte in Content-Length or
+     Transfer-Encoding, makes the whole head malformed, which is fatal)
    - chunk sizes: at most 16 hex digits; chunk extensions and trailers: 64 KiB
 
    CONFIGURATION MACROS (define before the implementation)
@@ -165,6 +176,13 @@
    Lambda-Runtime-Trace-Id for each invocation, and unset when it is absent.
    Responses: Content-Length, chunked (any chunking, extensions, trailers) or
    read-to-close bodies; headers matched case-insensitively; partial reads and EINTR.
+   Framing is never guessed: lines end in CRLF (a bare LF is an error, not a line end
+   that could hide a header), trailers must be field lines, one Content-Length, never
+   with chunked. Where RFC 9110/9112 ask a client to be lenient it is: HTTP/1.2..1.9 read
+   as 1.1, obs-fold unfolded into spaces; an HTTP/1.0 answer with chunked framing closes
+   the connection after it. If the server stops reading a request body and closes (a
+   413 for a response over its limit), the answer it sent first is read and handled
+   like any other status.
    Statuses: /next 200 runs the handler; 500 makes lambda_run return LAMBDA_E_STATUS;
    any other status is logged, and three in a row are fatal. On /response and /error,
    2xx goes on, 400/403/410/413 are logged and the runtime goes on to the next event,
@@ -199,8 +217,10 @@
    ctx->user or globals needs your own locking; _X_AMZN_TRACE_ID is not set (read
    ctx->trace_id); ctx->worker says which worker runs it; logs are JSON. The init hook runs
    once, before the workers start; max_invocations counts per worker. The first fatal
-   error stops every worker. Without LAMBDA_THREADS no thread code is linked and N > 1
-   serves one invocation at a time (with one warning line).
+   error stops every worker. With lambda_on_shutdown, SIGTERM stops the idle workers at
+   once, lets the busy ones finish and post, then runs the hook once. Without
+   LAMBDA_THREADS no thread code is linked and N > 1 serves one invocation at a time (with
+   one warning line).
 
    NOT SUPPORTED
    =============
@@ -245,7 +265,14 @@
    ==============
    0.2.0  2026-12-01  lambda_json_get_string and lambda_json_get_int64 (look up and
                       convert in one call); implementation re-filed by concept (see the
-                      map); no system macro defined for the including file any more
+                      map); no system macro defined for the including file any more.
+                      Fixes: _X_AMZN_TRACE_ID right whatever user code did, never torn;
+                      SIGTERM for the shutdown hook through a handler (no blocked signal:
+                      children and other threads behave), drained across all workers;
+                      Host is host:port; request ids escaped as Go escapes paths; bytes
+                      appended before a stream begins are sent; stricter framing (bare
+                      LF, control bytes in framing headers, trailers), lenient where the
+                      RFCs say (HTTP/1.x, obs-fold); a 413 read after a cut-off send
    0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer, logging,
                       response streaming, Extensions API, shutdown hook, worker threads
 
@@ -429,10 +456,19 @@ LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const 
 /* Opt in to a shutdown hook: the runtime registers an internal extension (no events) so
    that the platform sends SIGTERM before it shuts the sandbox down; when SIGTERM arrives
    while the runtime waits for the next event, it calls hook(cfg->user) once and lambda_run
-   returns 0. The platform allows about 300 ms (500 ms with internal extensions) before
-   SIGKILL. SIGTERM is blocked in the calling thread and read from a signalfd, so the hook
-   runs as ordinary code (not in a signal handler); during an invocation it waits until
-   the handler returns. */
+   returns 0. During an invocation it waits until the handler has returned and its result
+   is posted (with LAMBDA_THREADS workers: every worker's in-flight invocation; idle
+   workers stop at once), then the hook runs once, in the thread of lambda_run. The
+   platform allows about 300 ms (500 ms with internal extensions) from SIGTERM to SIGKILL:
+   a handler still running then, and the hook, share that budget.
+   How: a SIGTERM handler (SA_RESTART) writes one byte to a pipe the runtime watches, so
+   the hook runs as ordinary code, never in the signal handler. No signal is blocked:
+   threads of your own need nothing (the handler runs in whichever thread the kernel
+   picks), and child processes start with the signal mask you had; a child forked without
+   exec gets the default action back when SIGTERM reaches it. Do not install your own
+   SIGTERM handler (it would replace the runtime's). Like any signal, SIGTERM can make a
+   sleeping system call in a handler (nanosleep, poll) return early with EINTR. The
+   handler is removed when lambda_run returns. */
 LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user));
 
 /* >>log-api
@@ -2746,7 +2782,8 @@ LAMBDA__PRIVATE int lambda__chunked_decode(lambda__chunked *d, char *buf, size_t
         case LAMBDA__CH_TRAILER_NAME: /* a trailer is a field line: name ":" value */
             r++;
             if (c == ':') d->state = LAMBDA__CH_TRAILER_LINE;
-            else if (!lambda__is_tchar(c) || ++d->trailer > LAMBDA_MAX_HEAD_SIZE) rc = LAMBDA_E_HTTP;
+            else if (!lambda__is_tchar(c) || ++d->trailer > LAMBDA_MAX_HEAD_SIZE)
+                rc = LAMBDA_E_HTTP;
             break;
         case LAMBDA__CH_TRAILER_LINE:
             r++;
@@ -3317,7 +3354,8 @@ LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, cons
     lambda__req_str(c, path2);
     lambda__req_add(c, LAMBDA__LIT(" HTTP/1.1\r\nHost: "));
     lambda__req_str(c, c->host);
-    lambda__req_add(c, LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
+    lambda__req_add(c,
+                    LAMBDA__LIT("\r\nUser-Agent: lambda_runtime.h/" LAMBDA_RUNTIME_VERSION "\r\n"));
 }
 
 LAMBDA__PRIVATE void lambda__req_header(lambda__conn *c, const char *name, const char *value,
@@ -3625,7 +3663,8 @@ LAMBDA__PRIVATE int lambda__next(lambda__rt *rt)
     uint64_t deadline = 0;
     int rc;
     rt->log.rid[0] = rt->log.tenant[0] = '\0';
-    if ((rc = lambda__set_idle(c, 1)) != 0) return rc == 2 ? (int)LAMBDA__SHUTDOWN : (int)LAMBDA_E_IO;
+    if ((rc = lambda__set_idle(c, 1)) != 0)
+        return rc == 2 ? (int)LAMBDA__SHUTDOWN : (int)LAMBDA_E_IO;
     lambda__req_begin(c, "GET", "invocation/next", "", 0, "");
     lambda__req_end(c);
     c->watch_fd = rt->sig_fd; /* SIGTERM while idle ends the wait (one runtime, no workers) */
@@ -3917,7 +3956,8 @@ LAMBDA_API int lambda_stream_begin(lambda_response *res, const char *content_typ
     if (res->streaming || res->failed || res->conn == NULL) return LAMBDA_E_STATE;
     if (res->append_err) return res->append_err; /* stays the invocation's outcome */
     memcpy(saved, res->content_type, sizeof saved);
-    if (content_type && lambda_response_set_content_type(res, content_type) != 0) return LAMBDA_E_ARG;
+    if (content_type && lambda_response_set_content_type(res, content_type) != 0)
+        return LAMBDA_E_ARG;
     if ((rc = lambda__stream_open(res)) != 0) {
         memcpy(res->content_type, saved, sizeof saved); /* nothing went out: as before the call */
         return rc;
@@ -3959,8 +3999,9 @@ LAMBDA_API int lambda_stream_http_begin(lambda_response *res, int status_code,
     for (; cookies && cookies[0]; cookies++) lambda_json_write_cstring(&w, cookies[0]);
     lambda_json_write_end_array(&w);
     lambda_json_write_end_object(&w);
-    if ((rc = lambda_json_writer_finish(&w)) == 0) rc = lambda_response_append(&pre, zeros, sizeof zeros);
-    res->error_text = pre.body; /* the buffer may have grown; its text is rewritten by lambda_error */
+    if ((rc = lambda_json_writer_finish(&w)) == 0)
+        rc = lambda_response_append(&pre, zeros, sizeof zeros);
+    res->error_text = pre.body; /* it may have grown; lambda_error rewrites its text */
     res->error_text.len = 0;
     if (rc) return rc; /* nothing went out: the response is as before the call */
     memcpy(saved, res->content_type, sizeof saved);
@@ -4005,14 +4046,13 @@ LAMBDA__PRIVATE void lambda__ext_conn(lambda__conn *c, const lambda__logger *log
 LAMBDA__PRIVATE int lambda__ext_register(lambda__conn *c, const char *name, int events, char *id,
                                          size_t cap)
 {
-    char body[48] = "{\"events\":[";
+    static const char *const bodies[4] = {"{\"events\":[]}", "{\"events\":[\"INVOKE\"]}",
+                                          "{\"events\":[\"SHUTDOWN\"]}",
+                                          "{\"events\":[\"INVOKE\",\"SHUTDOWN\"]}"};
+    const char *body = bodies[((events & LAMBDA_EXTENSION_INVOKE) ? 1 : 0) |
+                              ((events & LAMBDA_EXTENSION_SHUTDOWN) ? 2 : 0)];
     lambda_str v;
     int rc;
-    if (events & LAMBDA_EXTENSION_INVOKE) strcat(body, "\"INVOKE\"");
-    if ((events & LAMBDA_EXTENSION_INVOKE) && (events & LAMBDA_EXTENSION_SHUTDOWN))
-        strcat(body, ",");
-    if (events & LAMBDA_EXTENSION_SHUTDOWN) strcat(body, "\"SHUTDOWN\"");
-    strcat(body, "]}");
     if (name == NULL || *name == '\0' || strlen(name) > 200 || strpbrk(name, "\r\n") != NULL)
         return LAMBDA_E_ARG;
     lambda__req_begin(c, "POST", "register", "", 0, "");
@@ -4517,6 +4557,23 @@ LAMBDA_API int lambda_start(lambda_handler handler)
                       and every private macro is #undef'd at the end. The private member
                       lambda_config.shutdown_setup_ is now lambda__shutdown_setup and the
                       unused enumerator LAMBDA_E_LAST_ is gone (neither was for users).
+                      Fixes: _X_AMZN_TRACE_ID is rewritten each invocation (user setenv,
+                      unsetenv or clearenv no longer leave it stale or missing) from two
+                      alternating buffers (a concurrent getenv never sees half of one id);
+                      lambda_on_shutdown catches SIGTERM with a handler and a pipe instead
+                      of blocking it (children no longer start with SIGTERM blocked, a
+                      thread of the program's own no longer lets SIGTERM kill the process)
+                      and, with workers, the thread of lambda_run drains them all (busy
+                      ones finish and post, then the hook runs once); the Host header is
+                      host:port even for AWS_LAMBDA_RUNTIME_API=http://host:port/; request
+                      ids keep $&+,:;=@ unescaped, as Go does, so a Go router sees the id
+                      it sent; bytes appended before lambda_stream_begin go out first
+                      (they were dropped) and a failing begin leaves the response as it
+                      was; a bare LF anywhere in a head, a control byte in Content-Length
+                      or Transfer-Encoding and a trailer without a colon are errors (they
+                      were read as spaces or accepted), obs-fold is unfolded, HTTP/1.2-1.9
+                      read as 1.1, HTTP/1.0 with chunked is never reused; a 413 that the
+                      server sends before cutting a large body off is read, not fatal.
    0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
                       and chunked bodies, reconnect), handler context, response object,
                       error and init-error reporting, trace ids, invocation-id echo, tenant

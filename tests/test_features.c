@@ -1561,6 +1561,16 @@ static void test_ext_example(void)
 /* ------------------------------------------------------------------------------------------ */
 /* the shutdown hook                                                                           */
 
+/* The hook ran exactly once: its file holds one "shutdown" line. Removes the file. */
+static void check_hook_ran(const char *file)
+{
+    size_t n = 0;
+    char *c = slurp(file, &n);
+    LT_CHECK(mem_is(c, n, "shutdown\n", 9, "on_shutdown file"));
+    free(c);
+    unlink(file);
+}
+
 /* register {"events":[]}, parked event/next on another connection, /next loop; SIGTERM while
    waiting for /next -> on_shutdown, exit 0. after_events: invocations served before SIGTERM. */
 static void shutdown_case(int after_events, int json, int field_only)
@@ -1619,13 +1629,7 @@ static void shutdown_case(int after_events, int json, int field_only)
         }
     }
     scn_finish(&s);
-    {
-        size_t n = 0;
-        char *c = slurp(file, &n);
-        LT_CHECK(mem_is(c, n, "shutdown\n", 9, "on_shutdown file"));
-        free(c);
-        unlink(file);
-    }
+    check_hook_ran(file);
     LT_CHECK(has(s.err, s.err_len, "on_shutdown called"));
     scn_free(&s);
 }
@@ -1663,16 +1667,18 @@ static void test_shutdown_field_only(void)
     scn_free(&s);
 }
 
-/* Sets up the hook (register answered 200, parked event/next, /next); s->ci = the /next one. */
-static int shutdown_setup(scn *s, const char *file)
+/* Starts `path` with the hook (register answered 200, parked event/next, /next) and one more
+   environment entry `extra` (or NULL); s->ci = the /next connection. */
+static int shutdown_setup_with(scn *s, const char *path, const char *file, const char *extra)
 {
     char envf[340];
-    const char *env[2];
+    const char *env[3];
     int park = -1, next = -1, i;
     snprintf(envf, sizeof envf, "FEATURES_SHUTDOWN_FILE=%s", file);
     env[0] = envf;
-    env[1] = NULL;
-    if (!scn_start(s, feat_path, NULL, env) || !scn_expect(s, "POST", P_REGISTER) || !reply_register(s, "int-2")) return 0;
+    env[1] = extra;
+    env[2] = NULL;
+    if (!scn_start(s, path, NULL, env) || !scn_expect(s, "POST", P_REGISTER) || !reply_register(s, "int-2")) return 0;
     for (i = 0; i < 2; i++) {
         if (!scn_read(s, WAIT_MS, "event/next or /next")) return 0;
         if (streq(s->req.target, P_EVNEXT)) park = s->ci;
@@ -1681,6 +1687,11 @@ static int shutdown_setup(scn *s, const char *file)
     LT_CHECK(park >= 0 && next >= 0 && park != next);
     s->ci = next;
     return next >= 0;
+}
+
+static int shutdown_setup(scn *s, const char *file)
+{
+    return shutdown_setup_with(s, feat_path, file, NULL);
 }
 
 /* SIGTERM during an invocation: the handler finishes and its response is posted, then the hook
@@ -1704,13 +1715,7 @@ static void test_shutdown_during_invocation(void)
         LT_CHECK(exited_with(&s, 0));
     }
     scn_finish(&s);
-    {
-        size_t n = 0;
-        char *c = slurp(file, &n);
-        LT_CHECK(mem_is(c, n, "shutdown\n", 9, "on_shutdown file"));
-        free(c);
-        unlink(file);
-    }
+    check_hook_ran(file);
     scn_free(&s);
 }
 
@@ -2113,39 +2118,18 @@ static void test_shutdown_children(void)
    whichever thread the kernel delivers it) and lambda_run returns 0. */
 static void test_shutdown_other_thread(void)
 {
-    char file[300], envf[340];
-    const char *env[3];
+    char file[300];
     scn s;
-    int park = -1, next = -1, i;
     snprintf(file, sizeof file, "%s/shutdown.thread", tmpdir);
     unlink(file);
-    snprintf(envf, sizeof envf, "FEATURES_SHUTDOWN_FILE=%s", file);
-    env[0] = envf;
-    env[1] = "FEATURES_PRETHREAD=1";
-    env[2] = NULL;
-    if (scn_start(&s, featmt_path, NULL, env) && scn_expect(&s, "POST", P_REGISTER) && reply_register(&s, "int-t")) {
-        for (i = 0; i < 2; i++) {
-            if (!scn_read(&s, WAIT_MS, "event/next or /next")) break;
-            if (streq(s.req.target, P_EVNEXT)) park = s.ci;
-            else if (streq(s.req.target, P_NEXT)) next = s.ci;
-        }
-        LT_CHECK(park >= 0 && next >= 0);
-        s.ci = next;
-        if (next >= 0 && scn_invoke(&s, "th-1", "ctx", "th-1")) {
-            sleep_ms(30);
-            kill(s.pid, SIGTERM);
-            scn_wait_exit(&s, 2000);
-            LT_CHECK(exited_with(&s, 0));
-        }
+    if (shutdown_setup_with(&s, featmt_path, file, "FEATURES_PRETHREAD=1") && scn_invoke(&s, "th-1", "ctx", "th-1")) {
+        sleep_ms(30);
+        kill(s.pid, SIGTERM);
+        scn_wait_exit(&s, 2000);
+        LT_CHECK(exited_with(&s, 0));
     }
     scn_finish(&s);
-    {
-        size_t n = 0;
-        char *c = slurp(file, &n);
-        LT_CHECK(mem_is(c, n, "shutdown\n", 9, "on_shutdown file"));
-        free(c);
-        unlink(file);
-    }
+    check_hook_ran(file);
     scn_free(&s);
 }
 
@@ -2189,13 +2173,7 @@ static void mc_shutdown_busy(int busy)
         }
     }
     scn_finish(&s);
-    {
-        size_t len = 0;
-        char *c = slurp(file, &len);
-        LT_CHECK(mem_is(c, len, "shutdown\n", 9, "on_shutdown file (once)"));
-        free(c);
-        unlink(file);
-    }
+    check_hook_ran(file);
     LT_CHECK(!has(s.err, s.err_len, "error"));
     scn_free(&s);
 }
