@@ -19,8 +19,8 @@
            size_t at = strlen(text), len;
            int rc = lambda_json_get_string(event, "name", text + at, sizeof text - at, &len);
            (void)ctx;
-           if (rc != 0)
-               return lambda_error(res, "InvalidEvent", "\"name\": %s", lambda_strerror(rc));
+           if (rc != 0) // absent, not a string, or too long: lambda_strerror says which
+               return lambda_error_str(res, "InvalidEvent", lambda_strerror(rc));
            return lambda_response_append_json_string(res, text, at + len);
        }
 
@@ -452,6 +452,8 @@ LAMBDA_API int lambda_response_append_json_string(lambda_response *res, const ch
    `return lambda_error(res, ...)` reads naturally. */
 LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
     LAMBDA_PRINTF(3, 4);
+/* lambda_error with a message as it is, not a format: links no printf (see FORMATTING). */
+LAMBDA_API int lambda_error_str(lambda_response *res, const char *error_type, const char *message);
 
 /* Opt in to a shutdown hook: the runtime registers an internal extension (no events) so
    that the platform sends SIGTERM before it shuts the sandbox down; when SIGTERM arrives
@@ -1057,6 +1059,109 @@ LAMBDA__PRIVATE int lambda__env_int(const char *name)
     return v[i] ? 0 : n;
 }
 
+/* A vsnprintf: the C library's, for the public printf-style calls, or lambda__vfmt. */
+typedef int (*lambda__vformat)(char *out, size_t cap, const char *fmt, va_list ap);
+
+/* The runtime's own formatter, for its log lines and error messages: %s, %.<n>s, %.*s, %c,
+   %d, %u, %x with an optional l or ll, and %% (anything else prints "?"). As vsnprintf:
+   at most cap - 1 bytes and a NUL, returns the length the whole text has. With it, a
+   program that never calls a printf-style function itself links no printf at all. */
+LAMBDA__PRIVATE int lambda__vfmt(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    size_t n = 0, i, len, prec;
+    for (; *fmt; fmt++) {
+        const char *str = fmt;
+        char num[24];
+        int lng = 0;
+        len = 1;
+        if (*fmt == '%') {
+            prec = (size_t)-1;
+            if (*++fmt == '.') {
+                if (*++fmt == '*') {
+                    int p = va_arg(ap, int);
+                    prec = p < 0 ? (size_t)-1 : (size_t)p;
+                    fmt++;
+                } else {
+                    for (prec = 0; *fmt >= '0' && *fmt <= '9'; fmt++) prec = prec * 10 + (size_t)(*fmt - '0');
+                }
+            }
+            for (; *fmt == 'l'; fmt++) lng++;
+            str = num;
+            if (*fmt == 's') {
+                str = va_arg(ap, const char *);
+                if (str == NULL) str = "(null)";
+                for (len = 0; len < prec && str[len]; len++) {}
+            } else if (*fmt == 'd' || *fmt == 'u' || *fmt == 'x') {
+                uint64_t v;
+                if (*fmt == 'd') {
+                    int64_t d = lng > 1 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
+                    v = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+                    if (d < 0) num[0] = '-';
+                    len = d < 0;
+                } else {
+                    v = lng > 1 ? va_arg(ap, unsigned long long) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+                    len = 0;
+                }
+                len += lambda__utoa(num + len, v, *fmt == 'x' ? 16u : 10u);
+            } else if (*fmt == 'c') {
+                num[0] = (char)va_arg(ap, int);
+            } else if (*fmt == '%') {
+                num[0] = '%';
+            } else {
+                num[0] = '?';
+                if (*fmt == '\0') break;
+            }
+        }
+        for (i = 0; i < len; i++, n++)
+            if (n + 1 < cap) out[n] = str[i];
+    }
+    if (cap) out[n < cap ? n : cap - 1] = '\0';
+    return n > 0x7fffffff ? 0x7fffffff : (int)n;
+}
+
+LAMBDA__PRIVATE int lambda__fmt(char *out, size_t cap, const char *fmt, ...) LAMBDA_PRINTF(3, 4);
+LAMBDA__PRIVATE int lambda__fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = lambda__vfmt(out, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* The name of an errno value ("ECONNREFUSED"), for log lines without the C library's
+   strerror table; "errno <n>" for the ones the runtime does not expect. buf: 24 bytes. */
+LAMBDA__PRIVATE const char *lambda__errno_name(int e, char *buf)
+{
+    switch (e) {
+    case EACCES: return "EACCES";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EAGAIN: return "EAGAIN";
+    case EBADF: return "EBADF";
+    case ECONNABORTED: return "ECONNABORTED";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ECONNRESET: return "ECONNRESET";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case EINTR: return "EINTR";
+    case EINVAL: return "EINVAL";
+    case EMFILE: return "EMFILE";
+    case ENETDOWN: return "ENETDOWN";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ENFILE: return "ENFILE";
+    case ENOBUFS: return "ENOBUFS";
+    case ENOMEM: return "ENOMEM";
+    case ENOTCONN: return "ENOTCONN";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EPERM: return "EPERM";
+    case EPIPE: return "EPIPE";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    default: lambda__fmt(buf, 24, "errno %d", e); return buf;
+    }
+}
+
 struct lambda__conn; /* >>conn */
 
 /* The handler's output. The body is sent as the answer, or, after lambda_error, replaced
@@ -1259,9 +1364,10 @@ LAMBDA_API void lambda_response_clear(lambda_response *res)
     if (res->append_err == LAMBDA_E_TOO_BIG) res->append_err = 0;
 }
 
-/* Record an error on the response object (lambda_error, and the runtime's own). */
-LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, const char *fmt,
-                                       va_list ap)
+/* Record an error on the response object: lambda_error (vsnprintf), lambda_error_str
+   (f NULL: fmt is the message itself) and the runtime's own (lambda__vfmt). */
+LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, lambda__vformat f,
+                                       const char *fmt, va_list ap)
 {
     lambda__buf *e = &res->error_text;
     size_t tl;
@@ -1275,11 +1381,15 @@ LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, c
     e->len = tl + 1;
     res->error_type_len = tl;
     if (fmt == NULL) fmt = "";
+    if (f == NULL) { /* the message as it is */
+        if (lambda__buf_add(e, fmt, strlen(fmt), LAMBDA__NO_LIMIT) != 0) e->ptr[e->len] = '\0';
+        return;
+    }
     va_copy(ap2, ap);
-    n = vsnprintf(e->ptr + e->len, e->cap - e->len, fmt, ap);
+    n = f(e->ptr + e->len, e->cap - e->len, fmt, ap);
     if (n >= 0 && (size_t)n >= e->cap - e->len) {
         rc = lambda__buf_reserve(e, (size_t)n, LAMBDA__NO_LIMIT);
-        if (rc == 0) n = vsnprintf(e->ptr + e->len, e->cap - e->len, fmt, ap2);
+        if (rc == 0) n = f(e->ptr + e->len, e->cap - e->len, fmt, ap2);
         else n = -1;
     }
     va_end(ap2);
@@ -1297,7 +1407,7 @@ LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const 
 {
     va_list ap;
     va_start(ap, fmt);
-    lambda__set_error(res, type, fmt, ap);
+    lambda__set_error(res, type, lambda__vfmt, fmt, ap);
     va_end(ap);
 }
 
@@ -1305,8 +1415,24 @@ LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const 
 {
     va_list ap;
     va_start(ap, fmt);
-    lambda__set_error(res, error_type, fmt, ap);
+    lambda__set_error(res, error_type, vsnprintf, fmt, ap);
     va_end(ap);
+    return LAMBDA_E_HANDLER;
+}
+
+/* lambda__set_error without a format: a va_list is still passed (the C++ rules allow no
+   empty one), never read. */
+LAMBDA__PRIVATE void lambda__set_error_str(lambda_response *res, const char *type, const char *msg, ...)
+{
+    va_list ap;
+    va_start(ap, msg);
+    lambda__set_error(res, type, NULL, msg, ap);
+    va_end(ap);
+}
+
+LAMBDA_API int lambda_error_str(lambda_response *res, const char *error_type, const char *message)
+{
+    lambda__set_error_str(res, error_type, message);
     return LAMBDA_E_HANDLER;
 }
 
@@ -2370,13 +2496,14 @@ LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
    that does not fit fails (LAMBDA_E_TOO_BIG) before lambda__buf_reserve could ever try to
    reallocate it (see there). */
 LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *prefix,
-                                  lambda_str rid, lambda_str tenant, const char *fmt, va_list ap)
+                                  lambda_str rid, lambda_str tenant, lambda__vformat f,
+                                  const char *fmt, va_list ap)
 {
     char msg[LAMBDA_LOG_LINE_MAX], line[LAMBDA_LOG_LINE_MAX];
     lambda_response lr;
     size_t mlen, i, off = 0;
     int n;
-    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    n = f(msg, sizeof msg, fmt, ap);
     mlen = n < 0 ? 0 : (size_t)n;
     if (mlen >= sizeof msg) {
         mlen = sizeof msg - 1;
@@ -2476,7 +2603,7 @@ LAMBDA__PRIVATE void lambda__log(const lambda__logger *lg, int level, const char
     va_start(ap, fmt);
     lambda__vlog(lg->json, level, 1,
                  level >= LAMBDA_LOG_ERROR ? "lambda_runtime: error: " : "lambda_runtime: warn: ",
-                 rid, tenant, fmt, ap);
+                 rid, tenant, lambda__vfmt, fmt, ap);
     va_end(ap);
 }
 
@@ -2495,12 +2622,12 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     none.len = 0;
     if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
         lambda__timestamp(ts);
-        snprintf(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts,
-                 ctx && ctx->request_id.len ? ctx->request_id.ptr : "-", lambda__level_name(level));
+        lambda__fmt(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts,
+                    ctx && ctx->request_id.len ? ctx->request_id.ptr : "-", lambda__level_name(level));
     }
     va_start(ap, fmt);
     lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none,
-                 fmt, ap);
+                 vsnprintf, fmt, ap);
     va_end(ap);
 }
 /* >>http: the HTTP/1.1 response parser (head, chunked decoder); pure, no I/O */
@@ -3061,10 +3188,11 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
 
 LAMBDA__PRIVATE int lambda__connect(lambda__conn *c)
 {
+    char eb[24];
     int one = 1, fd, rc;
     fd = socket(c->addr.ss_family, SOCK_STREAM | LAMBDA__SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "socket: %s", strerror(errno));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "socket: %s", lambda__errno_name(errno, eb));
         return LAMBDA_E_CONNECT;
     }
     rc = connect(fd, (struct sockaddr *)(void *)&c->addr, c->addr_len);
@@ -3080,7 +3208,7 @@ LAMBDA__PRIVATE int lambda__connect(lambda__conn *c)
         else { rc = -1; if (err) errno = err; }
     }
     if (rc != 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "connect to %s: %s", c->host, strerror(errno));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "connect to %s: %s", c->host, lambda__errno_name(errno, eb));
         close(fd);
         return LAMBDA_E_CONNECT;
     }
@@ -3407,6 +3535,7 @@ LAMBDA__PRIVATE int lambda__ensure_conn(lambda__conn *c)
 LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t body_len,
                                      size_t max_body)
 {
+    char eb[24];
     int attempt, rc = LAMBDA_E_IO, got = 0;
     if (c->req_err) return c->req_err;
     c->err_op = NULL;
@@ -3432,7 +3561,7 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t b
     if (rc == LAMBDA_E_IO && !lambda__stopped(c)) {
         if (c->err_op)
             lambda__log(c->log, LAMBDA_LOG_ERROR, "%s connection failed: %s: %s", c->api, c->err_op,
-                        strerror(c->err_no));
+                        lambda__errno_name(c->err_no, eb));
         else
             lambda__log(c->log, LAMBDA_LOG_ERROR, "%s closed the connection %s", c->api,
                         got ? "in the middle of a response" : "without answering");
@@ -3847,6 +3976,7 @@ LAMBDA__PRIVATE int lambda__base64(lambda__buf *b, const char *s, size_t n)
    would end the stream). */
 LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data, size_t len)
 {
+    char eb[24];
     lambda__conn *c = res->conn;
     char size[24];
     struct iovec iov[3];
@@ -3862,7 +3992,7 @@ LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data,
     iov[2].iov_base = (void *)(uintptr_t)"\r\n";
     iov[2].iov_len = 2;
     if (lambda__sendv(c, iov, 3) != 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: send: %s", strerror(c->err_no));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: send: %s", lambda__errno_name(c->err_no, eb));
         lambda__close(c);
         return res->append_err = LAMBDA_E_IO;
     }
@@ -3911,6 +4041,7 @@ LAMBDA__PRIVATE int lambda__stream_close(lambda_response *res)
 /* Send the head of a streamed POST .../response; from here on appends are chunks. */
 LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
 {
+    char eb[24];
     lambda__conn *c = res->conn;
     const lambda_context *ctx = res->ctx;
     int rc;
@@ -3930,7 +4061,7 @@ LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
     if (c->req_err) return LAMBDA_E_NOMEM;
     if ((rc = lambda__ensure_conn(c)) != 0) return rc;
     if ((rc = lambda__send(c, NULL, 0)) != 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: %s: %s", c->err_op, strerror(c->err_no));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: %s: %s", c->err_op, lambda__errno_name(c->err_no, eb));
         lambda__close(c);
         return rc;
     }
@@ -4172,7 +4303,7 @@ LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const 
     va_list ap;
     int rc;
     va_start(ap, fmt);
-    lambda__set_error(&ext->err, error_type, fmt, ap);
+    lambda__set_error(&ext->err, error_type, vsnprintf, fmt, ap);
     va_end(ap);
     if ((rc = lambda__error_doc(&ext->err, &type)) != 0) return rc;
     lambda__req_begin(c, "POST", at_exit ? "exit/error" : "init/error", "", 0, "");
@@ -4268,13 +4399,14 @@ LAMBDA__PRIVATE int lambda__term_pipe(int fds[2])
    program had. Reached only through lambda_config.lambda__shutdown_setup. */
 LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
 {
+    char eb[24];
     lambda__rt *rt = (lambda__rt *)runtime;
     lambda__conn ext;
     struct sigaction sa;
     char id[128];
     int fds[2], rc;
     if (lambda__term_pipe(fds) != 0) {
-        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "pipe: %s", strerror(errno));
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "pipe: %s", lambda__errno_name(errno, eb));
         return LAMBDA_E_IO;
     }
     lambda__term_pid = getpid();
@@ -4284,7 +4416,7 @@ LAMBDA__PRIVATE int lambda__shutdown_setup(void *runtime)
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, &rt->old_term) != 0) {
-        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "sigaction: %s", strerror(errno));
+        lambda__log(&rt->log, LAMBDA_LOG_ERROR, "sigaction: %s", lambda__errno_name(errno, eb));
         close(fds[0]);
         close(fds[1]);
         return LAMBDA_E_IO;
