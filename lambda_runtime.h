@@ -912,16 +912,26 @@ LAMBDA__PRIVATE void lambda__mem_free(void *p)
 }
 #endif
 
-/* A growable byte buffer. ptr is NUL-terminated whenever cap > 0. */
+/* A growable byte buffer. ptr is NUL-terminated whenever cap > 0. It may start in storage
+   of its owner (lambda__buf_use), so that small buffers cost no page of their own, and
+   moves to the allocator when it outgrows that. */
 typedef struct lambda__buf {
     char *ptr;
     size_t len, cap;
+    int fixed;                  /* ptr is the owner's storage, not LAMBDA_MALLOC's */
 } lambda__buf;
 
+LAMBDA__PRIVATE void lambda__buf_use(lambda__buf *b, char *storage, size_t cap)
+{
+    b->ptr = storage;
+    b->ptr[0] = '\0';
+    b->len = 0;
+    b->cap = cap;
+    b->fixed = 1;
+}
+
 /* Make room for `extra` more bytes (+1 for the courtesy NUL), never beyond `max` bytes
-   of content. Returns 0, LAMBDA_E_TOO_BIG or LAMBDA_E_NOMEM. Never reallocates when
-   len + extra + 1 <= cap, so a buffer that is not LAMBDA_MALLOC's (a stack array) is safe
-   as long as max + 1 <= cap. */
+   of content. Returns 0, LAMBDA_E_TOO_BIG or LAMBDA_E_NOMEM. */
 LAMBDA__PRIVATE int lambda__buf_reserve(lambda__buf *b, size_t extra, size_t max)
 {
     size_t need, cap;
@@ -932,10 +942,12 @@ LAMBDA__PRIVATE int lambda__buf_reserve(lambda__buf *b, size_t extra, size_t max
     cap = b->cap ? b->cap : 1024;
     while (cap < need) cap = (cap > ((size_t)-1) / 4) ? need : cap * 2;
     if (cap > max + 1) cap = max + 1;
-    p = (char *)LAMBDA_REALLOC(b->ptr, cap);
+    p = (char *)(b->fixed ? LAMBDA_MALLOC(cap) : LAMBDA_REALLOC(b->ptr, cap));
     if (p == NULL) return LAMBDA_E_NOMEM;
+    if (b->fixed) memcpy(p, b->ptr, b->len + 1);
     b->ptr = p;
     b->cap = cap;
+    b->fixed = 0;
     return LAMBDA_E_OK;
 }
 
@@ -956,9 +968,10 @@ LAMBDA__PRIVATE int lambda__buf_str(lambda__buf *b, const char *s)
 
 LAMBDA__PRIVATE void lambda__buf_free(lambda__buf *b)
 {
-    LAMBDA_FREE(b->ptr);
+    if (!b->fixed) LAMBDA_FREE(b->ptr);
     b->ptr = NULL;
     b->len = b->cap = 0;
+    b->fixed = 0;
 }
 
 LAMBDA__PRIVATE int lambda__lower(int c)
@@ -1062,53 +1075,41 @@ LAMBDA__PRIVATE int lambda__env_int(const char *name)
 /* A vsnprintf: the C library's, for the public printf-style calls, or lambda__vfmt. */
 typedef int (*lambda__vformat)(char *out, size_t cap, const char *fmt, va_list ap);
 
-/* The runtime's own formatter, for its log lines and error messages: %s, %.<n>s, %.*s, %c,
-   %d, %u, %x with an optional l or ll, and %% (anything else prints "?"). As vsnprintf:
-   at most cap - 1 bytes and a NUL, returns the length the whole text has. With it, a
-   program that never calls a printf-style function itself links no printf at all. */
+/* The runtime's own formatter, for its log lines and error messages: %s, %.*s, %d, %u,
+   %ld, %lu and %% (anything else prints "?"). As vsnprintf: at most cap - 1 bytes and a
+   NUL, returns the length the whole text has. With it, a program that never calls a
+   printf-style function itself links no printf at all. */
 LAMBDA__PRIVATE int lambda__vfmt(char *out, size_t cap, const char *fmt, va_list ap)
 {
-    size_t n = 0, i, len, prec;
+    size_t n = 0, i, len;
     for (; *fmt; fmt++) {
         const char *str = fmt;
         char num[24];
-        int lng = 0;
+        size_t prec = (size_t)-1;
+        int lng;
         len = 1;
         if (*fmt == '%') {
-            prec = (size_t)-1;
-            if (*++fmt == '.') {
-                if (*++fmt == '*') {
-                    int p = va_arg(ap, int);
-                    prec = p < 0 ? (size_t)-1 : (size_t)p;
-                    fmt++;
-                } else {
-                    for (prec = 0; *fmt >= '0' && *fmt <= '9'; fmt++) prec = prec * 10 + (size_t)(*fmt - '0');
-                }
+            if (fmt[1] == '.' && fmt[2] == '*') {
+                int p = va_arg(ap, int);
+                prec = p < 0 ? (size_t)-1 : (size_t)p;
+                fmt += 2;
             }
-            for (; *fmt == 'l'; fmt++) lng++;
+            lng = *++fmt == 'l';
+            fmt += lng;
             str = num;
             if (*fmt == 's') {
                 str = va_arg(ap, const char *);
                 if (str == NULL) str = "(null)";
                 for (len = 0; len < prec && str[len]; len++) {}
-            } else if (*fmt == 'd' || *fmt == 'u' || *fmt == 'x') {
-                uint64_t v;
-                if (*fmt == 'd') {
-                    int64_t d = lng > 1 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
-                    v = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
-                    if (d < 0) num[0] = '-';
-                    len = d < 0;
-                } else {
-                    v = lng > 1 ? va_arg(ap, unsigned long long) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-                    len = 0;
-                }
-                len += lambda__utoa(num + len, v, *fmt == 'x' ? 16u : 10u);
-            } else if (*fmt == 'c') {
-                num[0] = (char)va_arg(ap, int);
-            } else if (*fmt == '%') {
-                num[0] = '%';
+            } else if (*fmt == 'd') {
+                long d = lng ? va_arg(ap, long) : va_arg(ap, int);
+                num[0] = '-';
+                len = d < 0;
+                len += lambda__utoa(num + len, d < 0 ? 0ul - (unsigned long)d : (unsigned long)d, 10);
+            } else if (*fmt == 'u') {
+                len = lambda__utoa(num, lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10);
             } else {
-                num[0] = '?';
+                num[0] = *fmt == '%' ? '%' : '?';
                 if (*fmt == '\0') break;
             }
         }
@@ -1136,29 +1137,22 @@ LAMBDA__PRIVATE const char *lambda__errno_name(int e, char *buf)
 {
     switch (e) {
     case EACCES: return "EACCES";
-    case EADDRINUSE: return "EADDRINUSE";
     case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
     case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    case ECONNABORTED: return "ECONNABORTED";
     case ECONNREFUSED: return "ECONNREFUSED";
     case ECONNRESET: return "ECONNRESET";
     case EHOSTUNREACH: return "EHOSTUNREACH";
-    case EINTR: return "EINTR";
-    case EINVAL: return "EINVAL";
     case EMFILE: return "EMFILE";
-    case ENETDOWN: return "ENETDOWN";
     case ENETUNREACH: return "ENETUNREACH";
     case ENFILE: return "ENFILE";
     case ENOBUFS: return "ENOBUFS";
     case ENOMEM: return "ENOMEM";
-    case ENOTCONN: return "ENOTCONN";
-    case ENOTSOCK: return "ENOTSOCK";
-    case EPERM: return "EPERM";
     case EPIPE: return "EPIPE";
     case ETIMEDOUT: return "ETIMEDOUT";
-    default: lambda__fmt(buf, 24, "errno %d", e); return buf;
+    default:
+        memcpy(buf, "errno ", 6);
+        lambda__utoa(buf + 6, (uint64_t)(e < 0 ? 0 : e), 10);
+        return buf;
     }
 }
 
@@ -1364,27 +1358,35 @@ LAMBDA_API void lambda_response_clear(lambda_response *res)
     if (res->append_err == LAMBDA_E_TOO_BIG) res->append_err = 0;
 }
 
-/* Record an error on the response object: lambda_error (vsnprintf), lambda_error_str
-   (f NULL: fmt is the message itself) and the runtime's own (lambda__vfmt). */
+/* Start recording an error: "<type>\0" in error_text. Returns 0, or -1 out of memory (the
+   error document then falls back to Runtime.Unknown / "unknown error"). */
+LAMBDA__PRIVATE int lambda__error_begin(lambda_response *res, const char *type)
+{
+    lambda__buf *e = &res->error_text;
+    size_t tl;
+    if (type == NULL || *type == '\0') type = "Runtime.Unknown";
+    tl = strlen(type);
+    res->failed = 1;
+    res->error_type_len = 0;
+    e->len = 0;
+    if (lambda__buf_add(e, type, tl + 1, LAMBDA__NO_LIMIT) != 0) {
+        e->len = 0;
+        return -1;
+    }
+    res->error_type_len = tl;
+    return 0;
+}
+
+/* Record an error with a formatted message: lambda_error (vsnprintf) and the runtime's
+   own (lambda__vfmt). */
 LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, lambda__vformat f,
                                        const char *fmt, va_list ap)
 {
     lambda__buf *e = &res->error_text;
-    size_t tl;
     int n, rc;
     va_list ap2;
-    if (type == NULL || *type == '\0') type = "Runtime.Unknown";
-    tl = strlen(type);
-    res->failed = 1;
-    e->len = 0;
-    if (lambda__buf_add(e, type, tl + 1, LAMBDA__NO_LIMIT) != 0) goto oom;
-    e->len = tl + 1;
-    res->error_type_len = tl;
+    if (lambda__error_begin(res, type) != 0) return;
     if (fmt == NULL) fmt = "";
-    if (f == NULL) { /* the message as it is */
-        if (lambda__buf_add(e, fmt, strlen(fmt), LAMBDA__NO_LIMIT) != 0) e->ptr[e->len] = '\0';
-        return;
-    }
     va_copy(ap2, ap);
     n = f(e->ptr + e->len, e->cap - e->len, fmt, ap);
     if (n >= 0 && (size_t)n >= e->cap - e->len) {
@@ -1393,12 +1395,8 @@ LAMBDA__PRIVATE void lambda__set_error(lambda_response *res, const char *type, l
         else n = -1;
     }
     va_end(ap2);
-    if (n < 0) { e->ptr[e->len] = '\0'; return; }
-    e->len += (size_t)n;
-    return;
-oom: /* no room: lambda__error_doc falls back to Runtime.Unknown / "unknown error" */
-    e->len = 0;
-    res->error_type_len = 0;
+    if (n < 0) e->ptr[e->len] = '\0';
+    else e->len += (size_t)n;
 }
 
 LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const char *fmt, ...)
@@ -1420,19 +1418,10 @@ LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const 
     return LAMBDA_E_HANDLER;
 }
 
-/* lambda__set_error without a format: a va_list is still passed (the C++ rules allow no
-   empty one), never read. */
-LAMBDA__PRIVATE void lambda__set_error_str(lambda_response *res, const char *type, const char *msg, ...)
-{
-    va_list ap;
-    va_start(ap, msg);
-    lambda__set_error(res, type, NULL, msg, ap);
-    va_end(ap);
-}
-
 LAMBDA_API int lambda_error_str(lambda_response *res, const char *error_type, const char *message)
 {
-    lambda__set_error_str(res, error_type, message);
+    if (lambda__error_begin(res, error_type) == 0 && message)
+        (void)lambda__buf_add(&res->error_text, message, strlen(message), LAMBDA__NO_LIMIT);
     return LAMBDA_E_HANDLER;
 }
 
@@ -2492,9 +2481,8 @@ LAMBDA__PRIVATE void lambda__rfc3339(char *out, int64_t secs, int ms)
    message. `runtime` marks the runtime's own lines ("logger":"lambda_runtime" in JSON;
    control bytes become spaces in text). The line is built in fixed stack buffers; a
    message that does not fit is cut and ends in "...". The line is assembled with the
-   response object's appends over a stack buffer: lr.max + 1 < sizeof line, so an append
-   that does not fit fails (LAMBDA_E_TOO_BIG) before lambda__buf_reserve could ever try to
-   reallocate it (see there). */
+   response object's appends over a stack buffer (lambda__buf_use), whose limit lr.max
+   makes an append that does not fit fail instead of growing it. */
 LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *prefix,
                                   lambda_str rid, lambda_str tenant, lambda__vformat f,
                                   const char *fmt, va_list ap)
@@ -2513,9 +2501,7 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
     if (tenant.len > 256) tenant.len = 256;
     memset(&lr, 0, sizeof lr);
     for (;;) { /* the buffer never grows: an append that does not fit fails, and we cut */
-        lr.body.ptr = line;
-        lr.body.cap = sizeof line;
-        lr.body.len = 0;
+        lambda__buf_use(&lr.body, line, sizeof line);
         lr.max = sizeof line - 2; /* room for the newline */
         lr.append_err = 0;
         if (!json) {
@@ -2622,7 +2608,7 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     none.len = 0;
     if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
         lambda__timestamp(ts);
-        lambda__fmt(prefix, sizeof prefix, "%s\t%.256s\t%s\t", ts,
+        lambda__fmt(prefix, sizeof prefix, "%s\t%.*s\t%s\t", ts, 256,
                     ctx && ctx->request_id.len ? ctx->request_id.ptr : "-", lambda__level_name(level));
     }
     va_start(ap, fmt);
@@ -2678,9 +2664,7 @@ LAMBDA__PRIVATE size_t lambda__head_end(const char *buf, size_t len, size_t from
 {
     size_t i = from > 3 ? from - 3 : 0;
     for (; i < len; i++) {
-        const char *nl = (const char *)memchr(buf + i, '\n', len - i);
-        if (nl == NULL) return 0;
-        i = (size_t)(nl - buf);
+        if (buf[i] != '\n') continue; /* heads are short: a loop, not memchr */
         if (i + 1 < len && buf[i + 1] == '\n') return i + 2;
         if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
     }
@@ -2968,6 +2952,7 @@ typedef struct lambda__conn {
     const lambda__logger *log;  /* where this connection's errors are logged */
     struct lambda__pool *pool;  /* the workers this one belongs to (LAMBDA_THREADS), or NULL */
     int idle;                   /* waiting for GET /next (under pool->mu): a drain may cut it */
+    int recent;                 /* the last exchange ended just now: see lambda__ensure_conn */
 } lambda__conn;
 
 LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *log, const char *base,
@@ -3517,12 +3502,16 @@ LAMBDA__PRIVATE int lambda__conn_alive(lambda__conn *c)
 }
 
 /* Make sure there is a live connection to send on: drop an idle one the server closed
-   (or that holds unasked bytes), open one if there is none. */
+   (or that holds unasked bytes), open one if there is none. The check is skipped when the
+   last exchange ended just before (c->recent: nothing ran since, e.g. GET /next right
+   after a POST): a connection closed in that instant still fails the exchange without
+   an answer, which is retried once on a new one. */
 LAMBDA__PRIVATE int lambda__ensure_conn(lambda__conn *c)
 {
     int rc;
     c->fresh = 0;
-    if (c->fd >= 0 && !lambda__conn_alive(c)) lambda__close(c);
+    if (c->fd >= 0 && !c->recent && !lambda__conn_alive(c)) lambda__close(c);
+    c->recent = 0;
     if (c->fd >= 0) return 0;
     if ((rc = lambda__connect(c)) != 0) return rc;
     c->fresh = 1;
@@ -3553,6 +3542,7 @@ LAMBDA__PRIVATE int lambda__exchange(lambda__conn *c, const char *body, size_t b
         if (rc == LAMBDA__SHUTDOWN) return rc;
         if (rc == 0) {
             if (c->head.close) lambda__close(c);
+            c->recent = c->fd >= 0;
             return 0;
         }
         lambda__close(c);
@@ -3616,6 +3606,7 @@ LAMBDA__PRIVATE lambda_str lambda__hdr(const lambda__conn *c, int k)
    buffers take turns, so a new value is always complete before environ points at it. */
 typedef struct lambda__trace {
     lambda__buf entry[2];       /* "_X_AMZN_TRACE_ID=..."; entry[cur] is in environ while `set` */
+    char store[2][256];         /* where they start (trace ids are about 100 bytes) */
     int cur;
     int set;
     char **env_arr;             /* the environ array made to add the entry, or NULL */
@@ -3646,6 +3637,9 @@ typedef struct lambda__rt {
        OPT-INS). */
     void (*shutdown_free)(struct lambda__rt *rt);
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
+    /* Where the request head and the response body start: a small answer then needs no
+       page of its own (they move to the allocator when they outgrow this). */
+    char req_store[512], body_store[1024];
 } lambda__rt;
 
 /* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
@@ -3768,6 +3762,10 @@ LAMBDA__PRIVATE void lambda__rt_init(lambda__rt *rt, const lambda_config *cfg)
     lambda__response_reset(&rt->res);
     lambda__logger_init(&rt->log);
     lambda__conn_init(&rt->conn, &rt->log, "/2018-06-01/runtime/", "Runtime API");
+    lambda__buf_use(&rt->conn.req, rt->req_store, sizeof rt->req_store);
+    lambda__buf_use(&rt->res.body, rt->body_store, sizeof rt->body_store);
+    lambda__buf_use(&rt->trace.entry[0], rt->trace.store[0], sizeof rt->trace.store[0]);
+    lambda__buf_use(&rt->trace.entry[1], rt->trace.store[1], sizeof rt->trace.store[1]);
     rt->ctx.log_json = rt->log.json;
     rt->ctx.log_level = rt->log.level;
     rt->ctx.user = cfg->user;
@@ -3864,6 +3862,7 @@ LAMBDA__PRIVATE void lambda__run_handler(lambda__rt *rt)
     event.len = rt->conn.body_len;
     if (rt->trace_env && lambda__trace_set(&rt->trace, rt->ctx.trace_id) != 0)
         lambda__log(&rt->log, LAMBDA_LOG_WARN, "out of memory: _X_AMZN_TRACE_ID not set");
+    rt->conn.recent = 0; /* the handler may run for long: check the connection again */
     res->conn = &rt->conn; /* streaming is possible from here on */
     res->ctx = &rt->ctx;
     hrc = rt->cfg.handler(&rt->ctx, event, res);
@@ -4593,8 +4592,8 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
         return LAMBDA_E_ENV;
     }
     if (lambda__resolve(&rt.conn, api) != 0) {
-        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.200s\" is not host:port",
-                    api);
+        lambda__log(&rt.log, LAMBDA_LOG_ERROR, "AWS_LAMBDA_RUNTIME_API=\"%.*s\" is not host:port",
+                    200, api);
         return LAMBDA_E_ENV;
     }
     rt.ctx.function_name = lambda__env("AWS_LAMBDA_FUNCTION_NAME");
