@@ -1072,6 +1072,31 @@ LAMBDA__PRIVATE int lambda__env_int(const char *name)
     return v[i] ? 0 : n;
 }
 
+/* stdout, without linking it: the runtime looks at stdout only when the program itself
+   uses it (weak references: a program that never prints links no stdio). Then stdout is
+   line-buffered from the start (lambda__stdout_setup), so a printed line goes out at
+   once and belongs to its invocation, and is flushed after each handler when fflush is
+   linked too (any call to it links it). */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__)
+static FILE *lambda__weak_stdout __attribute__((weakref("stdout")));
+static int lambda__weak_fflush(FILE *f) __attribute__((weakref("fflush")));
+#  define LAMBDA__STDOUT (&lambda__weak_stdout != NULL ? lambda__weak_stdout : NULL)
+#  define LAMBDA__FFLUSH lambda__weak_fflush
+#else
+#  define LAMBDA__STDOUT stdout
+#  define LAMBDA__FFLUSH fflush
+#endif
+
+LAMBDA__PRIVATE void lambda__stdout_setup(void)
+{
+    if (LAMBDA__STDOUT != NULL) (void)setvbuf(LAMBDA__STDOUT, NULL, _IOLBF, 0);
+}
+
+LAMBDA__PRIVATE void lambda__stdout_flush(void)
+{
+    if (LAMBDA__STDOUT != NULL && LAMBDA__FFLUSH != NULL) (void)LAMBDA__FFLUSH(LAMBDA__STDOUT);
+}
+
 /* A vsnprintf: the C library's, for the public printf-style calls, or lambda__vfmt. */
 typedef int (*lambda__vformat)(char *out, size_t cap, const char *fmt, va_list ap);
 
@@ -1132,23 +1157,17 @@ LAMBDA__PRIVATE int lambda__fmt(char *out, size_t cap, const char *fmt, ...)
 }
 
 /* The name of an errno value ("ECONNREFUSED"), for log lines without the C library's
-   strerror table; "errno <n>" for the ones the runtime does not expect. buf: 24 bytes. */
+   strerror table: the few a Runtime API connection meets, "errno <n>" for the others.
+   buf: 24 bytes. */
 LAMBDA__PRIVATE const char *lambda__errno_name(int e, char *buf)
 {
     switch (e) {
-    case EACCES: return "EACCES";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EAGAIN: return "EAGAIN";
     case ECONNREFUSED: return "ECONNREFUSED";
     case ECONNRESET: return "ECONNRESET";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case EMFILE: return "EMFILE";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ENFILE: return "ENFILE";
-    case ENOBUFS: return "ENOBUFS";
-    case ENOMEM: return "ENOMEM";
     case EPIPE: return "EPIPE";
     case ETIMEDOUT: return "ETIMEDOUT";
+    case EMFILE: return "EMFILE";
+    case ENOMEM: return "ENOMEM";
     default:
         memcpy(buf, "errno ", 6);
         lambda__utoa(buf + 6, (uint64_t)(e < 0 ? 0 : e), 10);
@@ -2542,7 +2561,7 @@ LAMBDA__PRIVATE void lambda__vlog(int json, int level, int runtime, const char *
     }
     if (lr.append_err) return;
     line[lr.body.len++] = '\n';
-    fflush(NULL); /* printf output written before this line comes first */
+    lambda__stdout_flush(); /* printf output written before this line comes first */
     while (off < lr.body.len) {
         ssize_t wr = write(2, line + off, lr.body.len - off);
         if (wr < 0 && errno == EINTR) continue;
@@ -3102,7 +3121,9 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&c->addr;
     if (strncmp(h, LAMBDA__LIT("http://")) == 0) h += sizeof "http://" - 1;
     start = h;
-    colon = strrchr(h, ':');
+    for (colon = NULL; *h; h++) /* the last ':' (strrchr would link memrchr) */
+        if (*h == ':') colon = h;
+    h = start;
     if (colon == NULL || colon == h) return LAMBDA_E_ENV;
     hl = (size_t)(colon - h);
     if (h[0] == '[') {
@@ -3867,8 +3888,7 @@ LAMBDA__PRIVATE void lambda__run_handler(lambda__rt *rt)
     res->ctx = &rt->ctx;
     hrc = rt->cfg.handler(&rt->ctx, event, res);
     rt->served++;
-    fflush(NULL); /* the handler's printf output belongs to this invocation's logs (NULL, not
-                     stdout: see LINK-TIME OPT-INS) */
+    lambda__stdout_flush(); /* the handler's printf output belongs to this invocation's logs */
     if (res->failed || (hrc == 0 && (res->append_err == 0 || res->append_err == LAMBDA_E_IO)))
         return;
     if (res->append_err == LAMBDA_E_TOO_BIG)
@@ -4583,6 +4603,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     int rc = 0, workers;
     if (cfg == NULL) return LAMBDA_E_CONFIG;
     lambda__rt_init(&rt, cfg);
+    lambda__stdout_setup();
     api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
         lambda__log(&rt.log, LAMBDA_LOG_ERROR,
