@@ -49,7 +49,7 @@ else
 BOOTSTRAP_CC := gcc
 $(info note: musl-gcc not found (apt-get install musl-tools); building bootstraps with static glibc)
 endif
-BOOTSTRAP_CFLAGS := -std=c99 -Os -static $(WARN) -I. -ffunction-sections -fdata-sections \
+BOOTSTRAP_CFLAGS := -std=c99 -Os -static -fno-pie -no-pie -DLAMBDA_STATIC $(WARN) -I. -ffunction-sections -fdata-sections \
                     -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code $(MUSL_LDFLAGS) -s
 
 # valgrind builds: gcc -g -O1, dynamic, no sanitizer
@@ -186,7 +186,7 @@ EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hel
                  build/features/bootstrap build/features-mt/bootstrap
 FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
                $(HANDLERS:%=build/handlers/%/bootstrap) $(HANDLERS:%=build/asan/handlers/%/bootstrap)
-FEATURES_TEST_DEPS := build/test_features build/lambda-emu \
+FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(BOOTSTRAPS) \
     build/features/bootstrap build/features-mt/bootstrap build/stream/bootstrap \
     build/extension/bootstrap build/hello/bootstrap build/hello-malloc/bootstrap \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \

@@ -31,12 +31,15 @@
 
    Build it fully static, name it bootstrap, zip it, deploy it on provided.al2023:
 
-       musl-gcc -std=c99 -Os -static -ffunction-sections -fdata-sections \
-           -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code \
-           -Wl,-z,norelro -s -o bootstrap main.c
+       musl-gcc -std=c99 -Os -static -fno-pie -no-pie -DLAMBDA_STATIC -ffunction-sections \
+           -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections \
+           -Wl,-z,noseparate-code -Wl,-z,norelro -s -o bootstrap main.c
        zip function.zip bootstrap
 
-   (This program is examples/hello/main.c, and the README's; one is checked against the others.)
+   (This program is examples/hello/main.c, and the README's; one is checked against the others.
+   That line is the Makefile's: 28 KiB for this hello. -DLAMBDA_STATIC is for a program that is
+   one file: every public function becomes static, so the compiler drops all you never call
+   before the linker sees it; leave it out when several files call the runtime.)
 
    THE HANDLER
    ===========
@@ -57,8 +60,10 @@
      returns. A non-zero return without lambda_error is reported as Runtime.HandlerFailed; a
      response that outgrew max_response_size as Function.ResponseSizeTooLarge (never a
      truncated body).
-   - After the handler returns, stdout is flushed so that its printf output belongs to
-     this invocation.
+   - stdout: when the program uses stdout, the runtime makes it line-buffered at the start,
+     so each printed line goes out at once and belongs to its invocation (and it flushes
+     stdout after each handler when fflush is linked: any call to it links it). End your
+     lines with '\n'. A program that never prints links no stdio.
 
    For an init step that can fail, a user pointer, or limits, use lambda_run:
 
@@ -84,6 +89,15 @@
    lambda_strerror(code) describes it. lambda_run returns only when it must stop: after
    max_invocations (0), or on a fatal condition (negative), which it has logged on stderr
    as one line starting "lambda_runtime: ". There is no global error state.
+
+   FORMATTING (what links printf)
+   ==========
+   lambda_error, lambda_log, lambda_response_printf, lambda_extension_error and
+   lambda_json_write_double format with the C library's vsnprintf/snprintf (printf
+   compatible, about 10 KB static musl). Nothing else does: the runtime's own log lines
+   and error messages use a small internal formatter, and errno values are named, not
+   looked up with strerror. lambda_error_str(res, type, message) reports an error without
+   formatting. A handler that calls none of the printf-style functions links no printf.
 
    JSON
    ====
@@ -153,10 +167,12 @@
    -Wl,--gc-sections): streaming (lambda_stream_begin / _http_begin set the response's
    `chunk` and `finish` pointers), the shutdown hook (lambda_on_shutdown sets
    lambda_config.lambda__shutdown_setup), and through them the Extensions API client.
+   The SIGTERM watching and its clean-up are behind pointers set by the same setup.
    Worker threads are a compile-time opt-in (LAMBDA_THREADS). Calling these functions
    directly from the core would make every bootstrap bigger: keep them behind the pointers.
-   Likewise the runtime calls fflush(NULL), not fflush(stdout), and reads the clock with
-   the raw system call, so that programs that never use stdio or the vDSO link neither.
+   Likewise stdout and fflush are weak references (a program that never prints links no
+   stdio), the clock is read with the raw system call (no vDSO lookup), heads are scanned
+   without memchr and strrchr, and errno values get names instead of strerror's table.
 
    WHAT GOES OVER THE WIRE
    =======================
@@ -264,7 +280,11 @@
    RECENT CHANGES
    ==============
    0.2.0  2026-12-01  lambda_json_get_string and lambda_json_get_int64 (look up and
-                      convert in one call); implementation re-filed by concept (see the
+                      convert in one call), lambda_error_str (no formatting); hello is
+                      28 KiB: no printf, no stdio, no strerror table in the runtime's own
+                      code (see FORMATTING), stdout line-buffered when used; small buffers
+                      start in the runtime struct (VmHWM 72 -> 60 kB); one poll less per
+                      invocation; implementation re-filed by concept (see the
                       map); no system macro defined for the including file any more.
                       Fixes: _X_AMZN_TRACE_ID right whatever user code did, never torn;
                       SIGTERM for the shutdown hook through a handler (no blocked signal:
@@ -337,7 +357,7 @@ typedef struct lambda_str {
     X(HTTP,     -5,  "malformed HTTP response from the Runtime API")                  \
     X(STATUS,   -6,  "the Runtime API answered with a fatal status")                  \
     X(TOO_BIG,  -7,  "payload exceeds the configured limit")                          \
-    X(NOMEM,    -8,  "out of memory (the runtime could not grow a buffer)")           \
+    X(NOMEM,    -8,  "out of memory")                                                 \
     X(INIT,     -9,  "the init hook failed")                                          \
     X(HANDLER,  -10, "the handler reported an error")                                 \
     X(ARG,      -11, "invalid argument")                                              \
@@ -348,7 +368,7 @@ typedef struct lambda_str {
     X(DEPTH,    -16, "JSON nested deeper than the limit")                             \
     X(UTF8,     -17, "invalid UTF-8 or lone surrogate in a JSON string")              \
     X(SPACE,    -18, "output buffer too small")                                       \
-    X(STATE,    -19, "JSON writer misuse (value where a key is due, unbalanced end)")
+    X(STATE,    -19, "JSON writer misuse (a value where a key is due...)")
 
 typedef enum lambda_err {
 #define LAMBDA__ERR_ENUM(name, val, msg) LAMBDA_E_##name = val,
@@ -1130,7 +1150,8 @@ LAMBDA__PRIVATE int lambda__vfmt(char *out, size_t cap, const char *fmt, va_list
                 long d = lng ? va_arg(ap, long) : va_arg(ap, int);
                 num[0] = '-';
                 len = d < 0;
-                len += lambda__utoa(num + len, d < 0 ? 0ul - (unsigned long)d : (unsigned long)d, 10);
+                len +=
+                    lambda__utoa(num + len, d < 0 ? 0ul - (unsigned long)d : (unsigned long)d, 10);
             } else if (*fmt == 'u') {
                 len = lambda__utoa(num, lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10);
             } else {
@@ -2628,7 +2649,8 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
     if (!json) { /* "<timestamp> TAB <request id> TAB <LEVEL> TAB " */
         lambda__timestamp(ts);
         lambda__fmt(prefix, sizeof prefix, "%s\t%.*s\t%s\t", ts, 256,
-                    ctx && ctx->request_id.len ? ctx->request_id.ptr : "-", lambda__level_name(level));
+                    ctx && ctx->request_id.len ? ctx->request_id.ptr : "-",
+                    lambda__level_name(level));
     }
     va_start(ap, fmt);
     lambda__vlog(json, level, 0, prefix, ctx ? ctx->request_id : none, ctx ? ctx->tenant_id : none,
@@ -3185,9 +3207,7 @@ LAMBDA__PRIVATE int lambda__resolve(lambda__conn *c, const char *api)
     }
 #else
     lambda__log(c->log, LAMBDA_LOG_ERROR,
-                "\"%s\" is not a numeric address; build with -DLAMBDA_GETADDRINFO "
-                "to resolve host names (Lambda itself always passes a numeric one)",
-                host);
+                "\"%s\" is not a numeric address (-DLAMBDA_GETADDRINFO resolves names)", host);
     return LAMBDA_E_ENV;
 #endif
 }
@@ -3214,7 +3234,8 @@ LAMBDA__PRIVATE int lambda__connect(lambda__conn *c)
         else { rc = -1; if (err) errno = err; }
     }
     if (rc != 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "connect to %s: %s", c->host, lambda__errno_name(errno, eb));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "connect to %s: %s", c->host,
+                    lambda__errno_name(errno, eb));
         close(fd);
         return LAMBDA_E_CONNECT;
     }
@@ -3916,7 +3937,7 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
                      "event larger than the runtime's limit of %lu bytes",
                      (unsigned long)rt->cfg.max_event_size);
         lambda__log(&rt->log, LAMBDA_LOG_ERROR,
-                    "request %s: event larger than %lu bytes; reported as Runtime.EventTooLarge",
+                    "request %s: event over %lu bytes: Runtime.EventTooLarge",
                     ctx->request_id.ptr, (unsigned long)rt->cfg.max_event_size);
         rt->served++;
         return lambda__post_error(rt, 0);
@@ -4011,7 +4032,8 @@ LAMBDA__PRIVATE int lambda__stream_chunk(lambda_response *res, const void *data,
     iov[2].iov_base = (void *)(uintptr_t)"\r\n";
     iov[2].iov_len = 2;
     if (lambda__sendv(c, iov, 3) != 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: send: %s", lambda__errno_name(c->err_no, eb));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: send: %s",
+                    lambda__errno_name(c->err_no, eb));
         lambda__close(c);
         return res->append_err = LAMBDA_E_IO;
     }
@@ -4080,7 +4102,8 @@ LAMBDA__PRIVATE int lambda__stream_open(lambda_response *res)
     if (c->req_err) return LAMBDA_E_NOMEM;
     if ((rc = lambda__ensure_conn(c)) != 0) return rc;
     if ((rc = lambda__send(c, NULL, 0)) != 0) {
-        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: %s: %s", c->err_op, lambda__errno_name(c->err_no, eb));
+        lambda__log(c->log, LAMBDA_LOG_ERROR, "stream: %s: %s", c->err_op,
+                    lambda__errno_name(c->err_no, eb));
         lambda__close(c);
         return rc;
     }
@@ -4607,9 +4630,8 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
         lambda__log(&rt.log, LAMBDA_LOG_ERROR,
-                    "AWS_LAMBDA_RUNTIME_API is not set: this program is an AWS Lambda "
-                    "bootstrap; run it on Lambda (provided.al2023) or locally under a Runtime API "
-                    "emulator");
+                    "AWS_LAMBDA_RUNTIME_API is not set: run this bootstrap on Lambda "
+                    "(provided.al2023) or under a Runtime API emulator");
         return LAMBDA_E_ENV;
     }
     if (lambda__resolve(&rt.conn, api) != 0) {
@@ -4624,7 +4646,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     rt.ctx.memory_limit_mb = lambda__env_int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
     if (cfg->on_shutdown != NULL && cfg->lambda__shutdown_setup == NULL)
         lambda__log(&rt.log, LAMBDA_LOG_WARN,
-                    "lambda_config.on_shutdown is ignored: set it with lambda_on_shutdown()");
+                    "lambda_config.on_shutdown ignored: set it with lambda_on_shutdown()");
     else if (cfg->on_shutdown != NULL && cfg->handler != NULL &&
              cfg->lambda__shutdown_setup(&rt) != 0)
         lambda__log(&rt.log, LAMBDA_LOG_WARN,

@@ -475,6 +475,70 @@ static void test_error_body(void)
     lambda__response_free(&rt.res);
 }
 
+/* The runtime's own formatter against the C library's vsnprintf on what it supports, cut
+   where vsnprintf cuts, and the same return value. */
+static int fmt_agrees(size_t cap, const char *fmt, ...)
+{
+    char a[128], b[128];
+    va_list ap, ap2;
+    int na, nb;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    na = lambda__vfmt(a, cap, fmt, ap);
+    nb = vsnprintf(b, cap, fmt, ap2);
+    va_end(ap2);
+    va_end(ap);
+    if (na == nb && (cap == 0 || strcmp(a, b) == 0)) return 1;
+    printf("  \"%s\" cap %lu: \"%s\" (%d) vs \"%s\" (%d)\n", fmt, (unsigned long)cap, cap ? a : "", na, cap ? b : "", nb);
+    return 0;
+}
+
+/* lambda__vfmt without the format check, for inputs the check would refuse */
+static int fmt_raw(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = lambda__vfmt(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static void test_internal_format(void)
+{
+    char buf[32];
+    LT_CHECK(fmt_agrees(64, "plain"));
+    LT_CHECK(fmt_agrees(64, "%s=%d, %u, %lu, %ld%%", "k", -42, 7u, 18446744073709551615ul, -9223372036854775807L - 1));
+    LT_CHECK(fmt_agrees(64, "[%.*s] [%.*s]", 3, "abcdef", 0, "x"));
+    LT_CHECK(fmt_agrees(64, "%d %d", 0, 2147483647));
+    LT_CHECK(fmt_agrees(8, "truncated %s", "here")); /* cut like vsnprintf, same length returned */
+    LT_CHECK(fmt_agrees(1, "%s", "x"));
+    LT_CHECK(fmt_agrees(0, "%s", "nothing written"));
+    LT_CHECK(fmt_raw(buf, sizeof buf, "%s", (const char *)NULL) == 6 && strcmp(buf, "(null)") == 0);
+    LT_CHECK(fmt_raw(buf, sizeof buf, "a%qb%") == 3 && strcmp(buf, "a?b") == 0); /* unsupported: visible */
+    LT_CHECK(strcmp(lambda__errno_name(ECONNREFUSED, buf), "ECONNREFUSED") == 0);
+    LT_CHECK(strcmp(lambda__errno_name(EPIPE, buf), "EPIPE") == 0);
+    LT_CHECK(strcmp(lambda__errno_name(ENOTDIR, buf), "errno 20") == 0);
+}
+
+/* lambda_error_str: the message as it is (a '%' is not a format), and the error document. */
+static void test_error_str(void)
+{
+    struct { lambda_response res; } rt;
+    const char *type = NULL;
+    memset(&rt, 0, sizeof rt);
+    rt.res.max = 1000;
+    lambda__response_reset(&rt.res);
+    LT_CHECK(lambda_error_str(&rt.res, "T.x", "100% \"done\" %s") == LAMBDA_E_HANDLER);
+    LT_CHECK(lambda__error_doc(&rt.res, &type) == 0 && strcmp(type, "T.x") == 0);
+    LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"100% \\\"done\\\" %s\",\"errorType\":\"T.x\",\"stackTrace\":[]}") == 0);
+    lambda__response_reset(&rt.res);
+    LT_CHECK(lambda_error_str(&rt.res, NULL, NULL) == LAMBDA_E_HANDLER);
+    LT_CHECK(lambda__error_doc(&rt.res, &type) == 0 && strcmp(type, "Runtime.Unknown") == 0);
+    LT_CHECK(strcmp(rt.res.body.ptr, "{\"errorMessage\":\"\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}") == 0);
+    lambda__response_free(&rt.res);
+}
+
 static void test_strerror(void)
 {
     LT_CHECK(strcmp(lambda_strerror(0), "ok") == 0);
@@ -738,6 +802,8 @@ int main(void)
     LT_RUN(test_response);
     LT_RUN(test_error_body);
     LT_RUN(test_strerror);
+    LT_RUN(test_internal_format);
+    LT_RUN(test_error_str);
     LT_RUN(test_remaining);
     LT_RUN(test_trace_env);
     LT_RUN(test_trace_env_edit);
