@@ -58,8 +58,8 @@ $(info note: musl-gcc not found (apt-get install musl-tools); building bootstrap
 endif
 endif
 # LAMBDA_CFLAGS is the build line users copy: `make print-cflags` prints it, the README's
-# build line, the QUICK START in lambda_runtime.h and tools/lambda-cc carry the same flags
-# (tests/check_deploy.sh compares them).
+# build line, the QUICK START in lambda_runtime.h, tools/lambda-cc and cmake/LambdaRuntime.cmake
+# carry the same flags (tests/check_deploy.sh compares them).
 LAMBDA_CFLAGS := -std=c99 -Os -static -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
                  -Wl,--gc-sections -Wl,-z,noseparate-code $(MUSL_LDFLAGS) -s
 BOOTSTRAP_CFLAGS := $(LAMBDA_CFLAGS) $(WARN) -I.
@@ -250,8 +250,9 @@ build/locale/de_DE.UTF-8:
 # Every suite of `make test`, in the order they run: a test program and its arguments, one per
 # line, separated by `--` (tests/run.sh runs each and sums their "N passed, N failed" lines).
 # The emulator suite takes about 3 s per run, the fault suite about 10 s per build, the three
-# feature runs about 8 s, the deployment checks (tests/check_deploy.sh, check_template.py:
-# zips, template.yaml) about 8 s; they need zip, unzip and python3-yaml. The size budget (--sizes) is for static musl builds; the static glibc
+# feature runs about 8 s, the deployment checks (tests/check_deploy.sh, check_template.py,
+# check_cmake.sh: zips, template.yaml, the CMake helper) about 15 s; they need zip, unzip,
+# python3-yaml and cmake. The size budget (--sizes) is for static musl builds; the static glibc
 # fallback is ten times larger.
 FEATURES_SIZES := $(if $(MUSL_GCC),--sizes,)
 TEST_SUITES := \
@@ -264,6 +265,7 @@ TEST_SUITES := \
     tests/check_build.sh -- \
     tests/check_deploy.sh -- \
     tests/check_template.py -- \
+    tests/check_cmake.sh -- \
     build/test_emu build/lambda-emu build -- \
     build/test_emu build/asan/lambda-emu build -- \
     build/test_faults build -- \
@@ -293,7 +295,7 @@ FEATURES_TEST_DEPS := build/test_features build/lambda-emu \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
     build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 
-# tests/check_deploy.sh: make package's zips and what they hold
+# tests/check_deploy.sh and tests/check_cmake.sh: make package's zips and what they hold
 DEPLOY_TEST_DEPS := $(PACKAGE_ZIPS) $(ARM64_BINS)
 
 test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS) \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Deployment checks: one build line everywhere (the README, the doc block's QUICK START, the
-# Makefile's LAMBDA_CFLAGS, tools/lambda-cc), and that line, run as
+# Makefile's LAMBDA_CFLAGS, tools/lambda-cc, cmake/LambdaRuntime.cmake), and that line, run as
 # written, builds the Makefile's bytes; the zips of make package (bootstrap alone at the root
 # or extensions/<name>, mode 0755, no extra fields, fixed time, static, the right architecture,
 # the same bytes when zipped again from a copy with another time, mode, umask and time zone);
@@ -43,6 +43,9 @@ make_flags=$(make -s --no-print-directory print-cflags 2>/dev/null)
 check "make print-cflags ('$make_flags') is not the documented line ('$want')" test "$make_flags" = "$want"
 cc_flags=$(tools/lambda-cc --print-cflags 2>/dev/null)
 check "tools/lambda-cc --print-cflags ('$cc_flags') is not the documented line" test "$cc_flags" = "$want"
+cmake_flags=$(sed -n 's/^set(LAMBDA_CFLAGS "\(.*\)")$/\1/p' cmake/LambdaRuntime.cmake)
+check "cmake/LambdaRuntime.cmake's LAMBDA_CFLAGS ('$cmake_flags') is not the documented line" \
+    test "$cmake_flags" = "$(flags_of "$doc_line")"
 check "the Makefile's bootstraps are not built with LAMBDA_CFLAGS" \
     has "$(make -s -n -B --no-print-directory build/hello/bootstrap)" "$make_flags"
 
