@@ -12,7 +12,8 @@
 #                        concurrency scenarios under TSan
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
 #   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline,
-#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds)
+#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds,
+#                        under BENCH_PIN, e.g. 'taskset -c 0')
 #   make package         build/<name>/function.zip (x86_64) and function-arm64.zip for every example,
 #                        layer.zip / layer-arm64.zip for the extension; reproducible; sizes printed
 #   make build-<LogicalId> ARTIFACTS_DIR=dir   what `sam build` runs for each resource of
@@ -41,6 +42,9 @@ JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
 EMU_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
 BENCH_N      ?= 1000
 BENCH_ROUNDS ?= 21
+# a command the benchmark runs under, e.g. BENCH_PIN='taskset -c 0' (the emulator and the
+# bootstraps it starts then share one CPU)
+BENCH_PIN    ?=
 
 # Bootstraps: fully static musl when musl-gcc exists, else static glibc.
 MUSL_GCC  := $(shell command -v musl-gcc 2>/dev/null)
@@ -339,7 +343,7 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 # ---- benchmark and demo -------------------------------------------------------------------
 bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap
 	@echo "machine: $$(uname -srm), $$(nproc) CPU(s), $$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
-	build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
+	$(BENCH_PIN) build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
 	@if [ -f tests/bench_json.c ]; then $(MAKE) --no-print-directory build/bench_json >/dev/null || true; fi
 	@if [ -x build/bench_json ]; then echo "== JSON scanner (build/bench_json)"; build/bench_json; \
 	 else echo "(no build/bench_json: JSON scanner throughput skipped)"; fi
