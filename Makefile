@@ -12,7 +12,13 @@
 #                        concurrency scenarios under TSan
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
 #   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline,
-#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds)
+#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds,
+#                        under BENCH_PIN, e.g. 'taskset -c 0')
+#   make package         build/<name>/function.zip (x86_64) and function-arm64.zip for every example,
+#                        layer.zip / layer-arm64.zip for the extension; reproducible; sizes printed
+#   make build-<LogicalId> ARTIFACTS_DIR=dir   what `sam build` runs for each resource of
+#                        template.yaml (BuildMethod: makefile)
+#   make print-cflags    the bootstrap flags (LAMBDA_CFLAGS), for a build of your own
 #   make valgrind        test_e2e + test_faults with every bootstrap run under valgrind (slow)
 #   make arm64           static arm64 bootstraps, test_e2e + test_faults under qemu-aarch64-static
 #                        (tests/arm64.sh)
@@ -21,7 +27,7 @@
 #                        build/asan/lambda-emu is its ASan+UBSan build
 #   make clean
 # emu-test, faults-test and features-test are part of `make test`; .ci/run runs `make test`, then
-# fuzz, lint, valgrind and arm64.
+# fuzz, lint, valgrind and arm64, and prints make package's table.
 
 HOST_CC   := gcc
 WARN      := -Wall -Wextra -pedantic -Wshadow -Werror
@@ -36,6 +42,9 @@ JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
 EMU_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
 BENCH_N      ?= 1000
 BENCH_ROUNDS ?= 21
+# a command the benchmark runs under, e.g. BENCH_PIN='taskset -c 0' (the emulator and the
+# bootstraps it starts then share one CPU)
+BENCH_PIN    ?=
 
 # Bootstraps: fully static musl when musl-gcc exists, else static glibc.
 MUSL_GCC  := $(shell command -v musl-gcc 2>/dev/null)
@@ -47,10 +56,18 @@ BOOTSTRAP_CC := musl-gcc
 MUSL_LDFLAGS := -Wl,-z,norelro
 else
 BOOTSTRAP_CC := gcc
+# (not for make print-*, whose output is meant for other commands)
+ifeq ($(filter print-%,$(MAKECMDGOALS)),)
 $(info note: musl-gcc not found (apt-get install musl-tools); building bootstraps with static glibc)
 endif
-BOOTSTRAP_CFLAGS := -std=c99 -Os -static -fno-pie -no-pie -DLAMBDA_STATIC $(WARN) -I. -ffunction-sections -fdata-sections \
-                    -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code $(MUSL_LDFLAGS) -s
+endif
+# LAMBDA_CFLAGS is the build line users copy: `make print-cflags` prints it, the README's
+# build line, the QUICK START in lambda_runtime.h, tools/lambda-cc and cmake/LambdaRuntime.cmake
+# carry the same flags (tests/check_deploy.sh compares them). -DLAMBDA_STATIC: every example is
+# one file (see the header's QUICK START).
+LAMBDA_CFLAGS := -std=c99 -Os -static -fno-pie -no-pie -DLAMBDA_STATIC -ffunction-sections -fdata-sections \
+                 -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code $(MUSL_LDFLAGS) -s
+BOOTSTRAP_CFLAGS := $(LAMBDA_CFLAGS) $(WARN) -I.
 
 # valgrind builds: gcc -g -O1, dynamic, no sanitizer
 VALGRIND  ?= $(shell command -v valgrind 2>/dev/null)
@@ -64,7 +81,8 @@ HANDLERS   := sigprobe oomprobe
 EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_bench.c) \
               tools/rapi_server.c
 
-.PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean
+.PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean \
+        package sizes print-cflags print-sam-targets print-zips
 all: $(BOOTSTRAPS)
 
 # ---- bootstraps: every variant from one function ------------------------------------------
@@ -121,6 +139,91 @@ build/vg/%/bootstrap: build/vg/%/bootstrap.bin
 	@printf '#!/bin/sh\nexec %s %s "%s" "$$@"\n' "$(VALGRIND)" "$(VG_FLAGS)" "$(abspath $<)" > $@
 	@chmod +x $@
 
+# ---- deployment: zips, AWS SAM, arm64 -------------------------------------------------------
+# make package writes, for every example, build/<name>/function.zip (x86_64) and
+# build/<name>/function-arm64.zip: bootstrap alone at the root, mode 0755, reproducible
+# (tools/lambda-zip). Examples in LAYER_EXAMPLES are Lambda extensions, packaged as layers:
+# build/<name>/layer.zip and layer-arm64.zip, holding extensions/<name>.
+LAYER_EXAMPLES := extension
+FUNCTION_EXAMPLES := $(filter-out $(LAYER_EXAMPLES),$(EXAMPLES))
+ARM64_CC ?= aarch64-linux-gnu-gcc
+HAVE_ARM64 := $(shell command -v $(ARM64_CC) 2>/dev/null)
+ZIPS_X86   := $(FUNCTION_EXAMPLES:%=build/%/function.zip) $(LAYER_EXAMPLES:%=build/%/layer.zip)
+ZIPS_ARM64 := $(FUNCTION_EXAMPLES:%=build/%/function-arm64.zip) $(LAYER_EXAMPLES:%=build/%/layer-arm64.zip)
+PACKAGE_ZIPS := $(ZIPS_X86) $(if $(HAVE_ARM64),$(ZIPS_ARM64))
+ARM64_BINS   := $(if $(HAVE_ARM64),$(EXAMPLES:%=build/arm64/%/bootstrap.bin))
+
+# static arm64 bootstraps: tools/lambda-cc links the arm64 musl by hand (tests/arm64.sh uses them)
+build/arm64/%/bootstrap.bin: examples/%/main.c $(HDR) tools/lambda-cc
+	@mkdir -p $(@D)
+	ARM64_CC=$(ARM64_CC) tools/lambda-cc --arch arm64 $(WARN) -I. -o $@ $<
+
+.SECONDARY: $(EXAMPLES:%=build/arm64/%/bootstrap.bin)
+
+build/%/function.zip: build/%/bootstrap tools/lambda-zip
+	tools/lambda-zip $@ bootstrap=$< >/dev/null
+build/%/function-arm64.zip: build/arm64/%/bootstrap.bin tools/lambda-zip
+	tools/lambda-zip $@ bootstrap=$< >/dev/null
+build/%/layer.zip: build/%/bootstrap tools/lambda-zip
+	tools/lambda-zip $@ extensions/$*=$< >/dev/null
+build/%/layer-arm64.zip: build/arm64/%/bootstrap.bin tools/lambda-zip
+	tools/lambda-zip $@ extensions/$*=$< >/dev/null
+
+# the table: zip, its size, what it holds
+package: $(PACKAGE_ZIPS)
+	@for z in $(PACKAGE_ZIPS); do \
+	    printf '%-32s %6s bytes   %s: %s bytes\n' $$z $$(wc -c < $$z) \
+	        "$$(unzip -Z1 $$z | grep -v '/$$')" "$$(unzip -Zt $$z | cut -d' ' -f3)"; \
+	done
+	@$(if $(HAVE_ARM64),:,echo "package: no arm64 zips: $(ARM64_CC) not found (apt-get install gcc-aarch64-linux-gnu)")
+
+# the README's size table (Deploy), measured: bootstraps and zips, x86_64 and arm64
+SIZE_FILES = build/$1/bootstrap build/$1/$2.zip build/arm64/$1/bootstrap.bin build/$1/$2-arm64.zip
+sizes: $(PACKAGE_ZIPS) $(ARM64_BINS) build/hello-malloc/bootstrap
+	@echo '| bytes | x86_64 bootstrap | x86_64 zip | arm64 bootstrap | arm64 zip |'
+	@echo '|---|---:|---:|---:|---:|'
+	@$(foreach n,$(FUNCTION_EXAMPLES) $(LAYER_EXAMPLES) hello-malloc,\
+	  printf '| %s | %s | %s | %s | %s |\n' \
+	    '$n$(if $(filter $n,$(LAYER_EXAMPLES)), (layer.zip),$(if $(filter hello-malloc,$n), (hello + one malloc),))' \
+	    $$(for f in $(call SIZE_FILES,$n,$(if $(filter $n,$(LAYER_EXAMPLES)),layer,function)); do \
+	       if [ -f $$f ]; then wc -c < $$f; else echo -; fi; done | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta');)
+
+# AWS SAM (template.yaml, Metadata: BuildMethod: makefile): `sam build` copies this directory
+# and runs `make build-<LogicalId>` in the copy, with ARTIFACTS_DIR set to where the function's
+# (or layer's) files must go. One line per resource of template.yaml:
+#   $(call sam_function,LOGICAL_ID,EXAMPLE,ARCH)  writes $(ARTIFACTS_DIR)/bootstrap
+#   $(call sam_layer,LOGICAL_ID,EXAMPLE,ARCH)     writes $(ARTIFACTS_DIR)/extensions/EXAMPLE
+# ARCH is x86_64 or arm64, as the resource's Architectures (BuildArchitecture for a layer).
+# tests/check_template.py checks template.yaml against `make print-sam-targets`.
+# $(call sam_rule,LOGICAL_ID,EXAMPLE,ARCH,KIND,PATH IN ARTIFACTS_DIR)
+define sam_rule
+SAM_TARGETS += $1:$2:$3:$4
+.PHONY: build-$1
+build-$1: $(if $(filter arm64,$3),build/arm64/$2/bootstrap.bin,build/$2/bootstrap)
+	@test -n "$$(ARTIFACTS_DIR)" || { echo "build-$1: ARTIFACTS_DIR is not set (sam build sets it)"; exit 1; }
+	@mkdir -p "$$(ARTIFACTS_DIR)/$(patsubst ./,,$(dir $5))"
+	cp $$< "$$(ARTIFACTS_DIR)/$5"
+	@chmod 0755 "$$(ARTIFACTS_DIR)/$5"
+endef
+sam_function = $(eval $(call sam_rule,$1,$2,$3,function,bootstrap))
+sam_layer    = $(eval $(call sam_rule,$1,$2,$3,layer,extensions/$2))
+SAM_TARGETS :=
+$(call sam_function,HelloFunction,hello,x86_64)
+$(call sam_function,HelloArm64Function,hello,arm64)
+$(call sam_function,EchoFunction,echo,x86_64)
+$(call sam_function,ApigwFunction,apigw,x86_64)
+$(call sam_function,StreamFunction,stream,x86_64)
+$(call sam_layer,ExtensionLayer,extension,x86_64)
+
+# for tests/check_deploy.sh and tests/check_template.py: LOGICAL_ID:EXAMPLE:ARCH:KIND and
+# ZIP:EXAMPLE:ARCH:KIND, one per line
+print-sam-targets:
+	@printf '%s\n' $(SAM_TARGETS)
+print-zips:
+	@printf '%s\n' $(foreach z,$(PACKAGE_ZIPS),$z:$(word 2,$(subst /, ,$z)):$(if $(findstring arm64,$z),arm64,x86_64):$(if $(findstring layer,$(notdir $z)),layer,function))
+print-cflags:
+	@echo '$(strip $(LAMBDA_CFLAGS))'
+
 # ---- host programs: tests, the emulator, the JSON benchmark --------------------------------
 # $(call programs,NAME,SOURCES,PREREQUISITES,CFLAGS[,ASAN_CFLAGS]) defines build/NAME, compiled
 # from SOURCES with $(HOST_CC) CFLAGS, and, when ASAN_CFLAGS is given, build/asan/NAME with
@@ -152,7 +255,9 @@ build/locale/de_DE.UTF-8:
 # Every suite of `make test`, in the order they run: a test program and its arguments, one per
 # line, separated by `--` (tests/run.sh runs each and sums their "N passed, N failed" lines).
 # The emulator suite takes about 3 s per run, the fault suite about 10 s per build, the three
-# feature runs about 8 s. The size budget (--sizes) is for static musl builds; the static glibc
+# feature runs about 8 s, the deployment checks (tests/check_deploy.sh, check_template.py,
+# check_cmake.sh: zips, template.yaml, the CMake helper) about 15 s; they need zip, unzip,
+# python3-yaml and cmake. The size budget (--sizes) is for static musl builds; the static glibc
 # fallback is ten times larger.
 FEATURES_SIZES := $(if $(MUSL_GCC),--sizes,)
 TEST_SUITES := \
@@ -163,6 +268,9 @@ TEST_SUITES := \
     build/test_e2e build -- \
     build/test_e2e build/asan -- \
     tests/check_build.sh -- \
+    tests/check_deploy.sh -- \
+    tests/check_template.py -- \
+    tests/check_cmake.sh -- \
     build/test_emu build/lambda-emu build -- \
     build/test_emu build/asan/lambda-emu build -- \
     build/test_faults build -- \
@@ -192,7 +300,11 @@ FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(BOOTSTRAPS) \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
     build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 
-test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS)
+# tests/check_deploy.sh and tests/check_cmake.sh: make package's zips and what they hold
+DEPLOY_TEST_DEPS := $(PACKAGE_ZIPS) $(ARM64_BINS)
+
+test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS) \
+      $(DEPLOY_TEST_DEPS)
 	LOCPATH=build/locale tests/run.sh $(TEST_SUITES)
 
 emu-test: $(EMU_TEST_DEPS)
@@ -232,7 +344,7 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 # ---- benchmark and demo -------------------------------------------------------------------
 bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap
 	@echo "machine: $$(uname -srm), $$(nproc) CPU(s), $$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
-	build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
+	$(BENCH_PIN) build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
 	@if [ -f tests/bench_json.c ]; then $(MAKE) --no-print-directory build/bench_json >/dev/null || true; fi
 	@if [ -x build/bench_json ]; then echo "== JSON scanner (build/bench_json)"; build/bench_json; \
 	 else echo "(no build/bench_json: JSON scanner throughput skipped)"; fi

@@ -6,29 +6,18 @@
 #                                      handlers/sigprobe, handlers/oomprobe)
 #   build/arm64/<name>/bootstrap       wrapper script: exec qemu-aarch64-static bootstrap.bin
 #
-# libc: static musl when Debian's arm64 musl-dev is installed (multiarch), linked by hand
-# with the cross gcc (Debian has no musl cross toolchain: musl-gcc wraps the host gcc);
-# otherwise static glibc from gcc-aarch64-linux-gnu (libc6-dev-arm64-cross).
+# The binaries come from tools/lambda-cc --arch arm64, as make package's do: static musl when
+# Debian's arm64 musl-dev is installed (multiarch), linked by hand with the cross gcc;
+# otherwise static glibc (libc6-dev-arm64-cross).
 # Needs: apt-get install -y gcc-aarch64-linux-gnu qemu-user-static
 #        (+ dpkg --add-architecture arm64 && apt-get update && apt-get install -y musl-dev:arm64)
 # Run from the repository root after `make build/test_e2e build/test_faults` (make arm64 does).
 set -eu
 CC=${ARM64_CC:-aarch64-linux-gnu-gcc}
+export ARM64_CC="$CC"
 QEMU=${QEMU_AARCH64:-$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)}
 OUT=build/arm64
-CFLAGS="-std=c99 -Os -static -Wall -Wextra -pedantic -Wshadow -Werror -I. -ffunction-sections -fdata-sections \
- -fno-asynchronous-unwind-tables -Wl,--gc-sections -Wl,-z,noseparate-code -s"
-# musl for arm64 (Debian multiarch: dpkg --add-architecture arm64; apt-get install musl-dev:arm64)
-# is linked by hand with the cross gcc, as musl-gcc does for the host; without it, static glibc.
-MUSL=${ARM64_MUSL:-/usr/lib/aarch64-linux-musl}
-PRE=""; POST=""; LIBC="static glibc"
-if [ -e "$MUSL/libc.a" ] && [ -d /usr/include/aarch64-linux-musl ] && command -v "$CC" >/dev/null 2>&1; then
-    LIBC="static musl ($MUSL)"
-    CFLAGS="$CFLAGS -nostdinc -isystem /usr/include/aarch64-linux-musl -isystem $($CC -print-file-name=include) \
- -nostdlib -nostartfiles -Wl,-z,norelro -Wl,-z,max-page-size=4096"
-    PRE="$MUSL/crt1.o $MUSL/crti.o"
-    POST="-L$MUSL -Wl,--start-group -lc $($CC -print-libgcc-file-name) -Wl,--end-group $MUSL/crtn.o"
-fi
+WARN="-Wall -Wextra -pedantic -Wshadow -Werror -I."
 
 if ! command -v "$CC" >/dev/null 2>&1; then
     echo "arm64: $CC not found (apt-get install -y gcc-aarch64-linux-gnu)"; exit 1
@@ -43,7 +32,7 @@ done
 build() { # name source
     mkdir -p "$OUT/$1"
     # shellcheck disable=SC2086
-    $CC $CFLAGS -o "$OUT/$1/bootstrap.bin" $PRE "$2" $POST
+    tools/lambda-cc --arch arm64 $WARN -o "$OUT/$1/bootstrap.bin" "$2"
     if ! readelf -h "$OUT/$1/bootstrap.bin" | grep -q 'AArch64'; then
         echo "arm64: $OUT/$1/bootstrap.bin is not an AArch64 binary"; exit 1
     fi
@@ -52,7 +41,7 @@ build() { # name source
     chmod +x "$OUT/$1/bootstrap"
 }
 
-echo "arm64: $($CC --version | head -n 1); $LIBC; $($QEMU --version | head -n 1)"
+echo "arm64: $($CC --version | head -n 1); $(tools/lambda-cc --arch arm64 --print-libc); $($QEMU --version | head -n 1)"
 for d in examples/*/; do
     n=$(basename "$d")
     build "$n" "examples/$n/main.c"
