@@ -34,7 +34,7 @@
        musl-gcc -std=c99 -Os -static -fno-pie -no-pie -DLAMBDA_STATIC -ffunction-sections \
            -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections \
            -Wl,-z,noseparate-code -Wl,-z,norelro -s -o bootstrap main.c
-       zip function.zip bootstrap
+       zip function.zip bootstrap     # or tools/lambda-zip / make package: reproducible zips
 
    (This program is examples/hello/main.c, and the README's; one is checked against the others.
    That line is the Makefile's: 28 KiB for this hello. -DLAMBDA_STATIC is for a program that is
