@@ -11,8 +11,9 @@
 #                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
 #                        concurrency scenarios under TSan
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
-#   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline,
-#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds)
+#   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline
+#                        (and any BOOTSTRAPS="path ..."), alternating, pinned to one CPU; medians
+#                        and ratios (BENCH_N invocations, BENCH_ROUNDS rounds); chart in build/bench.svg
 #   make valgrind        test_e2e + test_faults with every bootstrap run under valgrind (slow)
 #   make arm64           static arm64 bootstraps, test_e2e + test_faults under qemu-aarch64-static
 #                        (tests/arm64.sh)
@@ -36,6 +37,8 @@ JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
 EMU_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
 BENCH_N      ?= 1000
 BENCH_ROUNDS ?= 21
+# more bootstraps for make bench, e.g. BOOTSTRAPS="../go/bootstrap ../rust/bootstrap"
+BOOTSTRAPS   ?=
 
 # Bootstraps: fully static musl when musl-gcc exists, else static glibc.
 MUSL_GCC  := $(shell command -v musl-gcc 2>/dev/null)
@@ -58,14 +61,14 @@ VG_FLAGS  := -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 VG_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 $(WARN) -I.
 
 EXAMPLES   := $(notdir $(wildcard examples/*))
-BOOTSTRAPS := $(EXAMPLES:%=build/%/bootstrap)
+EXAMPLE_BINS := $(EXAMPLES:%=build/%/bootstrap)
 HDR        := lambda_runtime.h
 HANDLERS   := sigprobe oomprobe
 EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_bench.c) \
               tools/rapi_server.c
 
 .PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean
-all: $(BOOTSTRAPS)
+all: $(EXAMPLE_BINS)
 
 # ---- bootstraps: every variant from one function ------------------------------------------
 # $(call bootstraps,NAME,SOURCE,PREREQUISITES,VARIANTS[,FLAGS]) defines, for each variant in
@@ -181,7 +184,7 @@ suites_of = $(subst :, ,$(subst $(space),:--:,$(filter $1 $1:%,$(subst :--:, ,$(
 TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/test_json build/test_e2e \
              build/asan/apigw/bootstrap build/asan/echo/bootstrap \
              build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
-EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap \
+EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap build/baseline/bootstrap \
                  build/probe/bootstrap build/rawstream/bootstrap build/extension/bootstrap \
                  build/features/bootstrap build/features-mt/bootstrap
 FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
@@ -232,7 +235,8 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 # ---- benchmark and demo -------------------------------------------------------------------
 bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap
 	@echo "machine: $$(uname -srm), $$(nproc) CPU(s), $$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
-	build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
+	build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --svg build/bench.svg \
+	    $(foreach b,$(BOOTSTRAPS),--compare $(b)) --baseline build/baseline/bootstrap -- build/hello/bootstrap
 	@if [ -f tests/bench_json.c ]; then $(MAKE) --no-print-directory build/bench_json >/dev/null || true; fi
 	@if [ -x build/bench_json ]; then echo "== JSON scanner (build/bench_json)"; build/bench_json; \
 	 else echo "(no build/bench_json: JSON scanner throughput skipped)"; fi
