@@ -1380,6 +1380,7 @@ static void test_bench_usage(void)
     const char *a1[] = {"--bench", "5", "--compare", "", "--", hello, NULL};
     const char *a2[] = {"--bench", "5", "--compare", NULL};
     const char *a3[] = {"--help", NULL};
+    const char *a4[] = {"--compare", hello, "-e", "{}", "--", hello, NULL};
     run r = emu_run(a1, NULL, NULL);
     LT_CHECK(r.status == 2 && strstr(r.err, "bad value for --compare") != NULL);
     run_free(&r);
@@ -1388,6 +1389,9 @@ static void test_bench_usage(void)
     run_free(&r);
     r = emu_run(a3, NULL, NULL);
     LT_CHECK(r.status == 0 && strstr(r.out, "--no-pin") && strstr(r.out, "--compare BOOTSTRAP") && strstr(r.out, "--svg FILE"));
+    run_free(&r);
+    r = emu_run(a4, NULL, NULL);
+    LT_CHECK(r.status == 2 && strstr(r.err, "go with --bench N") != NULL && r.out_len == 0);
     run_free(&r);
 }
 

@@ -377,6 +377,10 @@ int main(int argc, char **argv)
 
     rc = parse_options(&m, argc, argv, &first);
     if (rc >= 0) return rc;
+    if (!m.cfg.bench_n && (m.cfg.bench_baseline || m.cfg.n_bench_compare || m.cfg.bench_svg || m.cfg.bench_no_pin)) {
+        fputs("lambda-emu: --baseline, --compare, --svg and --no-pin go with --bench N\n", stderr);
+        return 2;
+    }
     m.cfg.argv = argv + first;
     return serve(&m);
 }
