@@ -11,9 +11,9 @@
 #                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
 #                        concurrency scenarios under TSan
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
-#   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline,
-#                        alternating; medians and ratios (BENCH_N invocations, BENCH_ROUNDS rounds,
-#                        under BENCH_PIN, e.g. 'taskset -c 0')
+#   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline
+#                        (and any BOOTSTRAPS="path ..."), alternating, pinned to one CPU; medians
+#                        and ratios (BENCH_N invocations, BENCH_ROUNDS rounds); chart in build/bench.svg
 #   make package         build/<name>/function.zip (x86_64) and function-arm64.zip for every example,
 #                        layer.zip / layer-arm64.zip for the extension; reproducible; sizes printed
 #   make build-<LogicalId> ARTIFACTS_DIR=dir   what `sam build` runs for each resource of
@@ -42,9 +42,8 @@ JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
 EMU_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror
 BENCH_N      ?= 1000
 BENCH_ROUNDS ?= 21
-# a command the benchmark runs under, e.g. BENCH_PIN='taskset -c 0' (the emulator and the
-# bootstraps it starts then share one CPU)
-BENCH_PIN    ?=
+# more bootstraps for make bench, e.g. BOOTSTRAPS="../go/bootstrap ../rust/bootstrap"
+BOOTSTRAPS   ?=
 
 # Bootstraps: fully static musl when musl-gcc exists, else static glibc.
 MUSL_GCC  := $(shell command -v musl-gcc 2>/dev/null)
@@ -75,7 +74,7 @@ VG_FLAGS  := -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 VG_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 $(WARN) -I.
 
 EXAMPLES   := $(notdir $(wildcard examples/*))
-BOOTSTRAPS := $(EXAMPLES:%=build/%/bootstrap)
+EXAMPLE_BINS := $(EXAMPLES:%=build/%/bootstrap)
 HDR        := lambda_runtime.h
 HANDLERS   := sigprobe oomprobe
 EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_bench.c) \
@@ -83,7 +82,7 @@ EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c
 
 .PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean \
         package sizes print-cflags print-sam-targets print-zips
-all: $(BOOTSTRAPS)
+all: $(EXAMPLE_BINS)
 
 # ---- bootstraps: every variant from one function ------------------------------------------
 # $(call bootstraps,NAME,SOURCE,PREREQUISITES,VARIANTS[,FLAGS]) defines, for each variant in
@@ -289,12 +288,12 @@ suites_of = $(subst :, ,$(subst $(space),:--:,$(filter $1 $1:%,$(subst :--:, ,$(
 TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/test_json build/test_e2e \
              build/asan/apigw/bootstrap build/asan/echo/bootstrap \
              build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
-EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap \
+EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap build/baseline/bootstrap \
                  build/probe/bootstrap build/rawstream/bootstrap build/extension/bootstrap \
                  build/features/bootstrap build/features-mt/bootstrap
 FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
                $(HANDLERS:%=build/handlers/%/bootstrap) $(HANDLERS:%=build/asan/handlers/%/bootstrap)
-FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(BOOTSTRAPS) \
+FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(EXAMPLE_BINS) \
     build/features/bootstrap build/features-mt/bootstrap build/stream/bootstrap \
     build/extension/bootstrap build/hello/bootstrap build/hello-malloc/bootstrap \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
@@ -344,7 +343,8 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 # ---- benchmark and demo -------------------------------------------------------------------
 bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap
 	@echo "machine: $$(uname -srm), $$(nproc) CPU(s), $$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
-	$(BENCH_PIN) build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --baseline build/baseline/bootstrap -- build/hello/bootstrap
+	build/lambda-emu --bench $(BENCH_N) --rounds $(BENCH_ROUNDS) --svg build/bench.svg \
+	    $(foreach b,$(BOOTSTRAPS),--compare $(b)) --baseline build/baseline/bootstrap -- build/hello/bootstrap
 	@if [ -f tests/bench_json.c ]; then $(MAKE) --no-print-directory build/bench_json >/dev/null || true; fi
 	@if [ -x build/bench_json ]; then echo "== JSON scanner (build/bench_json)"; build/bench_json; \
 	 else echo "(no build/bench_json: JSON scanner throughput skipped)"; fi

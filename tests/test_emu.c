@@ -1,7 +1,7 @@
 /* test_emu.c - drives the local emulator (build/lambda-emu) against real bootstraps.
 
    Usage: build/test_emu <lambda-emu> <dir>
-     <dir>/hello/bootstrap, <dir>/probe/bootstrap, <dir>/rawstream/bootstrap,
+     <dir>/hello/bootstrap, <dir>/baseline/bootstrap, <dir>/probe/bootstrap, <dir>/rawstream/bootstrap,
      <dir>/extension/bootstrap (examples/extension), <dir>/features/bootstrap and
      <dir>/features-mt/bootstrap (tests/handlers/features.c, the latter with LAMBDA_THREADS) must exist.
    This program also serves as a bootstrap in three modes:
@@ -11,6 +11,8 @@
                      $EMU_TERM_OUT and exits 0
      --ext-runtime   tries the Extensions API's error cases (results in $EMU_EXT_OUT), then
                      serves one event
+     --cpus-runtime  appends its Cpus_allowed_list to $EMU_CPUS_OUT, then echoes events
+     --wrong-runtime answers its first event under another request id
 
    Every child runs under a bounded wait and is killed (by pid) if it overruns. The test is the
    child subreaper of everything the emulator starts, so a process the emulator leaves behind
@@ -36,7 +38,7 @@
 #include "lt.h"
 
 static const char *emu_path;
-static char hello[4096], probe[4096], rawstream[4096], extension[4096], features[4096], features_mt[4096],
+static char hello[4096], baseline[4096], probe[4096], rawstream[4096], extension[4096], features[4096], features_mt[4096],
     self_exe[4096], tmpdir[256];
 
 /* ------------------------------------------------------------------ helpers */
@@ -416,6 +418,22 @@ static int api_port(void)
 
 /* ------------------------------------------------------------------ --term-runtime mode */
 
+/* GET /next and answer "ok", until /next is not answered with 200 (then 0) or a response is
+   not accepted (then 1). */
+static int echo_loop(int fd, char *buf, size_t cap)
+{
+    for (;;) {
+        char id[64], req[512];
+        const char *rid;
+        if (xchg(fd, NEXT_REQ, buf, cap) != 200) return 0;
+        rid = hdr_of(buf, "Lambda-Runtime-Aws-Request-Id");
+        snprintf(id, sizeof id, "%s", rid);
+        snprintf(req, sizeof req,
+                 "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok", id);
+        if (xchg(fd, req, buf, cap) != 202) return 1;
+    }
+}
+
 static const char *term_out;
 
 static void on_term(int sig)
@@ -444,17 +462,41 @@ static int term_runtime(void)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
     fd = tcp_connect(port);
-    if (fd < 0) return 1;
-    for (;;) {
-        char id[64], req[512];
-        const char *rid;
-        if (xchg(fd, NEXT_REQ, buf, sizeof buf) != 200) return 0;
-        rid = hdr_of(buf, "Lambda-Runtime-Aws-Request-Id");
-        snprintf(id, sizeof id, "%s", rid);
-        snprintf(req, sizeof req,
-                 "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok", id);
-        if (xchg(fd, req, buf, sizeof buf) != 202) return 1;
-    }
+    return fd < 0 ? 1 : echo_loop(fd, buf, sizeof buf);
+}
+
+/* ------------------------------------------------------------------ --cpus-runtime, --wrong-runtime */
+
+/* Records where it may run (for the benchmark's pinning), then echoes like --term-runtime. */
+static int cpus_runtime(void)
+{
+    static char buf[1 << 16];
+    const char *outp = getenv("EMU_CPUS_OUT");
+    char *st = slurp("/proc/self/status", NULL);
+    const char *p = st ? strstr(st, "\nCpus_allowed_list:") : NULL;
+    FILE *out = outp ? fopen(outp, "a") : NULL;
+    int port = api_port(), fd;
+    if (!p || !out || !port) return 1;
+    p += 20;
+    p += strspn(p, " \t");
+    fprintf(out, "%.*s\n", (int)strcspn(p, "\n"), p);
+    fclose(out);
+    free(st);
+    fd = tcp_connect(port);
+    return fd < 0 ? 1 : echo_loop(fd, buf, sizeof buf);
+}
+
+/* Answers its first event for a request id it was not given. */
+static int wrong_runtime(void)
+{
+    static char buf[1 << 16];
+    static const char req[] = "POST /2018-06-01/runtime/invocation/00000000-0000-4000-8000-000000000000/response HTTP/1.1\r\n"
+                              "Host: x\r\nContent-Length: 2\r\n\r\nok";
+    int fd = tcp_connect(api_port());
+    if (fd < 0 || xchg(fd, NEXT_REQ, buf, sizeof buf) != 200) return 1;
+    send_all(fd, req, sizeof req - 1);
+    recv_until(fd, buf, sizeof buf, 0, "\r\n\r\n", 10000);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ --ext-runtime mode */
@@ -1031,6 +1073,328 @@ static void test_concurrency(void)
     run_free(&r);
 }
 
+/* ------------------------------------------------------------------ the benchmark (--bench) */
+
+/* Why text is not well-formed XML with an <svg> root, or NULL if it is: elements nest and close
+   with their own names, attribute values are quoted, '&' starts an entity or character
+   reference, '<' appears only in markup, nothing follows the root but white space. */
+static const char *xml_problem(const char *s)
+{
+    static char why[160];
+    const char *stack[256], *p = s;
+    size_t lens[256];
+    int depth = 0, roots = 0;
+    if (strncmp(s, "<svg", 4) != 0) return "does not start with <svg";
+    while (*p) {
+        if (*p == '&') {
+            static const char *const ent[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+            size_t k, ok = 0;
+            for (k = 0; k < 5; k++) ok |= strncmp(p, ent[k], strlen(ent[k])) == 0;
+            if (!ok && p[1] == '#') ok = strspn(p + 2, "0123456789") > 0 && p[2 + strspn(p + 2, "0123456789")] == ';';
+            if (!ok) return "bad entity";
+            p++;
+            continue;
+        }
+        if (*p == '>') return "'>' outside markup";
+        if (*p != '<') {
+            if (depth == 0 && !strchr(" \t\r\n", *p)) return "text outside the root element";
+            p++;
+            continue;
+        }
+        if (strncmp(p, "<!--", 4) == 0) {
+            const char *e = strstr(p + 4, "-->");
+            if (!e) return "unterminated comment";
+            p = e + 3;
+        } else if (p[1] == '/') { /* </name> */
+            size_t n = strcspn(p + 2, " \t\r\n>");
+            if (depth == 0 || n != lens[depth - 1] || strncmp(p + 2, stack[depth - 1], n) != 0) {
+                snprintf(why, sizeof why, "mismatched end tag </%.*s>", (int)(n > 40 ? 40 : n), p + 2);
+                return why;
+            }
+            p += 2 + n;
+            p += strspn(p, " \t\r\n");
+            if (*p++ != '>') return "bad end tag";
+            depth--;
+        } else { /* <name attr="v" ...> or .../> */
+            size_t n = strcspn(p + 1, " \t\r\n/>");
+            if (n == 0 || !(p[1] == '_' || ((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z'))) return "bad tag name";
+            if (depth == 0 && roots++) return "two root elements";
+            if (depth == 256) return "too deep";
+            stack[depth] = p + 1;
+            lens[depth] = n;
+            p += 1 + n;
+            for (;;) {
+                size_t an;
+                char q;
+                p += strspn(p, " \t\r\n");
+                if (*p == '>' || (p[0] == '/' && p[1] == '>')) break;
+                an = strcspn(p, " \t\r\n=/>\"'<");
+                if (an == 0) return "bad attribute";
+                p += an;
+                p += strspn(p, " \t\r\n");
+                if (*p++ != '=') return "attribute without a value";
+                p += strspn(p, " \t\r\n");
+                q = *p++;
+                if (q != '"' && q != '\'') return "unquoted attribute value";
+                while (*p && *p != q) {
+                    if (*p == '<') return "'<' in an attribute value";
+                    p++;
+                }
+                if (*p++ != q) return "unterminated attribute value";
+            }
+            if (*p == '/') p += 2; /* empty element */
+            else p++, depth++;
+        }
+    }
+    if (depth != 0) return "unclosed elements";
+    if (roots != 1) return "no root element";
+    return NULL;
+}
+
+/* Checks an SVG file: our own well-formedness check, and xmllint's when it is installed. */
+static int svg_ok(const char *path)
+{
+    char *t = slurp(path, NULL);
+    const char *why = t ? xml_problem(t) : "cannot read";
+    int ok = why == NULL;
+    if (!ok) printf("  %s: %s\n", path, why);
+    if (t && !strstr(t, "xmlns=\"http://www.w3.org/2000/svg\"")) ok = 0;
+    free(t);
+    if (access("/usr/bin/xmllint", X_OK) == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "/usr/bin/xmllint --noout '%s'", path);
+        if (system(cmd) != 0) {
+            printf("  xmllint rejects %s\n", path);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
+/* Our own CPU mask, "0-1" (static buffer). */
+static const char *own_cpus(void)
+{
+    static char v[256];
+    char *st = slurp("/proc/self/status", NULL);
+    const char *p = st ? strstr(st, "\nCpus_allowed_list:") : NULL;
+    v[0] = 0;
+    if (p) {
+        p += 20;
+        p += strspn(p, " \t");
+        snprintf(v, sizeof v, "%.*s", (int)strcspn(p, "\n"), p);
+    }
+    free(st);
+    return v;
+}
+
+/* The checker itself: it must reject what it claims to. */
+static void test_xml_checker(void)
+{
+    LT_CHECK(xml_problem("<svg a=\"1\"><g><text>x &amp; y &#181;</text></g><rect/></svg>\n") == NULL);
+    LT_CHECK(xml_problem("<svg><g></svg>") != NULL);
+    LT_CHECK(xml_problem("<svg><g></h></svg>") != NULL);
+    LT_CHECK(xml_problem("<svg a=1></svg>") != NULL);
+    LT_CHECK(xml_problem("<svg>a & b</svg>") != NULL);
+    LT_CHECK(xml_problem("<svg>a < b</svg>") != NULL);
+    LT_CHECK(xml_problem("<svg></svg><svg></svg>") != NULL);
+    LT_CHECK(xml_problem("<?xml version=\"1.0\"?><svg></svg>") != NULL); /* must start with <svg */
+}
+
+/* Pinned by default: the output names the CPU, and the runtime's own Cpus_allowed_list (each
+   start records it) is that one CPU, the first of ours. Then function and baseline alternate. */
+static void test_bench_pinned(void)
+{
+    char cpus[512], envv[600], want[16], line[400];
+    const char *env[] = {envv, NULL};
+    const char *args[] = {"--bench", "20", "--rounds", "2", "--baseline", baseline, "--", self_exe, "--cpus-runtime", NULL};
+    const char *mine = own_cpus(), *first;
+    char *got;
+    run r;
+    snprintf(cpus, sizeof cpus, "%s/cpus.out", tmpdir);
+    unlink(cpus);
+    snprintf(envv, sizeof envv, "EMU_CPUS_OUT=%s", cpus);
+    snprintf(want, sizeof want, "%d", atoi(mine)); /* "0-1" or "3,5": the first CPU */
+    r = emu_run(args, env, NULL);
+    LT_CHECK(r.status == 0);
+    snprintf(line, sizeof line, "BENCH-PIN cpu=%s allowed=%s\n", want, mine);
+    LT_CHECK(strncmp(r.out, line, strlen(line)) == 0);
+    snprintf(line, sizeof line, "pinned to CPU %s;", want);
+    LT_CHECK(strstr(r.out, line) != NULL);
+    got = slurp(cpus, NULL);
+    snprintf(line, sizeof line, "%s\n%s\n", want, want); /* two rounds, two starts, one CPU each */
+    LT_CHECK(strcmp(got, line) == 0);
+    if (strcmp(got, line) != 0) printf("  Cpus_allowed_list of the runtime: %s", got);
+    free(got);
+    first = strstr(r.out, "BENCH label=function");
+    LT_CHECK(first && strstr(first, "BENCH label=baseline") && strstr(strstr(first, "BENCH label=baseline"), "BENCH label=function"));
+    LT_CHECK(count(r.out, "BENCH label=function bootstrap=") == 2 && count(r.out, "BENCH label=baseline bootstrap=") == 2);
+    LT_CHECK(count(r.out, " conns=1 errors=0\n") == 4);
+    LT_CHECK(strstr(r.out, "BENCH-MEDIAN rounds=2 n=20 cold_next_ms=") != NULL && strstr(r.out, " ratio_size_bytes=") != NULL);
+    LT_CHECK(strstr(r.out, "BENCH-MEDIAN-COMPARE") == NULL && strstr(r.out, "BENCH-FAIL") == NULL);
+    LT_CHECK(strstr(r.out, "baseline    ratio\n") != NULL); /* the two-column table */
+    LT_CHECK(strstr(r.out, "function and baseline alternate") != NULL);
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
+/* --no-pin: the runtime may run wherever we may. */
+static void test_bench_no_pin(void)
+{
+    char cpus[512], envv[600], line[300];
+    const char *env[] = {envv, NULL};
+    const char *args[] = {"--no-pin", "--bench", "5", "--", self_exe, "--cpus-runtime", NULL};
+    const char *mine = own_cpus();
+    char *got;
+    run r;
+    snprintf(cpus, sizeof cpus, "%s/cpus.out", tmpdir);
+    unlink(cpus);
+    snprintf(envv, sizeof envv, "EMU_CPUS_OUT=%s", cpus);
+    r = emu_run(args, env, NULL);
+    LT_CHECK(r.status == 0);
+    snprintf(line, sizeof line, "BENCH-PIN cpu=none allowed=%s\n", mine);
+    LT_CHECK(strncmp(r.out, line, strlen(line)) == 0);
+    LT_CHECK(strstr(r.out, "(not pinned: CPUs ") != NULL);
+    got = slurp(cpus, NULL);
+    snprintf(line, sizeof line, "%s\n", mine);
+    LT_CHECK(strcmp(got, line) == 0);
+    free(got);
+    LT_CHECK(count(r.out, "BENCH label=function") == 1 && strstr(r.out, "BENCH-MEDIAN rounds=1 n=5 ") != NULL);
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
+/* Two more bootstraps (hello again, under two other paths) in the same rounds: each runs once a
+   round in the order function, compare..., baseline, with its medians, ratios, a table column
+   and a row of the chart. */
+static void test_bench_compare(void)
+{
+    char dir2[512], link2[600], other[4200], svg[512], hello_abs[4096];
+    const char *args[] = {"--bench", "10", "--rounds", "2", "--svg", svg, "--compare", link2, "--compare", other,
+                          "--baseline", baseline, "--", hello, NULL};
+    const char *p;
+    char *t;
+    int k;
+    run r;
+    snprintf(dir2, sizeof dir2, "%s/hello2", tmpdir);
+    snprintf(link2, sizeof link2, "%s/bootstrap", dir2);
+    snprintf(svg, sizeof svg, "%s/bench.svg", tmpdir);
+    {   /* <dir>/hello/../hello/bootstrap: the same file, another path, the same short name */
+        size_t n = strlen(hello) - strlen("/bootstrap");
+        snprintf(other, sizeof other, "%.*s/../hello/bootstrap", (int)n, hello);
+    }
+    if (!realpath(hello, hello_abs)) snprintf(hello_abs, sizeof hello_abs, "%s", hello);
+    mkdir(dir2, 0755);
+    unlink(link2);
+    LT_CHECK(symlink(hello_abs, link2) == 0);
+    unlink(svg);
+    r = emu_run(args, NULL, NULL);
+    LT_CHECK(r.status == 0);
+    /* round after round: function, compare1, compare2, baseline */
+    for (p = r.out, k = 0; k < 8; k++) {
+        static const char *const order[4] = {"function", "compare1", "compare2", "baseline"};
+        char want[64];
+        snprintf(want, sizeof want, "BENCH label=%s bootstrap=", order[k % 4]);
+        p = strstr(p, "BENCH label=");
+        LT_CHECK(p && strncmp(p, want, strlen(want)) == 0);
+        if (!p) break;
+        p++;
+    }
+    LT_CHECK(count(r.out, "BENCH label=") == 8 && count(r.out, " conns=1 errors=0\n") == 8);
+    {
+        char want[5000];
+        snprintf(want, sizeof want, "BENCH label=compare1 bootstrap=%s n=10 ", link2);
+        LT_CHECK(count(r.out, want) == 2);
+        snprintf(want, sizeof want, "BENCH label=compare2 bootstrap=%s n=10 ", other);
+        LT_CHECK(count(r.out, want) == 2);
+        snprintf(want, sizeof want, "BENCH-MEDIAN-COMPARE label=compare1 bootstrap=%s rounds=2 n=10 cold_next_ms=", link2);
+        LT_CHECK(strstr(r.out, want) != NULL);
+    }
+    LT_CHECK(count(r.out, "BENCH-MEDIAN rounds=2 n=10 ") == 1 && count(r.out, "BENCH-MEDIAN-COMPARE ") == 2);
+    LT_CHECK(count(r.out, " ratio_p50_us=") == 3);
+    /* the table: a column per bootstrap, a ratio column per bootstrap but the baseline */
+    LT_CHECK(strstr(r.out, " hello2 ") != NULL && strstr(r.out, " hello#2 ") != NULL);
+    LT_CHECK(strstr(r.out, " hello/baseline hello2/baseline hello#2/baseline\n") != NULL);
+    LT_CHECK(strstr(r.out, "the bootstraps alternate") != NULL && strstr(r.out, "failed") == NULL);
+    LT_CHECK(strstr(r.out, "BENCH-FAIL") == NULL);
+    LT_CHECK(svg_ok(svg));
+    t = slurp(svg, NULL);
+    LT_CHECK(strstr(t, ">hello<") && strstr(t, ">hello2<") && strstr(t, ">hello#2<") && strstr(t, ">baseline<"));
+    LT_CHECK(strstr(t, "Cold start") && strstr(t, "Warm round trip") && strstr(t, "VmHWM"));
+    LT_CHECK(count(t, "<circle ") == 4 * 2 * 2); /* a dot per round, two per bootstrap */
+    LT_CHECK(count(t, "<path ") == 4);           /* a round-trip histogram per bootstrap */
+    free(t);
+    unlink(link2);
+    rmdir(dir2);
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
+/* A bootstrap that exits and one that answers for the wrong request: each is reported, with the
+   stage and the reason, and left out of the other rounds; the others run every round; the
+   table and the chart say "failed"; exit status 1. */
+static void test_bench_failing(void)
+{
+    char quits[512], wrong[512], svg[512], text[5000];
+    const char *args[] = {"--bench", "10", "--rounds", "3", "-t", "2", "--svg", svg, "--compare", quits, "--compare", wrong,
+                          "--baseline", baseline, "--", hello, NULL};
+    char *t;
+    run r;
+    snprintf(quits, sizeof quits, "%s/quits", tmpdir);
+    snprintf(wrong, sizeof wrong, "%s/wrong", tmpdir);
+    snprintf(svg, sizeof svg, "%s/bench.svg", tmpdir);
+    spit(quits, "#!/bin/sh\nexit 3\n");
+    chmod(quits, 0755);
+    snprintf(text, sizeof text, "#!/bin/sh\nexec '%s' --wrong-runtime\n", self_exe);
+    spit(wrong, text);
+    chmod(wrong, 0755);
+    unlink(svg);
+    r = emu_run(args, NULL, NULL);
+    LT_CHECK(r.status == 1);
+    snprintf(text, sizeof text, "BENCH-FAIL label=compare1 bootstrap=%s round=1 reason=before its first GET /next: exited "
+                                "(exit status 3)\n", quits);
+    LT_CHECK(strstr(r.out, text) != NULL);
+    snprintf(text, sizeof text, "BENCH-FAIL label=compare2 bootstrap=%s round=1 reason=in the cold invocation: answered "
+                                "POST /2018-06-01/runtime/invocation/00000000-0000-4000-8000-000000000000/response, not request ",
+             wrong);
+    LT_CHECK(strstr(r.out, text) != NULL);
+    LT_CHECK(count(r.out, "BENCH-FAIL ") == 2);
+    LT_CHECK(count(r.out, "BENCH label=function ") == 3 && count(r.out, "BENCH label=baseline ") == 3);
+    LT_CHECK(count(r.out, "BENCH label=compare") == 0);
+    LT_CHECK(strstr(r.out, "BENCH-MEDIAN rounds=3 n=10 ") != NULL && strstr(r.out, "BENCH-MEDIAN-COMPARE") == NULL);
+    LT_CHECK(strstr(r.out, "failed: see below") != NULL && count(r.out, "failed ") >= 9 * 2);
+    snprintf(text, sizeof text, "FAILED quits (%s) in round 1: before its first GET /next: exited (exit status 3)\n", quits);
+    LT_CHECK(strstr(r.out, text) != NULL);
+    LT_CHECK(strstr(r.err, "it is left out of the remaining rounds") != NULL);
+    LT_CHECK(svg_ok(svg));
+    t = slurp(svg, NULL);
+    LT_CHECK(count(t, "failed in round 1: before its first GET /next: exited (exit status 3)") == 3); /* one per panel */
+    LT_CHECK(count(t, "failed in round 1: in the cold invocation: answered POST") == 3);
+    free(t);
+    LT_CHECK(leftovers() == 0);
+    run_free(&r);
+}
+
+/* Bad benchmark options. */
+static void test_bench_usage(void)
+{
+    const char *a1[] = {"--bench", "5", "--compare", "", "--", hello, NULL};
+    const char *a2[] = {"--bench", "5", "--compare", NULL};
+    const char *a3[] = {"--help", NULL};
+    const char *a4[] = {"--compare", hello, "-e", "{}", "--", hello, NULL};
+    run r = emu_run(a1, NULL, NULL);
+    LT_CHECK(r.status == 2 && strstr(r.err, "bad value for --compare") != NULL);
+    run_free(&r);
+    r = emu_run(a2, NULL, NULL);
+    LT_CHECK(r.status == 2);
+    run_free(&r);
+    r = emu_run(a3, NULL, NULL);
+    LT_CHECK(r.status == 0 && strstr(r.out, "--no-pin") && strstr(r.out, "--compare BOOTSTRAP") && strstr(r.out, "--svg FILE"));
+    run_free(&r);
+    r = emu_run(a4, NULL, NULL);
+    LT_CHECK(r.status == 2 && strstr(r.err, "go with --bench N") != NULL && r.out_len == 0);
+    run_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir;
@@ -1038,6 +1402,8 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--bad-runtime") == 0) return bad_runtime();
     if (argc == 2 && strcmp(argv[1], "--term-runtime") == 0) return term_runtime();
     if (argc == 2 && strcmp(argv[1], "--ext-runtime") == 0) return ext_runtime();
+    if (argc == 2 && strcmp(argv[1], "--cpus-runtime") == 0) return cpus_runtime();
+    if (argc == 2 && strcmp(argv[1], "--wrong-runtime") == 0) return wrong_runtime();
     if (argc != 3) {
         fprintf(stderr, "usage: %s <lambda-emu> <dir with hello/, probe/, rawstream/, extension/, features/, features-mt/ bootstraps>\n",
                 argv[0]);
@@ -1046,6 +1412,7 @@ int main(int argc, char **argv)
     emu_path = argv[1];
     dir = argv[2];
     snprintf(hello, sizeof hello, "%s/hello/bootstrap", dir);
+    snprintf(baseline, sizeof baseline, "%s/baseline/bootstrap", dir);
     snprintf(probe, sizeof probe, "%s/probe/bootstrap", dir);
     snprintf(rawstream, sizeof rawstream, "%s/rawstream/bootstrap", dir);
     snprintf(extension, sizeof extension, "%s/extension/bootstrap", dir);
@@ -1081,10 +1448,17 @@ int main(int argc, char **argv)
     LT_RUN(test_extension_registration_errors);
     LT_RUN(test_extension_init_error);
     LT_RUN(test_concurrency);
+    LT_RUN(test_xml_checker);
+    LT_RUN(test_bench_pinned);
+    LT_RUN(test_bench_no_pin);
+    LT_RUN(test_bench_compare);
+    LT_RUN(test_bench_failing);
+    LT_RUN(test_bench_usage);
 
     {
         static const char *files[] = {"stdin", "stdout", "stderr", "listen.err", "listen.out", "a.json", "b.json",
-                                      "bad.out", "gate", "hook.out", "term.out", "ext.out", "initerr-ext"};
+                                      "bad.out", "gate", "hook.out", "term.out", "ext.out", "initerr-ext",
+                                      "cpus.out", "bench.svg", "quits", "wrong"};
         size_t i;
         char p[600];
         for (i = 0; i < sizeof files / sizeof files[0]; i++) {

@@ -96,6 +96,10 @@ typedef struct config {
     const char *bench_event_file;
     int bench_rounds;
     const char *bench_baseline;
+    char **bench_compare;   /* --compare bootstraps */
+    size_t n_bench_compare;
+    int bench_no_pin;       /* --no-pin */
+    const char *bench_svg;  /* --svg FILE */
 } config;
 
 /* ------------------------------------------------------------------ events and invocations */
@@ -272,6 +276,7 @@ event *queue_pop(emu *m);
 int max_inflight(const emu *m);
 void setup_child_env(emu *m);
 pid_t spawn_child(char **argv, int stdout_to);
+void describe_status(int status, char *out, size_t cap);
 extern emu *g_emu;
 void kill_all_children(void);
 void conns_sweep(emu *m);

@@ -168,7 +168,7 @@ pid_t spawn_child(char **argv, int stdout_to)
     return pid;
 }
 
-static void describe_status(int status, char *out, size_t cap)
+void describe_status(int status, char *out, size_t cap)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) snprintf(out, cap, "exit status 0, without providing a reason");
     else if (WIFEXITED(status)) snprintf(out, cap, "exit status %d", WEXITSTATUS(status));

@@ -39,8 +39,14 @@ static void usage(FILE *f)
           "benchmark:\n"
           "  --bench N                cold start, N warm round trips, throughput, VmHWM, size\n"
           "  --event FILE             the benchmark event (default {\"name\":\"World\"})\n"
-          "  --rounds R               repeat R times and print medians (default 1)\n"
+          "  --rounds R               repeat R times and print medians (default 1); each round runs every\n"
+          "                           bootstrap in turn: one cold start, then N warm invocations\n"
           "  --baseline BOOTSTRAP     alternate with this bootstrap; print ratios function/baseline\n"
+          "  --compare BOOTSTRAP      one more bootstrap in the same rounds (repeatable); ratios are\n"
+          "                           against --baseline; one that fails is reported and dropped\n"
+          "  --svg FILE               also draw the results as an SVG chart in FILE\n"
+          "  --no-pin                 do not pin: by default the emulator and every bootstrap run on one\n"
+          "                           CPU, the first of the emulator's affinity mask (printed as BENCH-PIN)\n"
           "exit status: 0 all invocations answered (function errors included), 1 an invocation failed\n"
           "on the platform side (timeout, crash, size), 2 usage or system error, 3 init failed.\n",
           f);
@@ -178,6 +184,14 @@ static int opt_extension(emu *m, const emu_option *o, char *v)
     return OPT_OK;
 }
 
+static int opt_compare(emu *m, const emu_option *o, char *v)
+{
+    (void)o;
+    if (!*v) return OPT_BAD_VALUE;
+    m->cfg.bench_compare[m->cfg.n_bench_compare++] = v;
+    return OPT_OK;
+}
+
 /* Every option, in the order of usage(). */
 static const emu_option options[] = {
     {'h', "--help", 0, opt_help, 0, 0, 0},
@@ -210,6 +224,9 @@ static const emu_option options[] = {
     {0, "--event", 1, opt_str, CFG(bench_event_file), 0, 0},
     {0, "--rounds", 1, opt_int, CFG(bench_rounds), 1, 1000},
     {0, "--baseline", 1, opt_str, CFG(bench_baseline), 0, 0},
+    {0, "--compare", 1, opt_compare, 0, 0, 0},
+    {0, "--svg", 1, opt_str, CFG(bench_svg), 0, 0},
+    {0, "--no-pin", 0, opt_flag, CFG(bench_no_pin), 1, 0},
 };
 
 static const emu_option *find_option(const char *a)
@@ -355,10 +372,15 @@ int main(int argc, char **argv)
     atexit(kill_all_children);
     m.cfg.env = (env_kv *)xmalloc(sizeof(env_kv) * (size_t)argc);
     m.cfg.ext_paths = (char **)xmalloc(sizeof(char *) * (size_t)argc);
+    m.cfg.bench_compare = (char **)xmalloc(sizeof(char *) * (size_t)argc);
     setup_signals();
 
     rc = parse_options(&m, argc, argv, &first);
     if (rc >= 0) return rc;
+    if (!m.cfg.bench_n && (m.cfg.bench_baseline || m.cfg.n_bench_compare || m.cfg.bench_svg || m.cfg.bench_no_pin)) {
+        fputs("lambda-emu: --baseline, --compare, --svg and --no-pin go with --bench N\n", stderr);
+        return 2;
+    }
     m.cfg.argv = argv + first;
     return serve(&m);
 }
