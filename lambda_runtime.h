@@ -1047,11 +1047,22 @@ LAMBDA__PRIVATE int lambda__hexval(int c)
     return -1;
 }
 
-/* RFC 9110 tchar: the bytes allowed in a header name. */
+/* Bit sets over ASCII, bit c of the 16 bytes: RFC 9110 tchar (the bytes of a header name),
+   and what Go's net/url leaves unescaped in a path (A-Z a-z 0-9 - . _ ~ $ & + , : ; = @; see
+   lambda__req_begin). A table lookup: no strchr per byte. */
+static const unsigned char lambda__tchar_bits[16] = {0x00, 0x00, 0x00, 0x00, 0xfa, 0x6c, 0xff, 0x03,
+                                                     0xfe, 0xff, 0xff, 0xc7, 0xff, 0xff, 0xff, 0x57};
+static const unsigned char lambda__path_bits[16] = {0x00, 0x00, 0x00, 0x00, 0x50, 0x78, 0xff, 0x2f,
+                                                    0xff, 0xff, 0xff, 0x87, 0xfe, 0xff, 0xff, 0x47};
+
+LAMBDA__PRIVATE int lambda__in_bits(const unsigned char *bits, int c)
+{
+    return c >= 0 && c < 128 && ((bits[c >> 3] >> (c & 7)) & 1);
+}
+
 LAMBDA__PRIVATE int lambda__is_tchar(int c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return lambda__in_bits(lambda__tchar_bits, c);
 }
 
 /* Length (2..4) of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid or cut by
@@ -2667,22 +2678,31 @@ enum {
     LAMBDA__H_INVOCATION_ID, LAMBDA__H_EXTENSION_ID, LAMBDA__H_COUNT
 };
 
+#define LAMBDA__HEADER_NAMES(X)                                                                  \
+    X("content-length") X("transfer-encoding") X("connection") X("content-type")                \
+    X("lambda-runtime-aws-request-id") X("lambda-runtime-deadline-ms")                          \
+    X("lambda-runtime-invoked-function-arn") X("lambda-runtime-trace-id")                       \
+    X("lambda-runtime-client-context") X("lambda-runtime-cognito-identity")                     \
+    X("lambda-runtime-aws-tenant-id") X("lambda-runtime-invocation-id")                         \
+    X("lambda-extension-identifier")
+#define LAMBDA__HN_STR(s) s,
+#define LAMBDA__HN_LEN(s) sizeof(s) - 1,
+
 LAMBDA__PRIVATE const char *lambda__header_name(int i)
 {
-    static const char *const names[LAMBDA__H_COUNT] = {"content-length",
-                                                       "transfer-encoding",
-                                                       "connection",
-                                                       "content-type",
-                                                       "lambda-runtime-aws-request-id",
-                                                       "lambda-runtime-deadline-ms",
-                                                       "lambda-runtime-invoked-function-arn",
-                                                       "lambda-runtime-trace-id",
-                                                       "lambda-runtime-client-context",
-                                                       "lambda-runtime-cognito-identity",
-                                                       "lambda-runtime-aws-tenant-id",
-                                                       "lambda-runtime-invocation-id",
-                                                       "lambda-extension-identifier"};
+    static const char *const names[LAMBDA__H_COUNT] = {LAMBDA__HEADER_NAMES(LAMBDA__HN_STR)};
     return names[i];
+}
+
+/* The header the name p[0..n) is, or LAMBDA__H_COUNT; names of another length are never
+   compared (most lines of a head are other headers). */
+LAMBDA__PRIVATE int lambda__header_index(const char *p, size_t n)
+{
+    static const unsigned char lens[LAMBDA__H_COUNT] = {LAMBDA__HEADER_NAMES(LAMBDA__HN_LEN)};
+    int k;
+    for (k = 0; k < LAMBDA__H_COUNT; k++)
+        if (lens[k] == n && lambda__ieq(p, n, lambda__header_name(k))) return k;
+    return LAMBDA__H_COUNT;
 }
 
 /* A parsed response head. Header values are offsets into the head buffer, and each
@@ -2795,8 +2815,7 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         ve = line_end;
         while (ve > v && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t')) ve--;
         i = line_end + 2;
-        for (k = 0; k < LAMBDA__H_COUNT; k++)
-            if (lambda__ieq(buf + name, name_len, lambda__header_name(k))) break;
+        k = lambda__header_index(buf + name, name_len);
         if (k == LAMBDA__H_COUNT) continue;
         if (ctl && (k == LAMBDA__H_CONTENT_LENGTH || k == LAMBDA__H_TRANSFER_ENCODING))
             return LAMBDA_E_HTTP; /* framing is never read from a sanitised value */
@@ -3494,13 +3513,13 @@ LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, cons
     lambda__req_str(c, c->base);
     lambda__req_str(c, path1);
     for (i = 0; i < id_len; i++) {
-        unsigned char ch = (unsigned char)id[i];
+        size_t run = i;
+        unsigned char ch;
         char enc[3];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            (ch != 0 && strchr("-._~$&+,:;=@", ch) != NULL)) {
-            lambda__req_add(c, id + i, 1);
-            continue;
-        }
+        while (run < id_len && lambda__in_bits(lambda__path_bits, (unsigned char)id[run])) run++;
+        lambda__req_add(c, id + i, run - i); /* a run kept as it is, in one append */
+        if ((i = run) == id_len) break;
+        ch = (unsigned char)id[i];
         enc[0] = '%';
         enc[1] = hex[ch >> 4];
         enc[2] = hex[ch & 15];
@@ -3710,7 +3729,7 @@ LAMBDA__PRIVATE int lambda__env_trace(lambda__trace *t, char *entry)
     char **e = environ, **ne;
     size_t n, w = 0;
     for (n = 0; e && e[n]; n++) {
-        if (strncmp(e[n], LAMBDA__LIT("_X_AMZN_TRACE_ID=")) != 0) {
+        if (e[n][0] != '_' || strncmp(e[n], LAMBDA__LIT("_X_AMZN_TRACE_ID=")) != 0) {
             if (w != n) e[w] = e[n];
             w++;
         } else if (entry) {
@@ -4711,6 +4730,9 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__LIT
 #undef LAMBDA__NO_LIMIT
 #undef LAMBDA__MAX_API_BODY
+#undef LAMBDA__HEADER_NAMES
+#undef LAMBDA__HN_STR
+#undef LAMBDA__HN_LEN
 #undef LAMBDA__JW_COMMA
 #undef LAMBDA__JW_KEY
 #undef LAMBDA__JW_DONE
