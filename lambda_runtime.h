@@ -1055,14 +1055,17 @@ static const unsigned char lambda__tchar_bits[16] = {0x00, 0x00, 0x00, 0x00, 0xf
 static const unsigned char lambda__path_bits[16] = {0x00, 0x00, 0x00, 0x00, 0x50, 0x78, 0xff, 0x2f,
                                                     0xff, 0xff, 0xff, 0x87, 0xfe, 0xff, 0xff, 0x47};
 
-LAMBDA__PRIVATE int lambda__in_bits(const unsigned char *bits, int c)
-{
-    return c >= 0 && c < 128 && ((bits[c >> 3] >> (c & 7)) & 1);
-}
+/* c: an unsigned char value (a macro: it runs for every byte of a header name) */
+#define LAMBDA__IN_BITS(bits, c) ((c) < 128 && (((bits)[(c) >> 3] >> ((c) & 7)) & 1))
 
 LAMBDA__PRIVATE int lambda__is_tchar(int c)
 {
-    return lambda__in_bits(lambda__tchar_bits, c);
+    return c >= 0 && LAMBDA__IN_BITS(lambda__tchar_bits, c);
+}
+
+LAMBDA__PRIVATE int lambda__is_path_byte(int c)
+{
+    return c >= 0 && LAMBDA__IN_BITS(lambda__path_bits, c);
 }
 
 /* Length (2..4) of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid or cut by
@@ -2795,6 +2798,7 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
             unsigned char c;
             if (i + 1 >= len) return LAMBDA_E_HTTP;
             c = (unsigned char)buf[i];
+            if (c >= 0x20 && c != 0x7f) continue; /* the usual byte */
             if (c == '\r' && buf[i + 1] == '\n') {
                 if (i + 2 < len && (buf[i + 2] == ' ' || buf[i + 2] == '\t')) { /* obs-fold */
                     buf[i] = buf[i + 1] = ' ';
@@ -2806,7 +2810,7 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
             if (c == '\n') return LAMBDA_E_HTTP; /* a bare LF */
             /* RFC 9110 5.5: a bare CR, NUL and other controls in a value become SP, so no
                value handed out (or echoed, or put in a URL) carries a control byte */
-            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            if (c != '\t') {
                 buf[i] = ' ';
                 ctl = 1;
             }
@@ -3516,7 +3520,7 @@ LAMBDA__PRIVATE void lambda__req_begin(lambda__conn *c, const char *method, cons
         size_t run = i;
         unsigned char ch;
         char enc[3];
-        while (run < id_len && lambda__in_bits(lambda__path_bits, (unsigned char)id[run])) run++;
+        while (run < id_len && lambda__is_path_byte((unsigned char)id[run])) run++;
         lambda__req_add(c, id + i, run - i); /* a run kept as it is, in one append */
         if ((i = run) == id_len) break;
         ch = (unsigned char)id[i];
@@ -4730,6 +4734,7 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__LIT
 #undef LAMBDA__NO_LIMIT
 #undef LAMBDA__MAX_API_BODY
+#undef LAMBDA__IN_BITS
 #undef LAMBDA__HEADER_NAMES
 #undef LAMBDA__HN_STR
 #undef LAMBDA__HN_LEN
