@@ -335,7 +335,7 @@ lint:
 	tests/lint.sh
 
 # ---- fuzzing ------------------------------------------------------------------------------
-FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip
+FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip fuzz_http_event
 build/fuzz/%: tests/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<

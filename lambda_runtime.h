@@ -112,7 +112,10 @@
    buffer (response head + event), a response buffer and a small request buffer, grown on
    demand and reused; once they have reached the working size an invocation allocates
    nothing. Everything handed to the handler (ctx strings, event) is valid until the
-   handler returns.
+   handler returns. lambda_scratch(res, n) hands out memory with the same lifetime (the
+   HTTP layer keeps its decoded strings there): blocks from the same allocator, kept and
+   reused from one invocation to the next, freed when lambda_run returns; one area per
+   worker. Each look-up copies what it returns into it: look a value up once, not in a loop.
    Allocator: on Linux x86_64/arm64 the buffers come straight from the kernel (mmap; they
    grow with mremap, without copying, and go back with munmap), and _X_AMZN_TRACE_ID is
    written into environ without setenv, so the runtime never calls malloc: a handler
@@ -313,6 +316,8 @@
                       lambda_json_string_scratch; lambda_base64_*, lambda_percent_decode,
                       lambda_utf8_valid, lambda_response_append_base64;
                       lambda_json_writer_init_buf; quoted keys in JSON paths
+                      (["a.b"]). Fix: the JSON string escaper overran its stack buffer
+                      when a run of plain bytes followed ~40 escaped ones (hello too)
    0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer, logging,
                       response streaming, Extensions API, shutdown hook, worker threads
 
@@ -614,6 +619,10 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext);
        lambda_json v;
        if (lambda_json_get(event, "Records[0].eventTime", &v) == 0 && v.type == LAMBDA_JSON_STRING)
 
+   Paths: keys separated by '.', indexes in brackets; a key that contains '.' or '[' goes
+   in brackets and quotes: "[\"CodePipeline.job\"].data". A string that is itself JSON
+   (an SQS body) unescapes into the scratch area: lambda_json_string_scratch (>>http-api).
+
    Strictness: RFC 8259 (no comments, no trailing commas, no leading zeros, no NaN, only
    SP/HT/CR/LF as whitespace, UTF-8 checked inside strings), nesting limited to
    LAMBDA_JSON_MAX_DEPTH. Escaped lone surrogates ("\ud800") pass the grammar check and are
@@ -703,7 +712,9 @@ LAMBDA_API int lambda_json_validate(lambda_str doc, lambda_json *root, size_t *e
                as in lambda_json_validate); LAMBDA_E_ARG if path is NULL.
    Lifetime: *out points into doc. On failure *out is {NULL, 0, LAMBDA_JSON_NONE}.
    Notes:    lazy (see READING above): bytes after the returned value are not checked.
-             A path key cannot contain '.' or '['; use lambda_json_key for such keys.
+             A key with '.' or '[' goes in brackets and quotes: "[\"CodePipeline.job\"].id",
+             "claims[\"https://example.com/name\"]" (it cannot contain '"': use
+             lambda_json_key for such keys).
              Keys are compared after unescaping; with duplicate keys the first one wins. */
 LAMBDA_API int lambda_json_get(lambda_str doc, const char *path, lambda_json *out);
 
@@ -1567,7 +1578,7 @@ LAMBDA__PRIVATE int lambda__json_escape(lambda_response *res, const char *s, siz
         while (r < end && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\') r++;
         if (r != p) { /* a plain run */
             size_t k = (size_t)(r - p);
-            if (k > sizeof buf - 16 - n) {
+            if (n + k > sizeof buf - 16) { /* n may already be past sizeof buf - 16 */
                 if (n && (rc = lambda_response_append(res, buf, n)) != 0) return rc;
                 n = 0;
                 if (k > sizeof buf - 16) {
@@ -2230,50 +2241,46 @@ LAMBDA__PRIVATE int lambda__json_seek(const char **pp, const char *end, unsigned
     }
 }
 
-/* Check the path's syntax before touching the document. */
-LAMBDA__PRIVATE int lambda__json_path_ok(const char *path)
+/* One step of a path at s (*s != '\0'): a key (".key", "key" at the start, or ["key"]: *k
+   and its length *n) or an index ("[12]": *k = NULL, *n = the index, saturated: no array
+   has (size_t)-1 members). Returns the byte after it, or NULL when it is malformed. */
+LAMBDA__PRIVATE const char *lambda__json_step(const char *s, int first, const char **k, size_t *n)
 {
-    const char *s = path;
-    while (*s) {
-        if (*s == '[') {
-            if (*++s < '0' || *s > '9') return 0;
-            while (*s >= '0' && *s <= '9') s++;
-            if (*s++ != ']') return 0;
-        } else {
-            if (s != path && *s++ != '.') return 0;
-            if (*s == '\0' || *s == '.' || *s == '[') return 0;
-            while (*s && *s != '.' && *s != '[') s++;
-        }
+    *k = NULL;
+    if (*s == '[' && s[1] != '"') {
+        if (*++s < '0' || *s > '9') return NULL;
+        for (*n = 0; *s >= '0' && *s <= '9'; s++)
+            *n = *n > (size_t)-1 / 10 - 1 ? (size_t)-1 : *n * 10 + (size_t)(*s - '0');
+        return *s == ']' ? s + 1 : NULL;
     }
-    return 1;
+    if (*s == '[') { /* ["key"]: any bytes but '"' */
+        for (*k = s += 2; *s != '"'; s++)
+            if (*s == '\0') return NULL;
+        *n = (size_t)(s - *k);
+        return s[1] == ']' ? s + 2 : NULL;
+    }
+    if (!first && *s++ != '.') return NULL;
+    if (*s == '\0' || *s == '.' || *s == '[') return NULL;
+    for (*k = s; *s && *s != '.' && *s != '['; s++) {}
+    *n = (size_t)(s - *k);
+    return s;
 }
 
 LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *path, lambda_json *out)
 {
-    const char *end = p + len;
+    const char *end = p + len, *s, *k;
     unsigned depth = 0;
+    size_t n = 0;
     int rc;
     lambda__json_none(out);
     if (path == NULL || (p == NULL && len)) return LAMBDA_E_ARG;
-    if (!lambda__json_path_ok(path)) return LAMBDA_E_SYNTAX;
+    for (s = path; *s;) /* the path's syntax, before touching the document */
+        if ((s = lambda__json_step(s, s == path, &k, &n)) == NULL) return LAMBDA_E_SYNTAX;
     p = lambda__json_ws(p, end);
-    while (*path) {
-        const char *k = NULL;
-        size_t klen = 0, idx = 0;
-        int obj = *path != '[', big = 0;
-        if (!obj) {
-            for (path++; *path != ']'; path++) {
-                size_t dg = (size_t)(*path - '0');
-                if (idx > ((size_t)-1 - dg) / 10) big = 1;
-                else idx = idx * 10 + dg;
-            }
-            path++;
-        } else {
-            if (*path == '.') path++;
-            k = path;
-            while (*path && *path != '.' && *path != '[') path++;
-            klen = (size_t)(path - k);
-        }
+    for (s = path; *s;) {
+        int obj;
+        s = lambda__json_step(s, s == path, &k, &n);
+        obj = k != NULL;
         if (p >= end) return LAMBDA_E_SYNTAX;
         if (*p != (obj ? '{' : '[')) {
             /* the other kind of value: "not found" if it is well-formed */
@@ -2282,9 +2289,7 @@ LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *pat
         }
         if (depth >= LAMBDA_JSON_MAX_DEPTH) return LAMBDA_E_DEPTH;
         depth++;
-        rc = lambda__json_seek(&p, end, depth, obj, k, klen, idx);
-        if (rc == 0 && big) rc = LAMBDA_E_NOT_FOUND; /* cannot happen: no array is that long */
-        if (rc) return rc;
+        if ((rc = lambda__json_seek(&p, end, depth, obj, k, n, n)) != 0) return rc;
     }
     return lambda__json_scan(&p, end, depth, out);
 }
@@ -6403,6 +6408,26 @@ LAMBDA_API int lambda_start(lambda_handler handler)
                       were read as spaces or accepted), obs-fold is unfolded, HTTP/1.2-1.9
                       read as 1.1, HTTP/1.0 with chunked is never reused; a 413 that the
                       server sends before cutting a large body off is read, not fatal.
+                      HTTP events (>>http-api): one request model over API Gateway REST
+                      (payload 1.0), HTTP API (2.0), function URLs and ALB (detected from
+                      the event; path, query, headers, cookies, parameters, stage, source
+                      IP and body decoded as each source needs: ALB leaves the query
+                      percent-encoded, an HTTP API's named stage prefixes the path), one
+                      answer model written in each source's shape (2.0 cookies, REST
+                      multiValueHeaders, ALB statusDescription and multi-value headers),
+                      text or binary bodies written in pieces or with a JSON writer straight
+                      into the body, a router ({name}, {name+}, 404, 405 with Allow),
+                      lambda_http_serve; partial batch failure answers for SQS, Kinesis and
+                      DynamoDB Streams; lambda_s3_key; lambda_scratch, per-invocation memory
+                      in reused blocks, freed with the runtime (one per worker), and
+                      lambda_json_string_scratch; public base64, percent-decoding and UTF-8
+                      validation; lambda_json_writer_init_buf (a writer into any buffer);
+                      JSON paths take quoted keys, ["CodePipeline.job"] (one step parser for
+                      the syntax check and the walk: hello 64 bytes smaller). Fix: the JSON
+                      string escaper wrote past its 256-byte stack buffer when a plain run
+                      followed escapes that left it just over its flush mark (38 control
+                      characters, then 16 plain ones, in a string a handler echoes; found by
+                      the new fuzz target).
    0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
                       and chunked bodies, reconnect), handler context, response object,
                       error and init-error reporting, trace ids, invocation-id echo, tenant
