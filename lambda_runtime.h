@@ -684,6 +684,7 @@ typedef struct lambda_json_iter {
 typedef struct lambda_json_writer {
     lambda_response *res;   /* where the bytes go; NULL: to sink instead */
     int (*sink)(struct lambda_json_writer *w, const char *data, size_t len);
+    int (*escape)(struct lambda_json_writer *w, const char *s, size_t len); /* with sink */
     void *sink_ctx;         /* the sink's own state */
     char *buf;              /* lambda_json_writer_init_buf: the caller's buffer, cap bytes, */
     size_t cap, len;        /* len used (NUL-terminated) */
@@ -1056,8 +1057,9 @@ LAMBDA_API int lambda_http_end(lambda_http_request *req);
 /* Ready-made answers (text/plain, the reason phrase as the body): 404; 405 with
    Allow: `allow` (e.g. "GET, POST"); and lambda_http_fail, the answer for a LAMBDA_E_*
    code: 400 for undecodable input (SYNTAX, UTF8, TYPE, RANGE, ARG, DEPTH), 404
-   (NOT_FOUND), 413 (TOO_BIG, SPACE), else 500. They replace whatever answer was begun
-   (headers and cookies included). */
+   (NOT_FOUND), 413 (TOO_BIG, SPACE), else 500; an HTTP status 400..599 is sent as it is.
+   They replace whatever answer was begun (headers and cookies included). Return 0 or a
+   LAMBDA_E_* (LAMBDA_E_STATE for a request that was not parsed). */
 LAMBDA_API int lambda_http_not_found(lambda_http_request *req);
 LAMBDA_API int lambda_http_method_not_allowed(lambda_http_request *req, const char *allow);
 LAMBDA_API int lambda_http_fail(lambda_http_request *req, int err);
@@ -1088,8 +1090,10 @@ LAMBDA_API int lambda_http_allowed(const lambda_http_request *req, const lambda_
                                    size_t count, char *buf, size_t cap);
 /* The whole handler: parse (not an HTTP event or a malformed one: lambda_error_str
    InvalidEvent; a body over the limit: 413; a path that does not decode: 400), route
-   (nothing: 404, or 405 with Allow), call the route; a route returning a negative code
-   without having answered or failed the invocation gets lambda_http_fail's answer. */
+   (nothing: 404, or 405 with Allow), call the route. After the route: an answer it began
+   and did not end is ended; a negative code without an answer (and without lambda_error)
+   gets lambda_http_fail's; 0 without an answer is a 500. Returns what the handler
+   returns: 0, or the route's code after lambda_error (the invocation then fails). */
 LAMBDA_API int lambda_http_serve(lambda_str event, lambda_response *res,
                                  const lambda_http_route *routes, size_t count);
 
@@ -2266,6 +2270,16 @@ LAMBDA__PRIVATE const char *lambda__json_step(const char *s, int first, const ch
     return s;
 }
 
+/* 1 if `path` is well-formed. */
+LAMBDA__PRIVATE int lambda__json_path_ok(const char *path)
+{
+    const char *s, *k;
+    size_t n;
+    for (s = path; *s;)
+        if ((s = lambda__json_step(s, s == path, &k, &n)) == NULL) return 0;
+    return 1;
+}
+
 LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *path, lambda_json *out)
 {
     const char *end = p + len, *s, *k;
@@ -2274,8 +2288,7 @@ LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *pat
     int rc;
     lambda__json_none(out);
     if (path == NULL || (p == NULL && len)) return LAMBDA_E_ARG;
-    for (s = path; *s;) /* the path's syntax, before touching the document */
-        if ((s = lambda__json_step(s, s == path, &k, &n)) == NULL) return LAMBDA_E_SYNTAX;
+    if (!lambda__json_path_ok(path)) return LAMBDA_E_SYNTAX; /* before touching the document */
     p = lambda__json_ws(p, end);
     for (s = path; *s;) {
         int obj;
@@ -2604,11 +2617,17 @@ LAMBDA__PRIVATE int lambda__jw_proxy_chunk(lambda_response *res, const void *dat
     return w->sink(w, (const char *)data, len);
 }
 
-/* s[0..len) as a quoted JSON string, to wherever the writer writes. */
+/* s[0..len) as a quoted JSON string, to wherever the writer writes: a response directly,
+   a sink through w->escape (lambda__jw_proxy_escape, set with the sink: a program that
+   writes only into responses links none of this). */
 LAMBDA__PRIVATE int lambda__jw_escape(lambda_json_writer *w, const char *s, size_t len)
 {
+    return w->res ? lambda__json_escape(w->res, s, len, LAMBDA__JSON_QUOTE) : w->escape(w, s, len);
+}
+
+LAMBDA__PRIVATE int lambda__jw_proxy_escape(lambda_json_writer *w, const char *s, size_t len)
+{
     lambda__jw_proxy px;
-    if (w->res) return lambda__json_escape(w->res, s, len, LAMBDA__JSON_QUOTE);
     memset(&px, 0, sizeof px);
     px.res.streaming = 1;
     px.res.chunk = lambda__jw_proxy_chunk;
@@ -2688,6 +2707,7 @@ LAMBDA_API void lambda_json_writer_init_buf(lambda_json_writer *w, char *buf, si
 {
     memset(w, 0, sizeof *w);
     w->sink = lambda__jw_buf_sink;
+    w->escape = lambda__jw_proxy_escape;
     w->buf = buf;
     w->cap = cap;
     if (buf == NULL || cap == 0) w->err = LAMBDA_E_ARG;
@@ -5497,6 +5517,7 @@ LAMBDA_API void lambda_http_body_writer(lambda_http_request *req, lambda_json_wr
 {
     memset(w, 0, sizeof *w);
     w->sink = lambda__http_sink;
+    w->escape = lambda__jw_proxy_escape;
     w->sink_ctx = req;
     if (req->lambda__s.state != 1 && req->lambda__s.state != 2) w->err = LAMBDA_E_STATE;
 }

@@ -588,6 +588,19 @@ static void sqs_examples(void)
     e2e e;
     if (e2e_start(&e, sqs_path, NULL, 1) && e2e_expect_next(&e)) {
         LT_CHECK(play_events(&e, "sqs") >= 4);
+        { /* a 1 MiB body that is itself JSON: unescaped into the scratch area */
+            size_t pad = 1 << 20, n;
+            char *ev = (char *)malloc(pad + 256);
+            n = (size_t)sprintf(ev, "{\"Records\":[{\"messageId\":\"big-1\",\"body\":\"{\\\"pad\\\":\\\"");
+            memset(ev + n, 'x', pad);
+            n += pad;
+            n += (size_t)sprintf(ev + n, "\\\",\\\"ok\\\":true}\"},{\"messageId\":\"big-2\",\"body\":\"{}\"}]}");
+            if (e2e_event_ex(&e, "sqs-big", 7, ev, n, NULL, 1) && e2e_expect_post(&e, "response")) {
+                LT_CHECK(body_is(&e, "{\"batchItemFailures\":[{\"itemIdentifier\":\"big-2\"}]}"));
+                e2e_ack(&e);
+            }
+            free(ev);
+        }
         if (e2e_event(&e, "sqs-bad", "{\"nope\":1}", NULL) && e2e_expect_post(&e, "error")) {
             check_error_body(&e, "InvalidEvent", NULL);
             e2e_ack(&e);

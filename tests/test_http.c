@@ -314,7 +314,7 @@ static void test_parse_sources(void)
     lambda_http_request req;
     lambda_str v;
     lambda_response *res = fresh();
-    /* REST (payload 1.0), aws-lambda-go's apigw-request.json */
+    /* REST (payload 1.0): the aws-lambda-go sample (events/rest-request.json) */
     LT_CHECK(lambda_http_parse(&req, S(load("rest-request.json")), res) == 0);
     LT_CHECK(req.source == LAMBDA_HTTP_REST && req.multi_value);
     LT_CHECK(eq(req.method, "POST") && eq(req.path, "/hello/world") &&
@@ -382,6 +382,13 @@ static void test_parse_sources(void)
     LT_CHECK(lambda_http_parse(&req, S(load("url-echo-binary.json")), res) == 0);
     LT_CHECK(req.body_base64 && req.body.len == 10 &&
              memcmp(req.body.ptr, "\x00\x01\x02\xff\xfe\x80\n\r\"\\", 10) == 0);
+    /* an HTTP API with payload format 1.0: the REST shape, but the named stage is in the path */
+    LT_CHECK(lambda_http_parse(&req, S("{\"version\":\"1.0\",\"httpMethod\":\"GET\",\"path\":\"/dev/hello\","
+                                       "\"requestContext\":{\"stage\":\"dev\"}}"), res) == 0);
+    LT_CHECK(req.source == LAMBDA_HTTP_REST && eq(req.path, "/hello") && eq(req.raw_path, "/dev/hello"));
+    LT_CHECK(lambda_http_parse(&req, S("{\"httpMethod\":\"GET\",\"path\":\"/dev/hello\","
+                                       "\"requestContext\":{\"stage\":\"dev\"}}"), res) == 0);
+    LT_CHECK(eq(req.path, "/dev/hello")); /* a REST API's path has no stage in it */
     LT_CHECK(lambda_http_parse(&req, S(load("httpapi-items-stage.json")), res) == 0);
     LT_CHECK(eq(req.path, "/items/a/b c") && eq(req.raw_path, "/prod/items/a%2Fb%20c"));
 }
