@@ -1092,8 +1092,10 @@ LAMBDA_API int lambda_http_allowed(const lambda_http_request *req, const lambda_
    InvalidEvent; a body over the limit: 413; a path that does not decode: 400), route
    (nothing: 404, or 405 with Allow), call the route. After the route: an answer it began
    and did not end is ended; a negative code without an answer (and without lambda_error)
-   gets lambda_http_fail's; 0 without an answer is a 500. Returns what the handler
-   returns: 0, or the route's code after lambda_error (the invocation then fails). */
+   gets lambda_http_fail's; 0 without an answer is a 500. Returns 0 once an answer is
+   written (a response error such as an answer over max_response_size is still reported,
+   see lambda_response_append), or the route's code after lambda_error (the invocation
+   then fails with that error). */
 LAMBDA_API int lambda_http_serve(lambda_str event, lambda_response *res,
                                  const lambda_http_route *routes, size_t count);
 
@@ -5801,7 +5803,8 @@ LAMBDA_API int lambda_http_serve(lambda_str event, lambda_response *res,
     if (rc) return lambda_error_str(res, "InvalidEvent", "malformed HTTP event");
     if (req.path_error) return lambda_http_fail(&req, req.path_error);
     rc = lambda_http_dispatch(&req, routes, count);
-    if (res->failed || req.lambda__s.state == 3) return rc;
+    if (res->failed) return rc;             /* lambda_error: the invocation fails */
+    if (req.lambda__s.state == 3) return 0; /* answered (a 500 after a failed write, too) */
     if (rc == LAMBDA_E_NOT_FOUND && req.lambda__s.state == 0 && req.lambda__s.allow &&
         lambda_http_allowed(&req, routes, count, allow, sizeof allow) == 0)
         return lambda_http_method_not_allowed(&req, allow);

@@ -649,6 +649,10 @@ static int r_error(lambda_http_request *req)
     return lambda_error_str(req->res, "Custom", "failed");
 }
 static int r_root(lambda_http_request *req) { return lambda_http_send(req, 200, NULL, "", 0); }
+static int r_badtext(lambda_http_request *req)
+{
+    return lambda_http_send(req, 200, NULL, "\xff", 1); /* LAMBDA_E_UTF8, answered 500 */
+}
 static int r_silent(lambda_http_request *req)
 {
     (void)req;
@@ -663,7 +667,10 @@ static const lambda_http_route routes[] = {
     {"POST", "/error", r_error},
     {NULL, "/silent", r_silent},
     {"GET", "/", r_root},
+    {"GET", "/badtext", r_badtext},
 };
+
+static int serve_rc;
 
 static const char *serve(const char *method, const char *raw_path)
 {
@@ -672,7 +679,7 @@ static const char *serve(const char *method, const char *raw_path)
     snprintf(ev, sizeof ev,
              "{\"httpMethod\":\"%s\",\"path\":\"%s\",\"requestContext\":{\"elb\":{}}}", method,
              raw_path);
-    lambda_http_serve(S(ev), res, routes, sizeof routes / sizeof routes[0]);
+    serve_rc = lambda_http_serve(S(ev), res, routes, sizeof routes / sizeof routes[0]);
     return res->failed ? res->error_text.ptr : res->body.ptr;
 }
 
@@ -703,11 +710,12 @@ static void test_router(void)
     r = serve("DELETE", "/items/1");
     LT_CHECK(answer_is(r, 405, "Method Not Allowed") &&
              strstr(r, "\"Allow\":\"GET, PUT\"") != NULL);
-    LT_CHECK(answer_is(serve("POST", "/fail"), 400, "Bad Request"));
+    LT_CHECK(answer_is(serve("POST", "/fail"), 400, "Bad Request") && serve_rc == 0);
+    LT_CHECK(answer_is(serve("GET", "/badtext"), 500, "Internal Server Error") && serve_rc == 0);
     LT_CHECK(answer_is(serve("PATCH", "/silent"), 500, "Internal Server Error"));
     LT_CHECK(answer_is(serve("GET", "/%zz"), 400, "Bad Request"));
     r = serve("POST", "/error");
-    LT_CHECK(rt.res.failed && strcmp(r, "Custom") == 0);
+    LT_CHECK(rt.res.failed && strcmp(r, "Custom") == 0 && serve_rc == LAMBDA_E_HANDLER);
     LT_CHECK(route_hits == 13);
     /* not HTTP: InvalidEvent */
     lambda_http_serve(S("{\"Records\":[]}"), fresh(), routes, 1);
