@@ -2,7 +2,7 @@
 #   make                 build every example as build/<name>/bootstrap (static, stripped)
 #   make demo            build hello and the emulator, then invoke hello locally: one success and
 #                        one InvalidEvent failure (emu-demo)
-#   make test            every suite in TEST_SUITES below: unit, JSON, end-to-end, build matrix,
+#   make test            every suite in TEST_SUITES below: unit, JSON, HTTP layer, end-to-end, build matrix,
 #                        emulator, fault injection and features, normal and ASan+UBSan builds
 #                        (plus the concurrency scenarios under TSan)
 #   make emu-test        tests/test_emu.c against build/lambda-emu and its ASan+UBSan build
@@ -123,6 +123,9 @@ $(call bootstraps,features-mt,tests/handlers/features.c,$(HDR),plain asan tsan,$
 # examples/hello with the C library allocator linked in, for the size budget (it includes
 # examples/hello/main.c)
 $(call bootstraps,hello-malloc,tests/handlers/hello_malloc.c,examples/hello/main.c $(HDR),plain)
+# examples/http with counting allocator hooks, for the steady-state allocation test (it includes
+# examples/http/main.c)
+$(call bootstraps,http-allocs,tests/handlers/http_allocs.c,examples/http/main.c $(HDR),plain asan vg)
 # the floor any runtime could reach, for make bench: built exactly like the examples
 $(call bootstraps,baseline,tools/baseline.c,,plain)
 # a raw-socket streaming bootstrap for tests/test_emu.c
@@ -131,7 +134,7 @@ $(call bootstraps,rawstream,tests/handlers/rawstream.c,,plain)
 # build/vg/<name>/bootstrap is a wrapper script that execs valgrind on bootstrap.bin. A valgrind
 # error exits 99 and prints "==pid==" lines, which both suites reject (every stderr line must
 # start with "lambda_runtime: ").
-VG_NAMES := $(EXAMPLES) probe $(HANDLERS:%=handlers/%)
+VG_NAMES := $(EXAMPLES) probe http-allocs $(HANDLERS:%=handlers/%)
 .SECONDARY: $(VG_NAMES:%=build/vg/%/bootstrap.bin)
 build/vg/%/bootstrap: build/vg/%/bootstrap.bin
 	@test -n "$(VALGRIND)" || { echo "valgrind not found (apt-get install valgrind)"; exit 1; }
@@ -210,7 +213,7 @@ SAM_TARGETS :=
 $(call sam_function,HelloFunction,hello,x86_64)
 $(call sam_function,HelloArm64Function,hello,arm64)
 $(call sam_function,EchoFunction,echo,x86_64)
-$(call sam_function,ApigwFunction,apigw,x86_64)
+$(call sam_function,HttpFunction,http,x86_64)
 $(call sam_function,StreamFunction,stream,x86_64)
 $(call sam_layer,ExtensionLayer,extension,x86_64)
 
@@ -237,6 +240,7 @@ programs = $(eval $(call program_rule,build/$1,$2,$3,$4))$(if $5,$(eval $(call p
 RAPI_TEST_DEPS := tools/rapi_server.h tests/lt.h tests/e2e_util.h
 $(call programs,test_unit,tests/test_unit.c,tests/lt.h tests/guard_page.h $(HDR),$(TEST_CFLAGS),$(TEST_CFLAGS))
 $(call programs,test_json,tests/test_json.c,tests/lt.h tests/guard_page.h $(HDR),$(TEST_CFLAGS) -O2 -Wconversion,$(TEST_CFLAGS) -Wconversion)
+$(call programs,test_http,tests/test_http.c,tests/lt.h $(HDR),$(TEST_CFLAGS) -Wconversion,$(TEST_CFLAGS) -Wconversion)
 $(call programs,test_e2e,tests/test_e2e.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_faults,tests/test_faults.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
@@ -264,6 +268,8 @@ TEST_SUITES := \
     build/asan/test_unit -- \
     build/test_json $(JSON_SUITE) -- \
     build/asan/test_json $(JSON_SUITE) -- \
+    build/test_http -- \
+    build/asan/test_http -- \
     build/test_e2e build -- \
     build/test_e2e build/asan -- \
     tests/check_build.sh -- \
@@ -286,7 +292,9 @@ suites_of = $(subst :, ,$(subst $(space),:--:,$(filter $1 $1:%,$(subst :--:, ,$(
 
 # what the suites need built
 TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/test_json build/test_e2e \
-             build/asan/apigw/bootstrap build/asan/echo/bootstrap \
+             build/test_http build/asan/test_http \
+             build/asan/http/bootstrap build/asan/sqs/bootstrap build/asan/s3/bootstrap \
+             build/asan/echo/bootstrap build/http-allocs/bootstrap build/asan/http-allocs/bootstrap \
              build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
 EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap build/baseline/bootstrap \
                  build/probe/bootstrap build/rawstream/bootstrap build/extension/bootstrap \
@@ -326,7 +334,7 @@ lint:
 	tests/lint.sh
 
 # ---- fuzzing ------------------------------------------------------------------------------
-FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip
+FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip fuzz_http_event
 build/fuzz/%: tests/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<

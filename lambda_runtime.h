@@ -112,7 +112,10 @@
    buffer (response head + event), a response buffer and a small request buffer, grown on
    demand and reused; once they have reached the working size an invocation allocates
    nothing. Everything handed to the handler (ctx strings, event) is valid until the
-   handler returns.
+   handler returns. lambda_scratch(res, n) hands out memory with the same lifetime (the
+   HTTP layer keeps its decoded strings there): blocks from the same allocator, kept and
+   reused from one invocation to the next, freed when lambda_run returns; one area per
+   worker. Each look-up copies what it returns into it: look a value up once, not in a loop.
    Allocator: on Linux x86_64/arm64 the buffers come straight from the kernel (mmap; they
    grow with mremap, without copying, and go back with munmap), and _X_AMZN_TRACE_ID is
    written into environ without setenv, so the runtime never calls malloc: a handler
@@ -212,6 +215,16 @@
    The runtime's own lines use the same format ("logger":"lambda_runtime" in JSON; text
    lines start "lambda_runtime: ").
 
+   HTTP EVENTS, BATCHES, S3
+   ========================
+   lambda_http_serve(event, res, routes, n) answers API Gateway REST (payload 1.0), HTTP
+   API (2.0), function URL and ALB events through one request model (method, decoded path
+   and query, case-insensitive headers, cookies, route parameters, the decoded body) and one
+   answer model (status, headers, cookies, text or binary body, written in the shape the
+   source needs); lambda_batch_* writes partial batch failures (SQS, Kinesis, DynamoDB
+   Streams), lambda_s3_key decodes S3 keys; lambda_scratch(res, n) is per-invocation memory
+   (reused, no malloc). Manual: >>http-api. A program that calls none of it links none of it.
+
    RESPONSE STREAMING
    ==================
    lambda_stream_begin / lambda_stream_http_begin, then lambda_stream_write: each write is
@@ -255,6 +268,8 @@
      >>stream-api      lambda_stream_begin/_http_begin/_write
      >>extension-api   the Extensions API client
      >>json-api        the JSON reader and writer (with their manual)
+     >>http-api        HTTP events (request, answer, router), batch answers, S3 keys,
+                       base64 / percent / UTF-8, the per-invocation scratch area
      >>implementation  everything below is compiled only with LAMBDA_RUNTIME_IMPL
      >>config          the configuration macros' defaults, the allocator choice
      >>sysinc          system headers, private stand-ins for missing system macros
@@ -269,6 +284,8 @@
      >>invoke          the runtime struct, trace environment, one invocation (GET /next, the
                        handler, the POSTs), the serve loop, lambda_remaining_ms
      >>stream          response streaming (chunks, error trailers), the HTTP prelude
+     >>events          the scratch area, encodings, HTTP requests and answers, routing,
+                       batch answers, S3 keys
      >>extension       the Extensions API client
      >>shutdown        the internal extension behind lambda_on_shutdown (SIGTERM)
      >>threads         LAMBDA_THREADS workers
@@ -292,7 +309,15 @@
                       Host is host:port; request ids escaped as Go escapes paths; bytes
                       appended before a stream begins are sent; stricter framing (bare
                       LF, control bytes in framing headers, trailers), lenient where the
-                      RFCs say (HTTP/1.x, obs-fold); a 413 read after a cut-off send
+                      RFCs say (HTTP/1.x, obs-fold); a 413 read after a cut-off send.
+                      HTTP events (>>http-api): lambda_http_serve / _parse / _dispatch,
+                      request look-ups, answers in each source's shape, a router;
+                      lambda_batch_*, lambda_s3_key; lambda_scratch and
+                      lambda_json_string_scratch; lambda_base64_*, lambda_percent_decode,
+                      lambda_utf8_valid, lambda_response_append_base64;
+                      lambda_json_writer_init_buf; quoted keys in JSON paths
+                      (["a.b"]). Fix: the JSON string escaper overran its stack buffer
+                      when a run of plain bytes followed ~40 escaped ones (hello too)
    0.1.0  2026-11-27  first release: runtime core, JSON scanner and writer, logging,
                       response streaming, Extensions API, shutdown hook, worker threads
 
@@ -594,6 +619,10 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext);
        lambda_json v;
        if (lambda_json_get(event, "Records[0].eventTime", &v) == 0 && v.type == LAMBDA_JSON_STRING)
 
+   Paths: keys separated by '.', indexes in brackets; a key that contains '.' or '[' goes
+   in brackets and quotes: "[\"CodePipeline.job\"].data". A string that is itself JSON
+   (an SQS body) unescapes into the scratch area: lambda_json_string_scratch (>>http-api).
+
    Strictness: RFC 8259 (no comments, no trailing commas, no leading zeros, no NaN, only
    SP/HT/CR/LF as whitespace, UTF-8 checked inside strings), nesting limited to
    LAMBDA_JSON_MAX_DEPTH. Escaped lone surrogates ("\ud800") pass the grammar check and are
@@ -650,10 +679,15 @@ typedef struct lambda_json_iter {
     size_t index;           /* members returned so far (public: read it freely) */
 } lambda_json_iter;
 
-/* Builds one JSON document in a lambda_response. Fields are private; zero-initialising
-   is not enough, use lambda_json_writer_init. */
+/* Builds one JSON document in a lambda_response (or a buffer of yours, or an HTTP body).
+   Fields are private; zero-initialising is not enough, use lambda_json_writer_init. */
 typedef struct lambda_json_writer {
-    lambda_response *res;   /* where the bytes go */
+    lambda_response *res;   /* where the bytes go; NULL: to sink instead */
+    int (*sink)(struct lambda_json_writer *w, const char *data, size_t len);
+    int (*escape)(struct lambda_json_writer *w, const char *s, size_t len); /* with sink */
+    void *sink_ctx;         /* the sink's own state */
+    char *buf;              /* lambda_json_writer_init_buf: the caller's buffer, cap bytes, */
+    size_t cap, len;        /* len used (NUL-terminated) */
     int err;                /* first error (sticky), 0 if none */
     unsigned depth;         /* open arrays/objects */
     unsigned flags;         /* comma due / key due / document complete */
@@ -679,7 +713,9 @@ LAMBDA_API int lambda_json_validate(lambda_str doc, lambda_json *root, size_t *e
                as in lambda_json_validate); LAMBDA_E_ARG if path is NULL.
    Lifetime: *out points into doc. On failure *out is {NULL, 0, LAMBDA_JSON_NONE}.
    Notes:    lazy (see READING above): bytes after the returned value are not checked.
-             A path key cannot contain '.' or '['; use lambda_json_key for such keys.
+             A key with '.' or '[' goes in brackets and quotes: "[\"CodePipeline.job\"].id",
+             "claims[\"https://example.com/name\"]" (it cannot contain '"': use
+             lambda_json_key for such keys).
              Keys are compared after unescaping; with duplicate keys the first one wins. */
 LAMBDA_API int lambda_json_get(lambda_str doc, const char *path, lambda_json *out);
 
@@ -758,6 +794,12 @@ LAMBDA_API int lambda_json_next(lambda_json_iter *it, lambda_json *key, lambda_j
 /* Start a document in `res` (appended to whatever the body already holds). */
 LAMBDA_API void lambda_json_writer_init(lambda_json_writer *w, lambda_response *res);
 
+/* Start a document in buf (cap bytes, kept NUL-terminated; JSON text holds no NUL, so its
+   length is strlen(buf)). A document that does not fit is LAMBDA_E_SPACE (sticky; buf then
+   holds the part that fitted). buf == NULL or cap == 0 is LAMBDA_E_ARG. Needs no runtime:
+   usable anywhere, e.g. for a message body of your own or a log line. */
+LAMBDA_API void lambda_json_writer_init_buf(lambda_json_writer *w, char *buf, size_t cap);
+
 /* Every write function returns 0 or the writer's first error, which is sticky:
    LAMBDA_E_STATE  misuse: a value where a key is due, a key outside an object, an end that
                    does not match the open container, nesting beyond LAMBDA_JSON_MAX_DEPTH,
@@ -789,6 +831,295 @@ LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, si
 /* Returns 0 if exactly one complete, balanced value was written without error; else the
    first error, or LAMBDA_E_STATE for an unfinished document. */
 LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
+
+/* >>http-api
+   HTTP EVENTS, BATCHES, ENCODINGS
+
+   One request model over API Gateway REST APIs (payload 1.0), HTTP APIs (payload 2.0),
+   function URLs and Application Load Balancers, one response model that answers in the
+   shape the request's source needs, and a small router:
+
+       static int item(lambda_http_request *req)
+       {
+           lambda_str id;
+           lambda_http_param(req, "id", &id);                    // from /items/{id}
+           lambda_http_add_cookie(req, "seen=1; Path=/");
+           return lambda_http_send(req, 200, "text/plain", id.ptr, id.len);
+       }
+       static const lambda_http_route routes[] = {{"GET", "/items/{id}", item}};
+
+       static int handler(const lambda_context *ctx, lambda_str event, lambda_response *res)
+       {
+           (void)ctx;
+           return lambda_http_serve(event, res, routes, sizeof routes / sizeof routes[0]);
+       }
+
+   lambda_http_serve parses the event (not an HTTP event, or a malformed one: the
+   invocation fails with InvalidEvent), routes it (no route: 404, a route for another
+   method: 405 with Allow) and calls the route; a route that returns a negative LAMBDA_E_*
+   without answering gets the matching 4xx/5xx (lambda_http_fail). Everything the request
+   hands out (strings, the decoded body) is unescaped, NUL-terminated and lives in the
+   per-invocation scratch area (lambda_scratch): valid until the handler returns, and no
+   allocation per request once the area has grown to the working size.
+
+   What each source sends, and what the request model makes of it:
+     path       REST: already decoded by API Gateway. HTTP API, function URL, ALB: as the
+                client sent it, percent-decoded here (path style: '+' stays '+'). An HTTP
+                API's named stage (not $default) prefixes the path with "/<stage>": the
+                prefix is removed from `path` (it stays in raw_path).
+     query      REST: decoded by API Gateway (multiValueQueryStringParameters). HTTP API and
+                function URL: rawQueryString, form-decoded here ('+' is a space); the
+                decoded queryStringParameters would join repeated names with commas. ALB:
+                passed still percent-encoded, names too: form-decoded here.
+     headers    case-insensitive names. REST and multi-value ALB: every value of a repeated
+                header; HTTP API and function URLs: repeated headers joined with commas,
+                cookies apart (the `cookies` array).
+     source IP  requestContext.http.sourceIp / identity.sourceIp; ALB sends none: the last
+                X-Forwarded-For entry (the address ALB saw).
+   Answers: payload 2.0 {"statusCode","headers","cookies","body","isBase64Encoded"}; REST
+   adds "multiValueHeaders" for repeated headers (several Set-Cookie); ALB adds
+   "statusDescription" ("200 OK") and, when the request came with multi-value headers,
+   sends all headers as "multiValueHeaders" (without them a header name has one value:
+   repeated values are joined with ", ", and of several cookies only the last is sent).
+   Streaming answers stay lambda_stream_http_begin (>>stream-api).
+
+   BATCHES: lambda_batch_begin / _fail / _end write the partial batch failure answer of
+   SQS, Kinesis and DynamoDB Streams ({"batchItemFailures":[{"itemIdentifier":..}]}) while
+   the records are walked; lambda_s3_key decodes an S3 event's object key.
+   ENCODINGS: base64, percent-decoding and UTF-8 validation into buffers of your own. */
+
+#ifndef LAMBDA_HTTP_MAX_PARAMS   /* {name} segments one route can capture */
+#define LAMBDA_HTTP_MAX_PARAMS 8
+#endif
+#ifndef LAMBDA_HTTP_MAX_BODY     /* largest decoded request body (6 MiB, the platform's) */
+#define LAMBDA_HTTP_MAX_BODY 6291456u
+#endif
+
+/* ---- the per-invocation scratch area ---- */
+
+/* n bytes (16-byte aligned) of runtime-owned memory, valid until the handler returns (in an
+   init hook: until the first invocation's handler returns). The area is made of blocks
+   from the runtime's allocator that are kept and reused, reset before each invocation:
+   once it has grown to what an invocation needs, it allocates nothing. One area per
+   runtime (each LAMBDA_THREADS worker has its own). Returns NULL when out of memory.
+   Linked only into programs that call it (directly or through the functions below). */
+LAMBDA_API void *lambda_scratch(lambda_response *res, size_t n);
+
+/* String value `v` unescaped into the scratch area: *out is NUL-terminated (it may hold
+   NULs: "\u0000"). Returns 0, LAMBDA_E_TYPE (not a string), LAMBDA_E_UTF8, LAMBDA_E_SYNTAX
+   or LAMBDA_E_NOMEM; *out is "" on failure. E.g. an SQS record's body that is itself JSON. */
+LAMBDA_API int lambda_json_string_scratch(lambda_response *res, lambda_json v, lambda_str *out);
+
+/* ---- encodings: into buffers of yours; out may be the input itself (decoding shrinks) ---- */
+
+/* Standard base64 (RFC 4648 section 4, with padding) of data[0..len) into out (cap bytes),
+   NUL-terminated. Returns 0 or LAMBDA_E_SPACE (*out_len, may be NULL, is then the length
+   needed, without the NUL). */
+LAMBDA_API int lambda_base64_encode(const void *data, size_t len, char *out, size_t cap,
+                                    size_t *out_len);
+/* Decode standard base64: padding optional but, when present, complete; no whitespace,
+   no URL alphabet, no stray bits in the last character. Writes *out_len bytes and a NUL
+   (cap >= bytes + 1). Returns 0, LAMBDA_E_SYNTAX (not base64: nothing usable is written),
+   or LAMBDA_E_SPACE (*out_len = the decoded length). */
+LAMBDA_API int lambda_base64_decode(const char *s, size_t len, void *out, size_t cap,
+                                    size_t *out_len);
+/* Append the base64 of data[0..len) to the response body (errors as lambda_response_append). */
+LAMBDA_API int lambda_response_append_base64(lambda_response *res, const void *data, size_t len);
+
+enum { LAMBDA_PERCENT_PATH = 0, LAMBDA_PERCENT_FORM = 1 }; /* FORM: '+' is a space too */
+/* Percent-decode s[0..len) into out (cap >= decoded length + 1; NUL-terminated).
+   Returns 0, LAMBDA_E_SYNTAX for a '%' not followed by two hex digits, or LAMBDA_E_SPACE
+   (*out_len = the decoded length). The bytes are not checked: see lambda_utf8_valid. */
+LAMBDA_API int lambda_percent_decode(const char *s, size_t len, int mode, char *out, size_t cap,
+                                     size_t *out_len);
+/* 0 if s[0..len) is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF),
+   else LAMBDA_E_UTF8 with *err_offset (may be NULL) = the offset of the first bad byte. */
+LAMBDA_API int lambda_utf8_valid(const char *s, size_t len, size_t *err_offset);
+
+/* ---- HTTP requests ---- */
+
+typedef enum lambda_http_source {
+    LAMBDA_HTTP_NONE = 0,   /* not parsed, or not an HTTP event */
+    LAMBDA_HTTP_REST,       /* API Gateway REST API, or HTTP API with payload format 1.0 */
+    LAMBDA_HTTP_API,        /* API Gateway HTTP API, payload format 2.0 */
+    LAMBDA_HTTP_URL,        /* Lambda function URL (payload format 2.0) */
+    LAMBDA_HTTP_ALB         /* Application Load Balancer target group */
+} lambda_http_source;
+
+struct lambda__http_hdr; /* a response header or cookie, in the scratch area */
+
+/* Private state of a request and of its answer. */
+typedef struct lambda__http_state {
+    lambda_json headers, mheaders, query, mquery, params, cookies;
+    size_t ncaps;                                /* route captures */
+    lambda_str cap_name[LAMBDA_HTTP_MAX_PARAMS], cap_value[LAMBDA_HTTP_MAX_PARAMS];
+    unsigned allow;                              /* methods of routes matching the path */
+    size_t skip;                                 /* stage prefix bytes of raw_path */
+    int state;                                   /* answer: 0 none, 1 text, 2 binary, 3 sent */
+    int status;
+    int err;                                     /* the first failed write (sticky) */
+    unsigned char carry[4];                      /* a UTF-8 character or base64 triple cut */
+    size_t ncarry;
+    struct lambda__http_hdr *hdrs, *last;
+} lambda__http_state;
+
+/* One HTTP request, parsed in place by lambda_http_parse. Read the public fields freely;
+   every lambda_str is NUL-terminated and valid until the handler returns. */
+typedef struct lambda_http_request {
+    lambda_http_source source;
+    int multi_value;          /* the request came with multiValueHeaders (REST; ALB opt-in) */
+    lambda_str method;        /* "GET" */
+    lambda_str path;          /* decoded, without an HTTP API's stage prefix: "/items/a b" */
+    lambda_str raw_path;      /* as the source sent it: "/prod/items/a%20b" (REST: decoded) */
+    lambda_str raw_query;     /* HTTP API, function URL: rawQueryString; else "" */
+    lambda_str stage;         /* requestContext.stage ("prod", "$default"); ALB: "" */
+    lambda_str source_ip;     /* the client's address (ALB: last X-Forwarded-For entry) */
+    lambda_str body;          /* the body's bytes, base64-decoded (binary-safe: use len) */
+    int body_base64;          /* the body came base64-encoded (isBase64Encoded) */
+    int path_error;           /* 0, or why raw_path did not decode (LAMBDA_E_SYNTAX: a bad
+                                 %-escape; LAMBDA_E_UTF8: not UTF-8 or %00): path = raw_path
+                                 then, and lambda_http_serve answers 400 */
+    lambda_json event;        /* the whole event */
+    lambda_response *res;     /* the invocation's response: answers go here */
+    const lambda_context *ctx;
+    lambda__http_state lambda__s; /* private */
+} lambda_http_request;
+
+/* Parse an HTTP event: detect its source, find method, path, query, headers, cookies and
+   body, decode what needs decoding (into the scratch area of res).
+   Returns:  0; LAMBDA_E_TYPE when the event is not one of the four HTTP sources;
+             LAMBDA_E_SYNTAX / _DEPTH / _UTF8 for malformed JSON or a body that is not
+             base64 although isBase64Encoded says so; LAMBDA_E_TOO_BIG for a body over
+             LAMBDA_HTTP_MAX_BODY; LAMBDA_E_NOMEM. (A path that does not decode is not a
+             failure: see path_error.) */
+LAMBDA_API int lambda_http_parse(lambda_http_request *req, lambda_str event, lambda_response *res);
+
+/* Look-ups. Each returns 0 and *out, or LAMBDA_E_NOT_FOUND (*out = ""); decoding failures
+   are LAMBDA_E_SYNTAX (bad %-escape) or LAMBDA_E_UTF8 (decoded text not UTF-8), and
+   LAMBDA_E_NOMEM. `i` picks among repeated values (0 = the first).
+   header: name compared case-insensitively; query: by decoded name, value decoded;
+   cookie: from the cookies array (2.0) or the Cookie headers; value as sent;
+   param: a {name} the route captured (decoded), else the event's pathParameters. */
+LAMBDA_API int lambda_http_header(const lambda_http_request *req, const char *name, size_t i,
+                                  lambda_str *out);
+LAMBDA_API int lambda_http_query(const lambda_http_request *req, const char *name, size_t i,
+                                 lambda_str *out);
+LAMBDA_API int lambda_http_cookie(const lambda_http_request *req, const char *name,
+                                  lambda_str *out);
+LAMBDA_API int lambda_http_param(const lambda_http_request *req, const char *name,
+                                 lambda_str *out);
+/* The body as a JSON document: lambda_json_validate(req->body, root, NULL). */
+LAMBDA_API int lambda_http_body_json(const lambda_http_request *req, lambda_json *root);
+
+/* ---- HTTP answers ---- */
+
+/* Add a response header (repeat a name to send it several times) or a cookie (a
+   Set-Cookie value: "id=42; Path=/; HttpOnly"), at any time before the answer is sent.
+   Copied. Returns 0, LAMBDA_E_ARG (a name that is not an HTTP token, a value with control
+   bytes), LAMBDA_E_UTF8, LAMBDA_E_STATE (already sent) or LAMBDA_E_NOMEM. */
+LAMBDA_API int lambda_http_add_header(lambda_http_request *req, const char *name,
+                                      const char *value);
+LAMBDA_API int lambda_http_add_cookie(lambda_http_request *req, const char *set_cookie);
+/* Add the cookie name=value (value[0..len), percent-encoded where RFC 6265 allows no
+   byte: controls, space, '"', ',', ';', '\\', '%' and non-ASCII), then "; " and
+   `attributes` unless NULL ("Path=/; Max-Age=3600"). Returns as lambda_http_add_cookie. */
+LAMBDA_API int lambda_http_set_cookie(lambda_http_request *req, const char *name, const char *value,
+                                      size_t len, const char *attributes);
+
+/* One-call answers: status (100..599), Content-Type (NULL: none) and the body. _send
+   sends text (LAMBDA_E_UTF8 if it is not UTF-8); _send_binary sends any bytes, base64
+   with "isBase64Encoded":true. Return 0 or a LAMBDA_E_* (response errors are sticky, see
+   lambda_response_append). */
+LAMBDA_API int lambda_http_send(lambda_http_request *req, int status, const char *content_type,
+                                const void *body, size_t len);
+LAMBDA_API int lambda_http_send_binary(lambda_http_request *req, int status,
+                                       const char *content_type, const void *body, size_t len);
+
+/* A body written piece by piece, straight into the answer (escaped, or base64-encoded, as
+   it goes: no buffer of yours): _begin (text) or _begin_binary, then lambda_http_write and
+   lambda_http_body_writer any number of times, then lambda_http_end. A UTF-8 character may
+   be cut between two writes. _begin discards any body written before. */
+LAMBDA_API int lambda_http_begin(lambda_http_request *req, int status, const char *content_type);
+LAMBDA_API int lambda_http_begin_binary(lambda_http_request *req, int status,
+                                        const char *content_type);
+LAMBDA_API int lambda_http_write(lambda_http_request *req, const void *data, size_t len);
+/* A JSON writer whose document goes into the body being written (after lambda_http_begin):
+       lambda_json_writer w;
+       lambda_http_begin(req, 200, "application/json");
+       lambda_http_body_writer(req, &w);
+       lambda_json_write_begin_object(&w); ...; lambda_json_write_end_object(&w);
+       return lambda_json_writer_finish(&w) ? lambda_http_fail(req, LAMBDA_E_STATE)
+                                            : lambda_http_end(req); */
+LAMBDA_API void lambda_http_body_writer(lambda_http_request *req, lambda_json_writer *w);
+/* Finish the answer: headers, cookies and the rest of the envelope. */
+LAMBDA_API int lambda_http_end(lambda_http_request *req);
+
+/* Ready-made answers (text/plain, the reason phrase as the body): 404; 405 with
+   Allow: `allow` (e.g. "GET, POST"); and lambda_http_fail, the answer for a LAMBDA_E_*
+   code: 400 for undecodable input (SYNTAX, UTF8, TYPE, RANGE, ARG, DEPTH), 404
+   (NOT_FOUND), 413 (TOO_BIG, SPACE), else 500; an HTTP status 400..599 is sent as it is.
+   They replace whatever answer was begun (headers and cookies included). Return 0 or a
+   LAMBDA_E_* (LAMBDA_E_STATE for a request that was not parsed). */
+LAMBDA_API int lambda_http_not_found(lambda_http_request *req);
+LAMBDA_API int lambda_http_method_not_allowed(lambda_http_request *req, const char *allow);
+LAMBDA_API int lambda_http_fail(lambda_http_request *req, int err);
+
+/* ---- routing ---- */
+
+/* A route: method ("GET"; NULL or "*": any), pattern of '/'-separated segments, each
+   literal or {name} (one segment, captured decoded) or, last, {name+} (the rest of the
+   path), and the function that answers (return 0, or a LAMBDA_E_* code: see
+   lambda_http_serve). Patterns are matched against the request's path segment by
+   segment (an encoded '/' inside a segment stays in it). */
+typedef int (*lambda_http_handler)(lambda_http_request *req);
+typedef struct lambda_http_route {
+    const char *method;
+    const char *pattern;
+    lambda_http_handler handler;
+} lambda_http_route;
+
+/* Call the first route that matches req (method and pattern). Returns its result, or
+   LAMBDA_E_NOT_FOUND without answering when none matches (then lambda_http_allowed says
+   whether another method would have matched). */
+LAMBDA_API int lambda_http_dispatch(lambda_http_request *req, const lambda_http_route *routes,
+                                    size_t count);
+/* After a lambda_http_dispatch that found nothing: the methods of the routes whose pattern
+   matched ("GET, POST") into buf (cap bytes); 0, LAMBDA_E_NOT_FOUND (no pattern matched),
+   or LAMBDA_E_SPACE. */
+LAMBDA_API int lambda_http_allowed(const lambda_http_request *req, const lambda_http_route *routes,
+                                   size_t count, char *buf, size_t cap);
+/* The whole handler: parse (not an HTTP event or a malformed one: lambda_error_str
+   InvalidEvent; a body over the limit: 413; a path that does not decode: 400), route
+   (nothing: 404, or 405 with Allow), call the route. After the route: an answer it began
+   and did not end is ended; a negative code without an answer (and without lambda_error)
+   gets lambda_http_fail's; 0 without an answer is a 500. Returns 0 once an answer is
+   written (a response error such as an answer over max_response_size is still reported,
+   see lambda_response_append), or the route's code after lambda_error (the invocation
+   then fails with that error). */
+LAMBDA_API int lambda_http_serve(lambda_str event, lambda_response *res,
+                                 const lambda_http_route *routes, size_t count);
+
+/* ---- batches and S3 ---- */
+
+/* Partial batch failures (SQS with ReportBatchItemFailures, Kinesis, DynamoDB Streams):
+       lambda_json_writer w;
+       lambda_batch_begin(&w, res);                          // {"batchItemFailures":[
+       while (lambda_json_next(&it, NULL, &rec) == 1)
+           if (process(rec) != 0) lambda_batch_fail(&w, rec);
+       return lambda_batch_end(&w);                          // ]}, or the writer's error
+   lambda_batch_fail writes {"itemIdentifier":..} with the record's id: messageId (SQS),
+   kinesis.sequenceNumber (Kinesis), dynamodb.SequenceNumber (DynamoDB Streams), chosen by
+   its eventSource (else the first of them present); LAMBDA_E_NOT_FOUND without one.
+   lambda_batch_fail_id writes an id of your own. */
+LAMBDA_API void lambda_batch_begin(lambda_json_writer *w, lambda_response *res);
+LAMBDA_API int lambda_batch_fail(lambda_json_writer *w, lambda_json record);
+LAMBDA_API int lambda_batch_fail_id(lambda_json_writer *w, const char *id, size_t len);
+LAMBDA_API int lambda_batch_end(lambda_json_writer *w);
+
+/* An S3 event record's object key (s3.object.key), decoded: S3 sends it form-encoded
+   ("my+file%3F.txt" is "my file?.txt"). Into the scratch area. Returns 0,
+   LAMBDA_E_NOT_FOUND, LAMBDA_E_SYNTAX (bad %-escape), LAMBDA_E_UTF8 or LAMBDA_E_NOMEM. */
+LAMBDA_API int lambda_s3_key(lambda_response *res, lambda_json record, lambda_str *out);
 
 #ifdef __cplusplus
 }
@@ -1267,7 +1598,7 @@ LAMBDA__PRIVATE int lambda__json_escape(lambda_response *res, const char *s, siz
         while (r < end && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\') r++;
         if (r != p) { /* a plain run */
             size_t k = (size_t)(r - p);
-            if (k > sizeof buf - 16 - n) {
+            if (n + k > sizeof buf - 16) { /* n may already be past sizeof buf - 16 */
                 if (n && (rc = lambda_response_append(res, buf, n)) != 0) return rc;
                 n = 0;
                 if (k > sizeof buf - 16) {
@@ -1930,50 +2261,55 @@ LAMBDA__PRIVATE int lambda__json_seek(const char **pp, const char *end, unsigned
     }
 }
 
-/* Check the path's syntax before touching the document. */
+/* One step of a path at s (*s != '\0'): a key (".key", "key" at the start, or ["key"]: *k
+   and its length *n) or an index ("[12]": *k = NULL, *n = the index, saturated: no array
+   has (size_t)-1 members). Returns the byte after it, or NULL when it is malformed. */
+LAMBDA__PRIVATE const char *lambda__json_step(const char *s, int first, const char **k, size_t *n)
+{
+    *k = NULL;
+    if (*s == '[' && s[1] != '"') {
+        if (*++s < '0' || *s > '9') return NULL;
+        for (*n = 0; *s >= '0' && *s <= '9'; s++)
+            *n = *n > (size_t)-1 / 10 - 1 ? (size_t)-1 : *n * 10 + (size_t)(*s - '0');
+        return *s == ']' ? s + 1 : NULL;
+    }
+    if (*s == '[') { /* ["key"]: any bytes but '"' */
+        for (*k = s += 2; *s != '"'; s++)
+            if (*s == '\0') return NULL;
+        *n = (size_t)(s - *k);
+        return s[1] == ']' ? s + 2 : NULL;
+    }
+    if (!first && *s++ != '.') return NULL;
+    if (*s == '\0' || *s == '.' || *s == '[') return NULL;
+    for (*k = s; *s && *s != '.' && *s != '['; s++) {}
+    *n = (size_t)(s - *k);
+    return s;
+}
+
+/* 1 if `path` is well-formed. */
 LAMBDA__PRIVATE int lambda__json_path_ok(const char *path)
 {
-    const char *s = path;
-    while (*s) {
-        if (*s == '[') {
-            if (*++s < '0' || *s > '9') return 0;
-            while (*s >= '0' && *s <= '9') s++;
-            if (*s++ != ']') return 0;
-        } else {
-            if (s != path && *s++ != '.') return 0;
-            if (*s == '\0' || *s == '.' || *s == '[') return 0;
-            while (*s && *s != '.' && *s != '[') s++;
-        }
-    }
+    const char *s, *k;
+    size_t n;
+    for (s = path; *s;)
+        if ((s = lambda__json_step(s, s == path, &k, &n)) == NULL) return 0;
     return 1;
 }
 
 LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *path, lambda_json *out)
 {
-    const char *end = p + len;
+    const char *end = p + len, *s, *k;
     unsigned depth = 0;
+    size_t n = 0;
     int rc;
     lambda__json_none(out);
     if (path == NULL || (p == NULL && len)) return LAMBDA_E_ARG;
-    if (!lambda__json_path_ok(path)) return LAMBDA_E_SYNTAX;
+    if (!lambda__json_path_ok(path)) return LAMBDA_E_SYNTAX; /* before touching the document */
     p = lambda__json_ws(p, end);
-    while (*path) {
-        const char *k = NULL;
-        size_t klen = 0, idx = 0;
-        int obj = *path != '[', big = 0;
-        if (!obj) {
-            for (path++; *path != ']'; path++) {
-                size_t dg = (size_t)(*path - '0');
-                if (idx > ((size_t)-1 - dg) / 10) big = 1;
-                else idx = idx * 10 + dg;
-            }
-            path++;
-        } else {
-            if (*path == '.') path++;
-            k = path;
-            while (*path && *path != '.' && *path != '[') path++;
-            klen = (size_t)(path - k);
-        }
+    for (s = path; *s;) {
+        int obj;
+        s = lambda__json_step(s, s == path, &k, &n);
+        obj = k != NULL;
         if (p >= end) return LAMBDA_E_SYNTAX;
         if (*p != (obj ? '{' : '[')) {
             /* the other kind of value: "not found" if it is well-formed */
@@ -1982,9 +2318,7 @@ LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *pat
         }
         if (depth >= LAMBDA_JSON_MAX_DEPTH) return LAMBDA_E_DEPTH;
         depth++;
-        rc = lambda__json_seek(&p, end, depth, obj, k, klen, idx);
-        if (rc == 0 && big) rc = LAMBDA_E_NOT_FOUND; /* cannot happen: no array is that long */
-        if (rc) return rc;
+        if ((rc = lambda__json_seek(&p, end, depth, obj, k, n, n)) != 0) return rc;
     }
     return lambda__json_scan(&p, end, depth, out);
 }
@@ -2281,8 +2615,50 @@ LAMBDA__PRIVATE int lambda__jw_in_object(const lambda_json_writer *w)
 
 LAMBDA__PRIVATE int lambda__jw_put(lambda_json_writer *w, const void *data, size_t len)
 {
-    int rc = lambda_response_append(w->res, data, len);
+    int rc = w->res ? lambda_response_append(w->res, data, len)
+                    : w->sink(w, (const char *)data, len);
     return rc ? lambda__jw_fail(w, rc) : 0;
+}
+
+/* A writer without a response escapes its strings through a stand-in response whose
+   appends go to the writer's sink (lambda__json_escape writes only to a response). */
+typedef struct lambda__jw_proxy {
+    lambda_response res;        /* first: the chunk function finds the proxy from it */
+    lambda_json_writer *w;
+} lambda__jw_proxy;
+
+LAMBDA__PRIVATE int lambda__jw_proxy_chunk(lambda_response *res, const void *data, size_t len)
+{
+    lambda_json_writer *w = ((lambda__jw_proxy *)(void *)res)->w;
+    return w->sink(w, (const char *)data, len);
+}
+
+/* s[0..len) as a quoted JSON string, to wherever the writer writes: a response directly,
+   a sink through w->escape (lambda__jw_proxy_escape, set with the sink: a program that
+   writes only into responses links none of this). */
+LAMBDA__PRIVATE int lambda__jw_escape(lambda_json_writer *w, const char *s, size_t len)
+{
+    return w->res ? lambda__json_escape(w->res, s, len, LAMBDA__JSON_QUOTE) : w->escape(w, s, len);
+}
+
+LAMBDA__PRIVATE int lambda__jw_proxy_escape(lambda_json_writer *w, const char *s, size_t len)
+{
+    lambda__jw_proxy px;
+    memset(&px, 0, sizeof px);
+    px.res.streaming = 1;
+    px.res.chunk = lambda__jw_proxy_chunk;
+    px.w = w;
+    return lambda__json_escape(&px.res, s, len, LAMBDA__JSON_QUOTE);
+}
+
+/* lambda_json_writer_init_buf's sink: the caller's buffer, kept NUL-terminated. */
+LAMBDA__PRIVATE int lambda__jw_buf_sink(lambda_json_writer *w, const char *data, size_t len)
+{
+    if (len >= w->cap - w->len) return LAMBDA_E_SPACE;
+    memcpy(w->buf + w->len, data, len);
+    w->len += len;
+    w->buf[w->len] = '\0';
+    return 0;
 }
 
 /* Before a value: check the state, write the comma that separates array elements. */
@@ -2343,6 +2719,17 @@ LAMBDA_API void lambda_json_writer_init(lambda_json_writer *w, lambda_response *
     if (res == NULL) w->err = LAMBDA_E_ARG;
 }
 
+LAMBDA_API void lambda_json_writer_init_buf(lambda_json_writer *w, char *buf, size_t cap)
+{
+    memset(w, 0, sizeof *w);
+    w->sink = lambda__jw_buf_sink;
+    w->escape = lambda__jw_proxy_escape;
+    w->buf = buf;
+    w->cap = cap;
+    if (buf == NULL || cap == 0) w->err = LAMBDA_E_ARG;
+    else buf[0] = '\0';
+}
+
 LAMBDA_API int lambda_json_write_begin_object(lambda_json_writer *w)
 {
     return lambda__jw_begin(w, 1);
@@ -2362,8 +2749,7 @@ LAMBDA_API int lambda_json_write_key(lambda_json_writer *w, const char *key, siz
         return lambda__jw_fail(w, LAMBDA_E_STATE);
     if (key == NULL && len) return lambda__jw_fail(w, LAMBDA_E_ARG);
     if ((w->flags & LAMBDA__JW_COMMA) && (rc = lambda__jw_put(w, ",", 1)) != 0) return rc;
-    if ((rc = lambda__json_escape(w->res, key, len, LAMBDA__JSON_QUOTE)) != 0)
-        return lambda__jw_fail(w, rc);
+    if ((rc = lambda__jw_escape(w, key, len)) != 0) return lambda__jw_fail(w, rc);
     if ((rc = lambda__jw_put(w, ":", 1)) != 0) return rc;
     w->flags = 0;
     return 0;
@@ -2378,8 +2764,7 @@ LAMBDA_API int lambda_json_write_string(lambda_json_writer *w, const char *s, si
 {
     int rc = lambda__jw_pre(w);
     if (rc) return rc;
-    if ((rc = lambda__json_escape(w->res, s, len, LAMBDA__JSON_QUOTE)) != 0)
-        return lambda__jw_fail(w, rc);
+    if ((rc = lambda__jw_escape(w, s, len)) != 0) return lambda__jw_fail(w, rc);
     return lambda__jw_post(w);
 }
 
@@ -3699,12 +4084,13 @@ typedef struct lambda__rt {
     struct sigaction old_term;  /* SIGTERM's disposition before lambda_on_shutdown's handler */
     /* Set by lambda__shutdown_setup: restores old_term, closes the pipe and park_fd (a
        pointer, so that programs without a shutdown hook link none of it; see LINK-TIME
-       OPT-INS). */
+       OPT-INS). The scratch area (>>events) chains its own clean-up in front of it. */
     void (*shutdown_free)(struct lambda__rt *rt);
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
     /* Where the request head and the response body start: a small answer then needs no
        page of its own (they move to the allocator when they outgrow this). */
     char req_store[512], body_store[1024];
+    struct lambda__scratch *scratch; /* >>events: lambda_scratch's blocks, or NULL */
 } lambda__rt;
 
 /* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
@@ -4214,6 +4600,1302 @@ LAMBDA_API int lambda_stream_write(lambda_response *res, const void *data, size_
 {
     if (!res->streaming) return LAMBDA_E_STATE;
     return lambda__stream_chunk(res, data, len);
+}
+
+/* >>events: the scratch area, encodings, HTTP requests and answers, routing, batches, S3 */
+
+/* ---- the scratch area ---- */
+
+/* A block of the scratch area: this header, then the bytes handed out. */
+typedef struct lambda__scratch_block {
+    struct lambda__scratch_block *next;
+    size_t size; /* bytes of the block, header included */
+    size_t used; /* bytes in use, header included (a multiple of 16) */
+    size_t base; /* `used` after a reset: the header's size */
+} lambda__scratch_block;
+
+/* The area's state lives in its first block. */
+struct lambda__scratch {
+    lambda__scratch_block first;
+    lambda__scratch_block *cur;        /* where the next request is tried first */
+    unsigned long gen;                 /* the invocation the blocks are in use for */
+    void (*next_free)(lambda__rt *rt); /* the clean-up that was in rt->shutdown_free */
+};
+
+#define LAMBDA__SCRATCH_MIN ((size_t)65536)
+#define LAMBDA__ALIGN16(n)  (((n) + 15) & ~(size_t)15)
+
+/* lambda__rt_free's clean-up (through rt->shutdown_free): the blocks go, then the
+   clean-up that was there before. */
+LAMBDA__PRIVATE void lambda__scratch_free(lambda__rt *rt)
+{
+    struct lambda__scratch *s = rt->scratch;
+    lambda__scratch_block *b = s->first.next, *next;
+    void (*chain)(lambda__rt *) = s->next_free;
+    for (; b; b = next) {
+        next = b->next;
+        LAMBDA_FREE(b);
+    }
+    LAMBDA_FREE(s);
+    rt->scratch = NULL;
+    rt->shutdown_free = chain;
+    if (chain) chain(rt);
+}
+
+LAMBDA_API void *lambda_scratch(lambda_response *res, size_t n)
+{
+    lambda__rt *rt;
+    struct lambda__scratch *s;
+    lambda__scratch_block *b;
+    unsigned long gen;
+    size_t hdr = LAMBDA__ALIGN16(sizeof(struct lambda__scratch));
+    if (res == NULL || n > LAMBDA__NO_LIMIT / 4) return NULL;
+    /* the response handed to a handler or an init hook is always the runtime's own */
+    rt = (lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res));
+    gen = rt->served * 2u + (res->conn != NULL ? 1u : 0u); /* init hook: 0; then 1, 3, 5 .. */
+    n = n ? LAMBDA__ALIGN16(n) : 16u;
+    s = rt->scratch;
+    if (s == NULL) {
+        size_t size = n + hdr < LAMBDA__SCRATCH_MIN ? LAMBDA__SCRATCH_MIN : n + hdr;
+        s = (struct lambda__scratch *)LAMBDA_MALLOC(size);
+        if (s == NULL) return NULL;
+        memset(s, 0, sizeof *s);
+        s->first.size = size;
+        s->first.used = s->first.base = hdr;
+        s->cur = &s->first;
+        s->gen = gen;
+        s->next_free = rt->shutdown_free;
+        rt->shutdown_free = lambda__scratch_free;
+        rt->scratch = s;
+    } else if (s->gen != gen) { /* a new invocation: everything is free again */
+        for (b = &s->first; b; b = b->next) b->used = b->base;
+        s->cur = &s->first;
+        s->gen = gen;
+    }
+    for (b = s->cur;; b = b->next) {
+        if (b->size - b->used >= n) {
+            void *p = (char *)b + b->used;
+            b->used += n;
+            s->cur = b;
+            return p;
+        }
+        if (b->next == NULL) {
+            size_t bh = LAMBDA__ALIGN16(sizeof *b), size = b->size * 2;
+            lambda__scratch_block *nb;
+            if (size < n + bh) size = n + bh;
+            nb = (lambda__scratch_block *)LAMBDA_MALLOC(size);
+            if (nb == NULL) return NULL;
+            nb->next = NULL;
+            nb->size = size;
+            nb->used = nb->base = bh;
+            b->next = nb;
+        }
+    }
+}
+
+LAMBDA__PRIVATE lambda_str lambda__str(const char *p, size_t n)
+{
+    lambda_str s;
+    s.ptr = p;
+    s.len = n;
+    return s;
+}
+
+LAMBDA_API int lambda_json_string_scratch(lambda_response *res, lambda_json v, lambda_str *out)
+{
+    char *buf;
+    size_t n = 0;
+    int rc;
+    *out = lambda__str("", 0);
+    if (v.type != LAMBDA_JSON_STRING) return LAMBDA_E_TYPE;
+    /* unescaping never makes a string longer: its raw length (quotes included) is room
+       for the text and the NUL */
+    if ((buf = (char *)lambda_scratch(res, v.len)) == NULL) return LAMBDA_E_NOMEM;
+    if ((rc = lambda_json_string(v, buf, v.len, &n)) != 0) return rc;
+    *out = lambda__str(buf, n);
+    return 0;
+}
+
+/* ---- encodings ---- */
+
+/* Base64 of p[0..n) at out, padded; returns the characters written ((n + 2) / 3 * 4). */
+LAMBDA__PRIVATE size_t lambda__b64_enc(const unsigned char *p, size_t n, char *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
+        out[o++] = tab[v >> 18];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = tab[(v >> 6) & 63];
+        out[o++] = tab[v & 63];
+    }
+    if (i < n) {
+        unsigned long v =
+            (unsigned long)p[i] << 16 | (i + 1 < n ? (unsigned long)p[i + 1] << 8 : 0);
+        out[o++] = tab[v >> 18];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return o;
+}
+
+LAMBDA__PRIVATE int lambda__b64_val(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+LAMBDA_API int lambda_base64_encode(const void *data, size_t len, char *out, size_t cap,
+                                    size_t *out_len)
+{
+    size_t need;
+    if (out_len) *out_len = 0;
+    if ((data == NULL && len) || (out == NULL && cap)) return LAMBDA_E_ARG;
+    if (cap) out[0] = '\0';
+    if (len > LAMBDA__NO_LIMIT / 4 * 3) return LAMBDA_E_SPACE;
+    need = (len + 2) / 3 * 4;
+    if (out_len) *out_len = need;
+    if (need >= cap) return LAMBDA_E_SPACE;
+    out[lambda__b64_enc((const unsigned char *)data, len, out)] = '\0';
+    return 0;
+}
+
+LAMBDA_API int lambda_base64_decode(const char *s, size_t len, void *out, size_t cap,
+                                    size_t *out_len)
+{
+    unsigned char *o = (unsigned char *)out;
+    size_t i, pad = 0, body, rem, need, w = 0;
+    if (out_len) *out_len = 0;
+    if ((s == NULL && len) || (out == NULL && cap)) return LAMBDA_E_ARG;
+    if (len && s[len - 1] == '=') pad = len > 1 && s[len - 2] == '=' ? 2 : 1;
+    body = len - pad;
+    rem = body % 4;
+    if (rem == 1 || (pad && (len % 4 != 0 || pad != 4 - rem))) goto bad;
+    for (i = 0; i < body; i++)
+        if (lambda__b64_val((unsigned char)s[i]) < 0) goto bad;
+    /* the last character's unused bits must be zero (one encoding per byte string) */
+    if (rem && (lambda__b64_val((unsigned char)s[body - 1]) & (rem == 2 ? 15 : 3)) != 0) goto bad;
+    need = body / 4 * 3 + (rem ? rem - 1 : 0);
+    if (out_len) *out_len = need;
+    if (need >= cap) {
+        if (cap) o[0] = 0;
+        return LAMBDA_E_SPACE;
+    }
+    for (i = 0; i + 4 <= body; i += 4) { /* read four, then write three: safe in place */
+        unsigned long v = (unsigned long)lambda__b64_val((unsigned char)s[i]) << 18 |
+                          (unsigned long)lambda__b64_val((unsigned char)s[i + 1]) << 12 |
+                          (unsigned long)lambda__b64_val((unsigned char)s[i + 2]) << 6 |
+                          (unsigned long)lambda__b64_val((unsigned char)s[i + 3]);
+        o[w++] = (unsigned char)(v >> 16);
+        o[w++] = (unsigned char)(v >> 8);
+        o[w++] = (unsigned char)v;
+    }
+    if (rem) {
+        unsigned long v = (unsigned long)lambda__b64_val((unsigned char)s[i]) << 18 |
+                          (unsigned long)lambda__b64_val((unsigned char)s[i + 1]) << 12;
+        if (rem == 3) v |= (unsigned long)lambda__b64_val((unsigned char)s[i + 2]) << 6;
+        o[w++] = (unsigned char)(v >> 16);
+        if (rem == 3) o[w++] = (unsigned char)(v >> 8);
+    }
+    o[w] = 0;
+    return 0;
+bad:
+    if (cap) o[0] = 0;
+    return LAMBDA_E_SYNTAX;
+}
+
+LAMBDA_API int lambda_response_append_base64(lambda_response *res, const void *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    char out[256];
+    int rc = 0;
+    if (p == NULL && len) return LAMBDA_E_ARG;
+    while (len && rc == 0) {
+        size_t take = LAMBDA__MIN(len, sizeof out / 4 * 3);
+        rc = lambda_response_append(res, out, lambda__b64_enc(p, take, out));
+        p += take;
+        len -= take;
+    }
+    return rc;
+}
+
+LAMBDA_API int lambda_percent_decode(const char *s, size_t len, int mode, char *out, size_t cap,
+                                     size_t *out_len)
+{
+    size_t i, n = 0;
+    if (out_len) *out_len = 0;
+    if ((s == NULL && len) || (out == NULL && cap)) return LAMBDA_E_ARG;
+    for (i = 0; i < len; i++, n++) /* check first: nothing half-decoded on an error */
+        if (s[i] == '%') {
+            if (i + 2 >= len || lambda__hexval((unsigned char)s[i + 1]) < 0 ||
+                lambda__hexval((unsigned char)s[i + 2]) < 0) {
+                if (cap) out[0] = '\0';
+                return LAMBDA_E_SYNTAX;
+            }
+            i += 2;
+        }
+    if (out_len) *out_len = n;
+    if (n >= cap) {
+        if (cap) out[0] = '\0';
+        return LAMBDA_E_SPACE;
+    }
+    for (i = 0, n = 0; i < len; i++) { /* out <= s at every step: safe in place */
+        char c = s[i];
+        if (c == '%') {
+            c = (char)(lambda__hexval((unsigned char)s[i + 1]) * 16 +
+                       lambda__hexval((unsigned char)s[i + 2]));
+            i += 2;
+        } else if (c == '+' && mode == LAMBDA_PERCENT_FORM) {
+            c = ' ';
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+LAMBDA_API int lambda_utf8_valid(const char *s, size_t len, size_t *err_offset)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    if (err_offset) *err_offset = 0;
+    if (s == NULL) return len ? LAMBDA_E_ARG : 0;
+    while (p < end) {
+        int k = *p < 0x80 ? 1 : lambda__utf8_len(p, end);
+        if (k == 0) {
+            if (err_offset) *err_offset = (size_t)(p - (const unsigned char *)s);
+            return LAMBDA_E_UTF8;
+        }
+        p += k;
+    }
+    return 0;
+}
+
+/* s (in the scratch area, writable) percent-decoded in place; with `text`, the result must
+   be UTF-8 without NUL bytes. On failure *s is "". */
+LAMBDA__PRIVATE int lambda__decode_in_place(lambda_str *s, int mode, int text)
+{
+    char *p = (char *)(uintptr_t)s->ptr;
+    size_t n = 0;
+    int rc = lambda_percent_decode(p, s->len, mode, p, s->len + 1, &n);
+    if (rc == 0 && text && (lambda_utf8_valid(p, n, NULL) != 0 || strlen(p) != n))
+        rc = LAMBDA_E_UTF8;
+    *s = rc ? lambda__str("", 0) : lambda__str(p, n);
+    return rc;
+}
+
+/* ---- HTTP requests ---- */
+
+/* 1 if JSON string content [p, end) unescapes to s[0..n), ASCII letters compared without
+   case. */
+LAMBDA__PRIVATE int lambda__json_str_ieq(const char *p, const char *end, const char *s, size_t n)
+{
+    size_t i = 0;
+    unsigned char u[4];
+    while (p < end) {
+        int k = lambda__json_unit(&p, end, u), j;
+        if (k < 0 || (size_t)k > n - i) return 0;
+        for (j = 0; j < k; j++)
+            if (lambda__lower((unsigned char)s[i + (size_t)j]) != lambda__lower(u[j])) return 0;
+        i += (size_t)k;
+    }
+    return i == n;
+}
+
+/* 1 if percent-encoded p[0..n) (form style when `form`) decodes to s[0..sn); a bad escape
+   matches nothing. */
+LAMBDA__PRIVATE int lambda__pct_eq(const char *p, size_t n, int form, const char *s, size_t sn)
+{
+    size_t i = 0, k = 0;
+    while (i < n) {
+        int c = (unsigned char)p[i++];
+        if (c == '%') {
+            int h = i + 1 < n ? lambda__hexval((unsigned char)p[i]) : -1;
+            int l = h >= 0 ? lambda__hexval((unsigned char)p[i + 1]) : -1;
+            if (l < 0) return 0;
+            c = h * 16 + l;
+            i += 2;
+        } else if (c == '+' && form) {
+            c = ' ';
+        }
+        if (k >= sn || (unsigned char)s[k] != c) return 0;
+        k++;
+    }
+    return k == sn;
+}
+
+enum {                     /* how lambda__http_pick compares names */
+       LAMBDA__KEY_EXACT,  /* as JSON text */
+       LAMBDA__KEY_NOCASE, /* header names */
+       LAMBDA__KEY_FORM    /* ALB query names: still percent-encoded */
+};
+
+LAMBDA__PRIVATE int lambda__http_key_is(lambda_json k, const char *name, size_t n, int mode)
+{
+    const char *p = k.ptr + 1, *end = k.ptr + k.len - 1;
+    if (mode == LAMBDA__KEY_EXACT) return lambda__json_str_eq(p, end, name, n);
+    if (mode == LAMBDA__KEY_NOCASE) return lambda__json_str_ieq(p, end, name, n);
+    {
+        char buf[256];
+        size_t len = 0;
+        lambda_json v = k;
+        /* names are short; a longer one than this buffer holds is compared unescaped only
+           when it has no escapes (else: not found) */
+        if (lambda_json_string(v, buf, sizeof buf, &len) == 0)
+            return lambda__pct_eq(buf, len, 1, name, n);
+        return memchr(p, '\\', (size_t)(end - p)) == NULL &&
+               lambda__pct_eq(p, (size_t)(end - p), 1, name, n);
+    }
+}
+
+/* The (*i)-th value (0 = first) of `name` in `obj`, whose members are strings or arrays of
+   strings, counting across members whose names match. */
+LAMBDA__PRIVATE int lambda__http_pick(lambda_json obj, const char *name, int mode, size_t *i,
+                                      lambda_json *out)
+{
+    lambda_json_iter it, ai;
+    lambda_json k, v, e;
+    size_t n = strlen(name);
+    if (obj.type != LAMBDA_JSON_OBJECT) return LAMBDA_E_NOT_FOUND;
+    lambda_json_iter_init(&it, obj);
+    while (lambda_json_next(&it, &k, &v) == 1) {
+        if (!lambda__http_key_is(k, name, n, mode)) continue;
+        if (v.type == LAMBDA_JSON_STRING) {
+            if ((*i)-- == 0) return *out = v, 0;
+        } else if (v.type == LAMBDA_JSON_ARRAY) {
+            lambda_json_iter_init(&ai, v);
+            while (lambda_json_next(&ai, NULL, &e) == 1)
+                if (e.type == LAMBDA_JSON_STRING && (*i)-- == 0) return *out = e, 0;
+        }
+    }
+    return LAMBDA_E_NOT_FOUND;
+}
+
+/* The i-th value of `name` in obj (or, when absent there, in obj2), unescaped into the
+   scratch area, then decoded (mode >= 0: LAMBDA_PERCENT_*) and checked as text. */
+LAMBDA__PRIVATE int lambda__http_value(const lambda_http_request *req, lambda_json obj,
+                                       lambda_json obj2, const char *name, int key_mode, int decode,
+                                       size_t i, lambda_str *out)
+{
+    lambda_json v;
+    int rc;
+    *out = lambda__str("", 0);
+    if (name == NULL) return LAMBDA_E_ARG;
+    rc = lambda__http_pick(obj.type == LAMBDA_JSON_OBJECT ? obj : obj2, name, key_mode, &i, &v);
+    if (rc == 0) rc = lambda_json_string_scratch(req->res, v, out);
+    if (rc == 0 && decode >= 0) rc = lambda__decode_in_place(out, decode, 1);
+    return rc;
+}
+
+LAMBDA_API int lambda_http_header(const lambda_http_request *req, const char *name, size_t i,
+                                  lambda_str *out)
+{
+    const lambda__http_state *st = &req->lambda__s;
+    return lambda__http_value(req, st->mheaders, st->headers, name, LAMBDA__KEY_NOCASE, -1, i, out);
+}
+
+LAMBDA_API int lambda_http_query(const lambda_http_request *req, const char *name, size_t i,
+                                 lambda_str *out)
+{
+    const lambda__http_state *st = &req->lambda__s;
+    const char *q = req->raw_query.ptr, *end = q + req->raw_query.len;
+    *out = lambda__str("", 0);
+    if (name == NULL) return LAMBDA_E_ARG;
+    if (req->source == LAMBDA_HTTP_ALB)
+        return lambda__http_value(req, st->mquery, st->query, name, LAMBDA__KEY_FORM,
+                                  LAMBDA_PERCENT_FORM, i, out);
+    if (req->source == LAMBDA_HTTP_REST)
+        return lambda__http_value(req, st->mquery, st->query, name, LAMBDA__KEY_EXACT, -1, i, out);
+    while (q < end) { /* 2.0: name=value pairs of rawQueryString */
+        const char *amp = (const char *)memchr(q, '&', (size_t)(end - q)), *eq;
+        if (amp == NULL) amp = end;
+        eq = (const char *)memchr(q, '=', (size_t)(amp - q));
+        if (eq == NULL) eq = amp;
+        if (lambda__pct_eq(q, (size_t)(eq - q), 1, name, strlen(name)) && i-- == 0) {
+            size_t n = eq < amp ? (size_t)(amp - eq - 1) : 0;
+            char *v = (char *)lambda_scratch(req->res, n + 1);
+            if (v == NULL) return LAMBDA_E_NOMEM;
+            if (n) memcpy(v, eq + 1, n);
+            v[n] = '\0';
+            *out = lambda__str(v, n);
+            return lambda__decode_in_place(out, LAMBDA_PERCENT_FORM, 1);
+        }
+        q = amp + 1;
+    }
+    return LAMBDA_E_NOT_FOUND;
+}
+
+/* In "a=1; b=2" (s[0..n)), the value of cookie `name`: 1 and *v, *vn, else 0. */
+LAMBDA__PRIVATE int lambda__cookie_in(const char *s, size_t n, const char *name, size_t nl,
+                                      const char **v, size_t *vn)
+{
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *semi = (const char *)memchr(p, ';', (size_t)(end - p)), *eq;
+        if (semi == NULL) semi = end;
+        while (p < semi && (*p == ' ' || *p == '\t')) p++;
+        eq = (const char *)memchr(p, '=', (size_t)(semi - p));
+        if (eq && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0) {
+            const char *e = semi;
+            while (e > eq + 1 && (e[-1] == ' ' || e[-1] == '\t')) e--;
+            *v = eq + 1;
+            *vn = (size_t)(e - eq - 1);
+            return 1;
+        }
+        p = semi + 1;
+    }
+    return 0;
+}
+
+LAMBDA_API int lambda_http_cookie(const lambda_http_request *req, const char *name, lambda_str *out)
+{
+    const lambda__http_state *st = &req->lambda__s;
+    lambda_json_iter it;
+    lambda_json e;
+    lambda_str s;
+    size_t i, vn = 0;
+    const char *v = NULL;
+    int rc, found = 0;
+    *out = lambda__str("", 0);
+    if (name == NULL) return LAMBDA_E_ARG;
+    if (st->cookies.type == LAMBDA_JSON_ARRAY) { /* 2.0: one "name=value" per element */
+        lambda_json_iter_init(&it, st->cookies);
+        while (!found && lambda_json_next(&it, NULL, &e) == 1) {
+            if (e.type != LAMBDA_JSON_STRING) continue;
+            if ((rc = lambda_json_string_scratch(req->res, e, &s)) != 0) return rc;
+            found = lambda__cookie_in(s.ptr, s.len, name, strlen(name), &v, &vn);
+        }
+    }
+    for (i = 0; !found; i++) { /* the Cookie header(s) */
+        if ((rc = lambda_http_header(req, "cookie", i, &s)) != 0) return rc;
+        found = lambda__cookie_in(s.ptr, s.len, name, strlen(name), &v, &vn);
+    }
+    ((char *)(uintptr_t)v)[vn] = '\0'; /* in the scratch area: cut after the value */
+    *out = lambda__str(v, vn);
+    return 0;
+}
+
+LAMBDA_API int lambda_http_param(const lambda_http_request *req, const char *name, lambda_str *out)
+{
+    const lambda__http_state *st = &req->lambda__s;
+    lambda_json none;
+    size_t i;
+    *out = lambda__str("", 0);
+    if (name == NULL) return LAMBDA_E_ARG;
+    for (i = 0; i < st->ncaps; i++)
+        if (st->cap_name[i].len == strlen(name) &&
+            memcmp(st->cap_name[i].ptr, name, st->cap_name[i].len) == 0)
+            return *out = st->cap_value[i], 0;
+    lambda__json_none(&none);
+    return lambda__http_value(req, st->params, none, name, LAMBDA__KEY_EXACT, -1, 0, out);
+}
+
+LAMBDA_API int lambda_http_body_json(const lambda_http_request *req, lambda_json *root)
+{
+    return lambda_json_validate(req->body, root, NULL);
+}
+
+enum { /* the members of an HTTP event that lambda_http_parse reads */
+       LAMBDA__HK_VERSION,
+       LAMBDA__HK_METHOD,
+       LAMBDA__HK_PATH,
+       LAMBDA__HK_RAWPATH,
+       LAMBDA__HK_RAWQUERY,
+       LAMBDA__HK_HEADERS,
+       LAMBDA__HK_MHEADERS,
+       LAMBDA__HK_QUERY,
+       LAMBDA__HK_MQUERY,
+       LAMBDA__HK_PARAMS,
+       LAMBDA__HK_COOKIES,
+       LAMBDA__HK_BODY,
+       LAMBDA__HK_B64,
+       LAMBDA__HK_CONTEXT,
+       LAMBDA__HK_COUNT
+};
+
+/* A string member of the event (or of requestContext) into the scratch area; absent or
+   null leaves *out as it is. */
+LAMBDA__PRIVATE int lambda__http_str(lambda_response *res, lambda_json v, lambda_str *out)
+{
+    if (v.type == LAMBDA_JSON_NONE || v.type == LAMBDA_JSON_NULL) return 0;
+    return v.type == LAMBDA_JSON_STRING ? lambda_json_string_scratch(res, v, out) : LAMBDA_E_TYPE;
+}
+
+/* An HTTP API's named stage prefixes the path: "/prod/items" for route /items. Returns the
+   prefix length to skip in `p`, or 0. */
+LAMBDA__PRIVATE size_t lambda__stage_prefix(lambda_str p, lambda_str stage)
+{
+    if (stage.len == 0 || strcmp(stage.ptr, "$default") == 0 || p.len < stage.len + 1 ||
+        p.ptr[0] != '/' || memcmp(p.ptr + 1, stage.ptr, stage.len) != 0)
+        return 0;
+    return p.len == stage.len + 1 || p.ptr[stage.len + 1] == '/' ? stage.len + 1 : 0;
+}
+
+LAMBDA_API int lambda_http_parse(lambda_http_request *req, lambda_str event, lambda_response *res)
+{
+    static const char *const names[LAMBDA__HK_COUNT] = {"version",
+                                                        "httpMethod",
+                                                        "path",
+                                                        "rawPath",
+                                                        "rawQueryString",
+                                                        "headers",
+                                                        "multiValueHeaders",
+                                                        "queryStringParameters",
+                                                        "multiValueQueryStringParameters",
+                                                        "pathParameters",
+                                                        "cookies",
+                                                        "body",
+                                                        "isBase64Encoded",
+                                                        "requestContext"};
+    lambda__http_state *st = &req->lambda__s;
+    lambda_json f[LAMBDA__HK_COUNT], root, k, v, rcx;
+    lambda_json_iter it;
+    lambda_str xff;
+    size_t i, skip = 0;
+    int rc, v1 = 0;
+    memset(req, 0, sizeof *req);
+    req->method = req->path = req->raw_path = req->raw_query = req->stage = req->source_ip =
+        req->body = lambda__str("", 0);
+    lambda__json_none(&req->event);
+    for (i = 0; i < LAMBDA__HK_COUNT; i++) lambda__json_none(&f[i]);
+    st->headers = st->mheaders = st->query = st->mquery = st->params = st->cookies = f[0];
+    req->res = res;
+    if (res == NULL) return LAMBDA_E_ARG;
+    req->ctx = res->ctx;
+    if ((rc = lambda_json_validate(event, &root, NULL)) != 0) return rc;
+    req->event = root;
+    if (root.type != LAMBDA_JSON_OBJECT) return LAMBDA_E_TYPE;
+    lambda_json_iter_init(&it, root);
+    while (lambda_json_next(&it, &k, &v) == 1) {
+        if (v.type == LAMBDA_JSON_NULL) continue; /* REST sends null for "none" */
+        for (i = 0; i < LAMBDA__HK_COUNT; i++)
+            if (f[i].type == LAMBDA_JSON_NONE &&
+                lambda__json_str_eq(k.ptr + 1, k.ptr + k.len - 1, names[i], strlen(names[i]))) {
+                f[i] = v;
+                break;
+            }
+    }
+    rcx = f[LAMBDA__HK_CONTEXT];
+    if (rcx.type != LAMBDA_JSON_OBJECT) return LAMBDA_E_TYPE;
+    if (lambda_json_key(rcx, LAMBDA__LIT("elb"), &v) == 0)
+        req->source = LAMBDA_HTTP_ALB;
+    else if (f[LAMBDA__HK_METHOD].type == LAMBDA_JSON_STRING)
+        req->source = LAMBDA_HTTP_REST;
+    else if (lambda_json_find(rcx, "http.method", &v) == 0)
+        req->source = LAMBDA_HTTP_API;
+    else
+        return LAMBDA_E_TYPE;
+    if (req->source == LAMBDA_HTTP_API) {
+        f[LAMBDA__HK_METHOD] = v;
+        if (f[LAMBDA__HK_RAWPATH].type == LAMBDA_JSON_NONE)
+            (void)lambda_json_find(rcx, "http.path", &f[LAMBDA__HK_RAWPATH]);
+        f[LAMBDA__HK_PATH] = f[LAMBDA__HK_RAWPATH];
+        if (lambda_json_key(rcx, LAMBDA__LIT("domainName"), &v) == 0 &&
+            lambda__http_str(res, v, &xff) == 0 && strstr(xff.ptr, ".lambda-url.") != NULL)
+            req->source = LAMBDA_HTTP_URL;
+        (void)lambda_json_find(rcx, "http.sourceIp", &v);
+    } else {
+        v1 = req->source == LAMBDA_HTTP_REST &&
+             lambda_json_string_eq(f[LAMBDA__HK_VERSION], "1.0"); /* an HTTP API, payload 1.0 */
+        (void)lambda_json_find(rcx, "identity.sourceIp", &v);
+    }
+    if ((rc = lambda__http_str(res, f[LAMBDA__HK_METHOD], &req->method)) != 0 ||
+        (rc = lambda__http_str(res, f[LAMBDA__HK_PATH], &req->raw_path)) != 0 ||
+        (rc = lambda__http_str(res, f[LAMBDA__HK_RAWQUERY], &req->raw_query)) != 0 ||
+        (req->source != LAMBDA_HTTP_ALB && (rc = lambda__http_str(res, v, &req->source_ip)) != 0))
+        return rc;
+    if (lambda_json_key(rcx, LAMBDA__LIT("stage"), &v) == 0 &&
+        (rc = lambda__http_str(res, v, &req->stage)) != 0)
+        return rc;
+    if (req->method.len == 0 || f[LAMBDA__HK_PATH].type != LAMBDA_JSON_STRING) return LAMBDA_E_TYPE;
+    for (i = 0; i < req->method.len; i++)
+        if (!lambda__is_tchar((unsigned char)req->method.ptr[i])) return LAMBDA_E_TYPE;
+    for (i = LAMBDA__HK_HEADERS; i <= LAMBDA__HK_PARAMS; i++)
+        if (f[i].type != LAMBDA_JSON_NONE && f[i].type != LAMBDA_JSON_OBJECT) return LAMBDA_E_TYPE;
+    if (f[LAMBDA__HK_COOKIES].type != LAMBDA_JSON_NONE &&
+        f[LAMBDA__HK_COOKIES].type != LAMBDA_JSON_ARRAY)
+        return LAMBDA_E_TYPE;
+    st->headers = f[LAMBDA__HK_HEADERS];
+    st->mheaders = f[LAMBDA__HK_MHEADERS];
+    st->query = f[LAMBDA__HK_QUERY];
+    st->mquery = f[LAMBDA__HK_MQUERY];
+    st->params = f[LAMBDA__HK_PARAMS];
+    st->cookies = f[LAMBDA__HK_COOKIES];
+    req->multi_value = st->mheaders.type == LAMBDA_JSON_OBJECT;
+    /* the path: decoded where the source passes it encoded, without a stage prefix */
+    if (req->source == LAMBDA_HTTP_API || v1)
+        skip = lambda__stage_prefix(req->raw_path, req->stage);
+    st->skip = skip;
+    req->path = lambda__str(req->raw_path.ptr + skip, req->raw_path.len - skip);
+    if (req->path.len == 0) req->path = lambda__str("/", 1);
+    if (req->source != LAMBDA_HTTP_REST) {
+        char *p = (char *)lambda_scratch(res, req->path.len + 1);
+        lambda_str d;
+        if (p == NULL) return LAMBDA_E_NOMEM;
+        memcpy(p, req->path.ptr, req->path.len + 1);
+        d = lambda__str(p, req->path.len);
+        req->path_error = lambda__decode_in_place(&d, LAMBDA_PERCENT_PATH, 1);
+        /* an HTTP API may pass rawPath already decoded ("/a b"): a '%' that starts no
+           escape is then taken as it is there */
+        if (req->path_error == LAMBDA_E_SYNTAX && req->source != LAMBDA_HTTP_ALB)
+            req->path_error = lambda_utf8_valid(req->path.ptr, req->path.len, NULL);
+        if (req->path_error == 0 && d.ptr[0]) req->path = d;
+    }
+    if (req->source == LAMBDA_HTTP_ALB) { /* no source IP: the last X-Forwarded-For entry */
+        for (i = 0; lambda_http_header(req, "x-forwarded-for", i, &xff) == 0; i++) {
+            const char *p = xff.ptr + xff.len;
+            char *e;
+            while (p > xff.ptr && p[-1] != ',') p--;
+            while (*p == ' ' || *p == '\t') p++;
+            for (e = (char *)(uintptr_t)xff.ptr + xff.len;
+                 e > p && (e[-1] == ' ' || e[-1] == '\t');)
+                *--e = '\0';
+            req->source_ip = lambda__str(p, (size_t)(e - p));
+        }
+    }
+    /* the body: unescaped, then base64-decoded in place */
+    if (f[LAMBDA__HK_BODY].type != LAMBDA_JSON_NONE) {
+        if ((rc = lambda__http_str(res, f[LAMBDA__HK_BODY], &req->body)) != 0) return rc;
+        if (f[LAMBDA__HK_B64].type == LAMBDA_JSON_TRUE) {
+            char *p = (char *)(uintptr_t)req->body.ptr;
+            size_t n = 0;
+            req->body_base64 = 1;
+            if (lambda_base64_decode(p, req->body.len, p, req->body.len + 1, &n) != 0) {
+                req->body = lambda__str("", 0);
+                return LAMBDA_E_SYNTAX;
+            }
+            req->body = lambda__str(p, n);
+        }
+        if (req->body.len > LAMBDA_HTTP_MAX_BODY) {
+            req->body = lambda__str("", 0);
+            return LAMBDA_E_TOO_BIG;
+        }
+    }
+    return 0;
+}
+
+/* ---- HTTP answers ---- */
+
+/* A response header or cookie, in the scratch area. */
+struct lambda__http_hdr {
+    struct lambda__http_hdr *next;
+    const char *name; /* NULL: a cookie (a Set-Cookie value) */
+    const char *value;
+    size_t name_len, value_len;
+};
+
+LAMBDA__PRIVATE const char *lambda__reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: /* RFC 9110's names of the classes */
+        return status < 200   ? "Informational"
+               : status < 300 ? "Success"
+               : status < 400 ? "Redirection"
+               : status < 500 ? "Client Error"
+                              : "Server Error";
+    }
+}
+
+LAMBDA__PRIVATE int lambda__http_add(lambda_http_request *req, const char *name, const char *value)
+{
+    lambda__http_state *st = &req->lambda__s;
+    struct lambda__http_hdr *h;
+    size_t nl = name ? strlen(name) : 0, vl, i;
+    char *p;
+    if (req->res == NULL || req->source == LAMBDA_HTTP_NONE || st->state == 3)
+        return LAMBDA_E_STATE;
+    if (value == NULL || (name && nl == 0)) return LAMBDA_E_ARG;
+    for (i = 0; i < nl; i++)
+        if (!lambda__is_tchar((unsigned char)name[i])) return LAMBDA_E_ARG;
+    vl = strlen(value);
+    for (i = 0; i < vl; i++)
+        if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+            return LAMBDA_E_ARG;
+    if (lambda_utf8_valid(value, vl, NULL) != 0) return LAMBDA_E_UTF8;
+    h = (struct lambda__http_hdr *)lambda_scratch(req->res, sizeof *h + nl + vl + 2);
+    if (h == NULL) return LAMBDA_E_NOMEM;
+    p = (char *)(h + 1);
+    memcpy(p, value, vl + 1);
+    h->value = p;
+    h->value_len = vl;
+    h->name = NULL;
+    if (name) {
+        memcpy(p + vl + 1, name, nl + 1);
+        h->name = p + vl + 1;
+    }
+    h->name_len = nl;
+    h->next = NULL;
+    if (st->last)
+        st->last->next = h;
+    else
+        st->hdrs = h;
+    st->last = h;
+    return 0;
+}
+
+LAMBDA_API int lambda_http_add_header(lambda_http_request *req, const char *name, const char *value)
+{
+    return name ? lambda__http_add(req, name, value) : LAMBDA_E_ARG;
+}
+
+LAMBDA_API int lambda_http_add_cookie(lambda_http_request *req, const char *set_cookie)
+{
+    return lambda__http_add(req, NULL, set_cookie);
+}
+
+LAMBDA_API int lambda_http_set_cookie(lambda_http_request *req, const char *name, const char *value,
+                                      size_t len, const char *attributes)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t nl = name ? strlen(name) : 0, al = attributes ? strlen(attributes) : 0, i, n;
+    char *c;
+    if (nl == 0 || (value == NULL && len) || len > LAMBDA__NO_LIMIT / 4) return LAMBDA_E_ARG;
+    for (i = 0; i < nl; i++)
+        if (!lambda__is_tchar((unsigned char)name[i])) return LAMBDA_E_ARG;
+    if ((c = (char *)lambda_scratch(req->res, nl + 3 * len + al + 4)) == NULL)
+        return LAMBDA_E_NOMEM;
+    memcpy(c, name, nl);
+    n = nl;
+    c[n++] = '=';
+    for (i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)value[i];
+        if (b > 0x20 && b < 0x7f && b != '"' && b != ',' && b != ';' && b != '\\' && b != '%') {
+            c[n++] = (char)b;
+        } else {
+            c[n++] = '%';
+            c[n++] = hex[b >> 4];
+            c[n++] = hex[b & 15];
+        }
+    }
+    if (attributes) {
+        memcpy(c + n, "; ", 2);
+        memcpy(c + n + 2, attributes, al);
+        n += al + 2;
+    }
+    c[n] = '\0';
+    return lambda__http_add(req, NULL, c);
+}
+
+LAMBDA__PRIVATE int lambda__http_put(lambda_http_request *req, const char *s, size_t n)
+{
+    return lambda_response_append(req->res, s, n);
+}
+
+LAMBDA__PRIVATE int lambda__http_open(lambda_http_request *req, int status, const char *ctype,
+                                      int binary)
+{
+    lambda__http_state *st = &req->lambda__s;
+    char num[24];
+    size_t n;
+    int rc;
+    if (req->res == NULL || req->source == LAMBDA_HTTP_NONE || st->state == 3)
+        return LAMBDA_E_STATE;
+    if (status < 100 || status > 599) return LAMBDA_E_ARG;
+    if (ctype && (rc = lambda_http_add_header(req, "Content-Type", ctype)) != 0) return rc;
+    lambda_response_clear(req->res);
+    n = lambda__utoa(num, (uint64_t)status, 10);
+    lambda__http_put(req, LAMBDA__LIT("{\"statusCode\":"));
+    lambda__http_put(req, num, n);
+    if (req->source == LAMBDA_HTTP_ALB) { /* "200 OK" */
+        const char *why = lambda__reason(status);
+        lambda__http_put(req, LAMBDA__LIT(",\"statusDescription\":\""));
+        lambda__http_put(req, num, n);
+        lambda__http_put(req, " ", 1);
+        lambda__http_put(req, why, strlen(why));
+        lambda__http_put(req, "\"", 1);
+    }
+    rc = lambda__http_put(req, LAMBDA__LIT(",\"body\":\""));
+    st->state = binary ? 2 : 1;
+    st->status = status;
+    st->ncarry = 0;
+    st->err = 0;
+    return rc;
+}
+
+LAMBDA_API int lambda_http_begin(lambda_http_request *req, int status, const char *content_type)
+{
+    return lambda__http_open(req, status, content_type, 0);
+}
+
+LAMBDA_API int lambda_http_begin_binary(lambda_http_request *req, int status,
+                                        const char *content_type)
+{
+    return lambda__http_open(req, status, content_type, 1);
+}
+
+/* Bytes needed by the UTF-8 sequence that starts with `c` (1 for anything else). */
+LAMBDA__PRIVATE size_t lambda__utf8_need(unsigned c)
+{
+    return c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : c >= 0xC0 ? 2u : 1u;
+}
+
+/* Text: escaped into the JSON string as it comes; a character cut at the end waits in
+   carry for the next write. */
+LAMBDA__PRIVATE int lambda__http_text(lambda_http_request *req, const char *p, size_t n)
+{
+    lambda__http_state *st = &req->lambda__s;
+    size_t keep = 0, j;
+    int rc;
+    while (st->ncarry && n) {
+        st->carry[st->ncarry++] = (unsigned char)*p++;
+        n--;
+        if (st->ncarry == lambda__utf8_need(st->carry[0])) {
+            st->ncarry = 0;
+            if ((rc = lambda__json_escape(req->res, (const char *)st->carry,
+                                          lambda__utf8_need(st->carry[0]), 0)) != 0)
+                return rc;
+        }
+    }
+    for (j = n; j > 0 && n - j < 3; j--) { /* a lead byte near the end whose sequence is cut */
+        unsigned c = (unsigned char)p[j - 1];
+        if (c < 0x80) break;
+        if (c >= 0xC0) {
+            if (lambda__utf8_need(c) > n - j + 1) keep = n - j + 1;
+            break;
+        }
+    }
+    rc = n - keep ? lambda__json_escape(req->res, p, n - keep, 0) : 0;
+    if (rc == 0 && keep) {
+        memcpy(st->carry, p + n - keep, keep);
+        st->ncarry = keep;
+    }
+    return rc;
+}
+
+/* Binary: base64 as it comes; up to two bytes wait in carry for a complete triple. */
+LAMBDA__PRIVATE int lambda__http_b64(lambda_http_request *req, const unsigned char *p, size_t n)
+{
+    lambda__http_state *st = &req->lambda__s;
+    char out[256];
+    size_t o = 0;
+    int rc = 0;
+    while (st->ncarry && n) {
+        st->carry[st->ncarry++] = *p++;
+        n--;
+        if (st->ncarry == 3) {
+            o = lambda__b64_enc(st->carry, 3, out);
+            st->ncarry = 0;
+        }
+    }
+    while (rc == 0 && (n >= 3 || o)) {
+        size_t take = LAMBDA__MIN(n / 3 * 3, (sizeof out - o) / 4 * 3);
+        o += lambda__b64_enc(p, take, out + o);
+        p += take;
+        n -= take;
+        rc = lambda_response_append(req->res, out, o);
+        o = 0;
+    }
+    if (rc == 0 && n) {
+        memcpy(st->carry + st->ncarry, p, n);
+        st->ncarry += n;
+    }
+    return rc;
+}
+
+LAMBDA_API int lambda_http_write(lambda_http_request *req, const void *data, size_t len)
+{
+    lambda__http_state *st = &req->lambda__s;
+    int rc;
+    if (st->state != 1 && st->state != 2) return LAMBDA_E_STATE;
+    if (data == NULL && len) return LAMBDA_E_ARG;
+    if (st->err) return st->err;
+    rc = st->state == 1 ? lambda__http_text(req, (const char *)data, len)
+                        : lambda__http_b64(req, (const unsigned char *)data, len);
+    if (rc) st->err = rc;
+    return rc;
+}
+
+/* lambda_http_body_writer's sink: the writer's output is body text. */
+LAMBDA__PRIVATE int lambda__http_sink(lambda_json_writer *w, const char *data, size_t len)
+{
+    return lambda_http_write((lambda_http_request *)w->sink_ctx, data, len);
+}
+
+LAMBDA_API void lambda_http_body_writer(lambda_http_request *req, lambda_json_writer *w)
+{
+    memset(w, 0, sizeof *w);
+    w->sink = lambda__http_sink;
+    w->escape = lambda__jw_proxy_escape;
+    w->sink_ctx = req;
+    if (req->lambda__s.state != 1 && req->lambda__s.state != 2) w->err = LAMBDA_E_STATE;
+}
+
+/* The header's name ("Set-Cookie" for a cookie). */
+LAMBDA__PRIVATE const char *lambda__hdr_name(const struct lambda__http_hdr *h, size_t *n)
+{
+    *n = h->name ? h->name_len : sizeof "Set-Cookie" - 1;
+    return h->name ? h->name : "Set-Cookie";
+}
+
+/* 1 if a and b have the same name; with `cookies_apart`, cookies and Set-Cookie headers
+   (which 2.0 sends in "cookies") have no name at all. */
+LAMBDA__PRIVATE int lambda__hdr_same(const struct lambda__http_hdr *a,
+                                     const struct lambda__http_hdr *b)
+{
+    size_t an, bn, i;
+    const char *as = lambda__hdr_name(a, &an), *bs = lambda__hdr_name(b, &bn);
+    if (an != bn) return 0;
+    for (i = 0; i < an; i++)
+        if (lambda__lower((unsigned char)as[i]) != lambda__lower((unsigned char)bs[i])) return 0;
+    return 1;
+}
+
+LAMBDA__PRIVATE int lambda__hdr_is_cookie(const struct lambda__http_hdr *h)
+{
+    return h->name == NULL || lambda__ieq(h->name, h->name_len, "set-cookie");
+}
+
+/* One headers object: `multi` 0: "name":"value" (values joined with ", "; cookies: the
+   last one), 1: "name":["value",..]; `want` 1: only names with one value, 2: only names
+   with several, 0: all. 2.0 leaves cookies out (they go in "cookies"). */
+LAMBDA__PRIVATE void lambda__http_headers(lambda_http_request *req, const char *key, int multi,
+                                          int want)
+{
+    struct lambda__http_hdr *h, *g;
+    int v2 = req->source == LAMBDA_HTTP_API || req->source == LAMBDA_HTTP_URL, first = 1;
+    lambda__http_put(req, key, strlen(key));
+    lambda__http_put(req, "{", 1);
+    for (h = req->lambda__s.hdrs; h; h = h->next) {
+        size_t count = 0, n, k = 0;
+        const char *name;
+        int dup = 0, cookie = lambda__hdr_is_cookie(h);
+        if (v2 && cookie) continue;
+        for (g = req->lambda__s.hdrs; g != h; g = g->next) dup |= lambda__hdr_same(g, h);
+        if (dup) continue; /* written with the first of its name */
+        for (g = h; g; g = g->next) count += (size_t)lambda__hdr_same(g, h);
+        if ((want == 1 && count != 1) || (want == 2 && count == 1)) continue;
+        name = lambda__hdr_name(h, &n);
+        if (!first) lambda__http_put(req, ",", 1);
+        first = 0;
+        lambda__http_put(req, "\"", 1);
+        lambda__http_put(req, name, n);
+        lambda__http_put(req, multi ? "\":[\"" : "\":\"", multi ? 4u : 3u);
+        for (g = h; g; g = g->next) {
+            if (!lambda__hdr_same(g, h)) continue;
+            if (!multi && cookie && ++k < count) continue; /* one value: the last cookie */
+            if (g != h && !(!multi && cookie))
+                lambda__http_put(req, multi ? "\",\"" : ", ", multi ? 3u : 2u);
+            lambda__json_escape(req->res, g->value, g->value_len, 0);
+        }
+        lambda__http_put(req, multi ? "\"]" : "\"", multi ? 2u : 1u);
+    }
+    lambda__http_put(req, "}", 1);
+}
+
+LAMBDA_API int lambda_http_end(lambda_http_request *req)
+{
+    lambda__http_state *st = &req->lambda__s;
+    struct lambda__http_hdr *h;
+    int rc = st->err;
+    if (st->state != 1 && st->state != 2) return LAMBDA_E_STATE;
+    if (rc == 0 && st->state == 1 && st->ncarry) rc = LAMBDA_E_UTF8; /* a character cut short */
+    if (rc) { /* never a truncated or broken body: a 500 instead */
+        (void)lambda_http_fail(req, 500);
+        return rc;
+    }
+    if (st->state == 2 && st->ncarry) {
+        char out[4];
+        lambda__http_put(req, out, lambda__b64_enc(st->carry, st->ncarry, out));
+    }
+    lambda__http_put(
+        req, st->state == 2 ? "\",\"isBase64Encoded\":true" : "\",\"isBase64Encoded\":false",
+        st->state == 2 ? 24u : 25u);
+    if (req->source == LAMBDA_HTTP_ALB) {
+        lambda__http_headers(req, req->multi_value ? ",\"multiValueHeaders\":" : ",\"headers\":",
+                             req->multi_value, 0);
+    } else {
+        lambda__http_headers(req, ",\"headers\":", 0, req->source == LAMBDA_HTTP_REST ? 1 : 0);
+        if (req->source == LAMBDA_HTTP_REST)
+            lambda__http_headers(req, ",\"multiValueHeaders\":", 1, 2);
+        else { /* 2.0: cookies in their own array */
+            int first = 1;
+            lambda__http_put(req, LAMBDA__LIT(",\"cookies\":["));
+            for (h = st->hdrs; h; h = h->next) {
+                if (!lambda__hdr_is_cookie(h)) continue;
+                if (!first) lambda__http_put(req, ",", 1);
+                first = 0;
+                lambda__json_escape(req->res, h->value, h->value_len, LAMBDA__JSON_QUOTE);
+            }
+            lambda__http_put(req, "]", 1);
+        }
+    }
+    rc = lambda__http_put(req, "}", 1);
+    st->state = 3;
+    return rc;
+}
+
+LAMBDA_API int lambda_http_send(lambda_http_request *req, int status, const char *content_type,
+                                const void *body, size_t len)
+{
+    int rc = lambda_http_begin(req, status, content_type), end;
+    if (rc) return rc;
+    rc = lambda_http_write(req, body, len);
+    end = lambda_http_end(req); /* after a failed write: a 500 */
+    return rc ? rc : end;
+}
+
+LAMBDA_API int lambda_http_send_binary(lambda_http_request *req, int status,
+                                       const char *content_type, const void *body, size_t len)
+{
+    int rc = lambda_http_begin_binary(req, status, content_type), end;
+    if (rc) return rc;
+    rc = lambda_http_write(req, body, len);
+    end = lambda_http_end(req); /* after a failed write: a 500 */
+    return rc ? rc : end;
+}
+
+/* A text/plain answer whose body is the reason phrase, replacing whatever was begun. */
+LAMBDA__PRIVATE int lambda__http_plain(lambda_http_request *req, int status, const char *allow)
+{
+    lambda__http_state *st = &req->lambda__s;
+    const char *why = lambda__reason(status);
+    int rc;
+    if (req->res == NULL || req->source == LAMBDA_HTTP_NONE) return LAMBDA_E_STATE;
+    st->hdrs = st->last = NULL;
+    st->state = 0;
+    if (allow && (rc = lambda_http_add_header(req, "Allow", allow)) != 0) return rc;
+    return lambda_http_send(req, status, "text/plain; charset=utf-8", why, strlen(why));
+}
+
+LAMBDA_API int lambda_http_not_found(lambda_http_request *req)
+{
+    return lambda__http_plain(req, 404, NULL);
+}
+
+LAMBDA_API int lambda_http_method_not_allowed(lambda_http_request *req, const char *allow)
+{
+    return lambda__http_plain(req, 405, allow);
+}
+
+LAMBDA_API int lambda_http_fail(lambda_http_request *req, int err)
+{
+    int status = 500;
+    switch (err) {
+    case LAMBDA_E_SYNTAX:
+    case LAMBDA_E_UTF8:
+    case LAMBDA_E_TYPE:
+    case LAMBDA_E_RANGE:
+    case LAMBDA_E_ARG:
+    case LAMBDA_E_DEPTH: status = 400; break;
+    case LAMBDA_E_NOT_FOUND: status = 404; break;
+    case LAMBDA_E_TOO_BIG:
+    case LAMBDA_E_SPACE: status = 413; break;
+    default:
+        if (err >= 400 && err <= 599) status = err; /* an HTTP status as it is */
+    }
+    return lambda__http_plain(req, status, NULL);
+}
+
+/* ---- routing ---- */
+
+/* Match `pat` against the request's path, segment by segment, on the path as the source
+   sent it (so that an encoded '/' stays inside its segment). The captures go to the
+   request's state. Returns 1 on a match, 0 otherwise, or a negative code. */
+LAMBDA__PRIVATE int lambda__http_match(lambda_http_request *req, const char *pat)
+{
+    lambda__http_state *st = &req->lambda__s;
+    int enc = req->source != LAMBDA_HTTP_REST;
+    const char *p = enc ? req->raw_path.ptr + st->skip : req->path.ptr;
+    const char *pe = enc ? req->raw_path.ptr + req->raw_path.len : req->path.ptr + req->path.len;
+    st->ncaps = 0;
+    if (pat == NULL) return 0;
+    if (p == pe && enc) p = "/", pe = p + 1; /* "" after the stage: the stage's root */
+    while (*pat) {
+        const char *ps, *pse, *seg = p + 1, *segend;
+        if (*pat != '/' || p >= pe || *p != '/') return 0;
+        ps = pat + 1;
+        for (pse = ps; *pse && *pse != '/'; pse++) {}
+        for (segend = seg; segend < pe && *segend != '/'; segend++) {}
+        if (*ps == '{' && pse > ps + 1 && pse[-1] == '}') {
+            int greedy = pse[-2] == '+';
+            const char *ve = greedy ? pe : segend;
+            lambda_str v;
+            char *buf;
+            if ((greedy && *pse) || ve == seg || st->ncaps >= LAMBDA_HTTP_MAX_PARAMS) return 0;
+            if ((buf = (char *)lambda_scratch(req->res, (size_t)(ve - seg) + 1)) == NULL)
+                return LAMBDA_E_NOMEM;
+            memcpy(buf, seg, (size_t)(ve - seg));
+            buf[ve - seg] = '\0';
+            v = lambda__str(buf, (size_t)(ve - seg));
+            if (enc && lambda__decode_in_place(&v, LAMBDA_PERCENT_PATH, 1) != 0) return 0;
+            st->cap_name[st->ncaps] = lambda__str(ps + 1, (size_t)(pse - ps - 2 - greedy));
+            st->cap_value[st->ncaps++] = v;
+            p = ve;
+        } else {
+            if (enc ? !lambda__pct_eq(seg, (size_t)(segend - seg), 0, ps, (size_t)(pse - ps))
+                    : (size_t)(segend - seg) != (size_t)(pse - ps) ||
+                          memcmp(seg, ps, (size_t)(pse - ps)) != 0)
+                return 0;
+            p = segend;
+        }
+        pat = pse;
+    }
+    return p == pe;
+}
+
+LAMBDA__PRIVATE int lambda__http_method_is(const lambda_http_request *req, const char *m)
+{
+    return m == NULL || strcmp(m, "*") == 0 || strcmp(m, req->method.ptr) == 0;
+}
+
+LAMBDA_API int lambda_http_dispatch(lambda_http_request *req, const lambda_http_route *routes,
+                                    size_t count)
+{
+    size_t i;
+    int rc;
+    req->lambda__s.allow = 0;
+    if (req->source == LAMBDA_HTTP_NONE || (routes == NULL && count)) return LAMBDA_E_ARG;
+    for (i = 0; i < count; i++) {
+        if ((rc = lambda__http_match(req, routes[i].pattern)) < 0) return rc;
+        if (rc == 0) continue;
+        if (lambda__http_method_is(req, routes[i].method) && routes[i].handler)
+            return routes[i].handler(req);
+        req->lambda__s.allow = 1;
+    }
+    req->lambda__s.ncaps = 0;
+    return LAMBDA_E_NOT_FOUND;
+}
+
+LAMBDA_API int lambda_http_allowed(const lambda_http_request *req, const lambda_http_route *routes,
+                                   size_t count, char *buf, size_t cap)
+{
+    lambda_http_request r = *req; /* matching writes captures: into a copy */
+    size_t i, j, n = 0;
+    int any = 0;
+    if (buf == NULL || cap == 0) return LAMBDA_E_ARG;
+    buf[0] = '\0';
+    for (i = 0; i < count; i++) {
+        const char *m = routes[i].method;
+        size_t ml;
+        int seen = 0;
+        if (lambda__http_match(&r, routes[i].pattern) != 1) continue;
+        any = 1;
+        if (m == NULL || strcmp(m, "*") == 0) continue;
+        for (j = 0; j < i; j++) /* each method once */
+            seen |= routes[j].method && strcmp(routes[j].method, m) == 0 &&
+                    lambda__http_match(&r, routes[j].pattern) == 1;
+        if (seen) continue;
+        ml = strlen(m);
+        if (n + ml + (n ? 2 : 0) >= cap) return LAMBDA_E_SPACE;
+        if (n) memcpy(buf + n, ", ", 2), n += 2;
+        memcpy(buf + n, m, ml + 1);
+        n += ml;
+    }
+    return any && n ? 0 : LAMBDA_E_NOT_FOUND;
+}
+
+LAMBDA_API int lambda_http_serve(lambda_str event, lambda_response *res,
+                                 const lambda_http_route *routes, size_t count)
+{
+    lambda_http_request req;
+    char allow[256];
+    int rc = lambda_http_parse(&req, event, res);
+    if (rc == LAMBDA_E_TOO_BIG) return lambda_http_fail(&req, rc);
+    if (rc == LAMBDA_E_NOMEM)
+        return lambda_error_str(res, "Runtime.OutOfMemory", "out of memory reading the HTTP event");
+    if (rc == LAMBDA_E_TYPE)
+        return lambda_error_str(res, "InvalidEvent",
+                                "not an HTTP event (API Gateway, function URL or ALB)");
+    if (rc) return lambda_error_str(res, "InvalidEvent", "malformed HTTP event");
+    if (req.path_error) return lambda_http_fail(&req, req.path_error);
+    rc = lambda_http_dispatch(&req, routes, count);
+    if (res->failed) return rc;             /* lambda_error: the invocation fails */
+    if (req.lambda__s.state == 3) return 0; /* answered (a 500 after a failed write, too) */
+    if (rc == LAMBDA_E_NOT_FOUND && req.lambda__s.state == 0 && req.lambda__s.allow &&
+        lambda_http_allowed(&req, routes, count, allow, sizeof allow) == 0)
+        return lambda_http_method_not_allowed(&req, allow);
+    if (rc >= 0 && req.lambda__s.state != 0) return lambda_http_end(&req); /* begun, not ended */
+    return lambda_http_fail(&req, rc < 0 ? rc : 500);                      /* nothing answered */
+}
+
+/* ---- batches and S3 ---- */
+
+LAMBDA_API void lambda_batch_begin(lambda_json_writer *w, lambda_response *res)
+{
+    lambda_json_writer_init(w, res);
+    lambda_json_write_begin_object(w);
+    lambda_json_write_ckey(w, "batchItemFailures");
+    lambda_json_write_begin_array(w);
+}
+
+LAMBDA__PRIVATE int lambda__batch_item(lambda_json_writer *w, lambda_json id, const char *s,
+                                       size_t len)
+{
+    lambda_json_write_begin_object(w);
+    lambda_json_write_ckey(w, "itemIdentifier");
+    if (s)
+        lambda_json_write_string(w, s, len);
+    else
+        lambda_json_write_raw(w, id.ptr, id.len); /* the record's string, still escaped */
+    return lambda_json_write_end_object(w);
+}
+
+LAMBDA_API int lambda_batch_fail_id(lambda_json_writer *w, const char *id, size_t len)
+{
+    lambda_json none;
+    lambda__json_none(&none);
+    return id ? lambda__batch_item(w, none, id, len) : LAMBDA_E_ARG;
+}
+
+LAMBDA_API int lambda_batch_fail(lambda_json_writer *w, lambda_json record)
+{
+    static const char *const source[] = {"aws:sqs", "aws:kinesis", "aws:dynamodb"};
+    static const char *const path[] = {"messageId", "kinesis.sequenceNumber",
+                                       "dynamodb.SequenceNumber"};
+    lambda_json es, id;
+    int i, pick = -1;
+    if (lambda_json_key(record, LAMBDA__LIT("eventSource"), &es) == 0)
+        for (i = 0; i < 3; i++)
+            if (lambda_json_string_eq(es, source[i])) pick = i;
+    for (i = 0; i < 3; i++)
+        if ((pick < 0 || pick == i) && lambda_json_find(record, path[i], &id) == 0) break;
+    if (i == 3) return LAMBDA_E_NOT_FOUND;
+    if (id.type != LAMBDA_JSON_STRING) return LAMBDA_E_TYPE;
+    return lambda__batch_item(w, id, NULL, 0);
+}
+
+LAMBDA_API int lambda_batch_end(lambda_json_writer *w)
+{
+    lambda_json_write_end_array(w);
+    lambda_json_write_end_object(w);
+    return lambda_json_writer_finish(w);
+}
+
+LAMBDA_API int lambda_s3_key(lambda_response *res, lambda_json record, lambda_str *out)
+{
+    lambda_json v;
+    int rc;
+    *out = lambda__str("", 0);
+    if ((rc = lambda_json_find(record, "s3.object.key", &v)) != 0) return rc;
+    if ((rc = lambda_json_string_scratch(res, v, out)) != 0) return rc;
+    return lambda__decode_in_place(out, LAMBDA_PERCENT_FORM, 1);
 }
 
 /* >>extension: the Extensions API client (2020-01-01) */
@@ -4745,6 +6427,8 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__ENV_ALLOC
 #undef LAMBDA__ENV_FREE
 #undef LAMBDA__PUBLISH
+#undef LAMBDA__SCRATCH_MIN
+#undef LAMBDA__ALIGN16
 #endif /* LAMBDA_RUNTIME_IMPL */
 
 /* >>history
@@ -4775,6 +6459,26 @@ LAMBDA_API int lambda_start(lambda_handler handler)
                       were read as spaces or accepted), obs-fold is unfolded, HTTP/1.2-1.9
                       read as 1.1, HTTP/1.0 with chunked is never reused; a 413 that the
                       server sends before cutting a large body off is read, not fatal.
+                      HTTP events (>>http-api): one request model over API Gateway REST
+                      (payload 1.0), HTTP API (2.0), function URLs and ALB (detected from
+                      the event; path, query, headers, cookies, parameters, stage, source
+                      IP and body decoded as each source needs: ALB leaves the query
+                      percent-encoded, an HTTP API's named stage prefixes the path), one
+                      answer model written in each source's shape (2.0 cookies, REST
+                      multiValueHeaders, ALB statusDescription and multi-value headers),
+                      text or binary bodies written in pieces or with a JSON writer straight
+                      into the body, a router ({name}, {name+}, 404, 405 with Allow),
+                      lambda_http_serve; partial batch failure answers for SQS, Kinesis and
+                      DynamoDB Streams; lambda_s3_key; lambda_scratch, per-invocation memory
+                      in reused blocks, freed with the runtime (one per worker), and
+                      lambda_json_string_scratch; public base64, percent-decoding and UTF-8
+                      validation; lambda_json_writer_init_buf (a writer into any buffer);
+                      JSON paths take quoted keys, ["CodePipeline.job"] (one step parser for
+                      the syntax check and the walk: hello 64 bytes smaller). Fix: the JSON
+                      string escaper wrote past its 256-byte stack buffer when a plain run
+                      followed escapes that left it just over its flush mark (38 control
+                      characters, then 16 plain ones, in a string a handler echoes; found by
+                      the new fuzz target).
    0.1.0  2026-11-27  First release: Runtime API client (keep-alive HTTP/1.1, Content-Length
                       and chunked bodies, reconnect), handler context, response object,
                       error and init-error reporting, trace ids, invocation-id echo, tenant

@@ -2,7 +2,7 @@
 # tests/arm64.sh - cross-build static arm64 bootstraps and run the end-to-end and fault suites
 # (built for the host) against them under qemu user-mode emulation.
 #
-#   build/arm64/<name>/bootstrap.bin   static aarch64 binary (hello, apigw, echo, probe,
+#   build/arm64/<name>/bootstrap.bin   static aarch64 binary (hello, http, echo, probe,
 #                                      handlers/sigprobe, handlers/oomprobe)
 #   build/arm64/<name>/bootstrap       wrapper script: exec qemu-aarch64-static bootstrap.bin
 #
@@ -47,6 +47,7 @@ for d in examples/*/; do
     build "$n" "examples/$n/main.c"
 done
 build probe tests/handlers/probe.c
+build http-allocs tests/handlers/http_allocs.c
 build handlers/sigprobe tests/handlers/sigprobe.c
 build handlers/oomprobe tests/handlers/oomprobe.c
 

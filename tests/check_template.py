@@ -162,7 +162,7 @@ for lid, res in sorted(functions.items()):
         ep = ev.get("Properties") or {}
         check(set(ep) <= HTTPAPI_PROPS, "%s.%s: unknown HttpApi properties %s" % (lid, ename, sorted(set(ep) - HTTPAPI_PROPS)))
         check(str(ep.get("Path", "/")).startswith("/"), "%s.%s: Path must start with /" % (lid, ename))
-        check(ep.get("PayloadFormatVersion", "2.0") == "2.0", "%s.%s: examples/apigw reads payload format 2.0" % (lid, ename))
+        check(ep.get("PayloadFormatVersion", "2.0") in ("1.0", "2.0"), "%s.%s: examples/http reads payload formats 1.0 and 2.0" % (lid, ename))
     url = p.get("FunctionUrlConfig")
     if url is not None:
         check(set(url) <= URL_PROPS, "%s: unknown FunctionUrlConfig properties %s" % (lid, sorted(set(url) - URL_PROPS)))
@@ -180,9 +180,9 @@ check(len(stream) == 1, "one function builds examples/stream")
 for k in stream:
     url = (functions[k].get("Properties") or {}).get("FunctionUrlConfig") or {}
     check(url.get("InvokeMode") == "RESPONSE_STREAM", "%s: FunctionUrlConfig.InvokeMode is not RESPONSE_STREAM" % k)
-apigw = [k for k in functions if example_of(k) == "apigw"]
-check(len(apigw) == 1, "one function builds examples/apigw")
-for k in apigw:
+http = [k for k in functions if example_of(k) == "http"]
+check(len(http) == 1, "one function builds examples/http")
+for k in http:
     evs = (functions[k].get("Properties") or {}).get("Events") or {}
     check(any(e.get("Type") == "HttpApi" for e in evs.values()), "%s: no HttpApi event" % k)
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -30,7 +31,8 @@
 #define P_INIT_ERR "/2018-06-01/runtime/init/error"
 #define P_INVOKE "/2018-06-01/runtime/invocation/"
 
-static char hello_path[4096], probe_path[4096], apigw_path[4096], echo_path[4096];
+static char hello_path[4096], probe_path[4096], http_path[4096], echo_path[4096], sqs_path[4096],
+    s3_path[4096], http_allocs_path[4096];
 
 /* ------------------------------------------------------------------------------------------ */
 /* small helpers                                                                               */
@@ -84,6 +86,9 @@ typedef struct e2e {
     char errpath[64];
     char *err;           /* the child's stderr, after e2e_finish */
     size_t err_len;
+    char outpath[64];    /* the child's stdout, when captured (e2e_start_out) */
+    char *out;           /* ... after e2e_finish */
+    size_t out_len;
     int bad_at_start;
     rapi_response frame; /* framing for every response the scenario sends (slicing, chunking...) */
     char cur_id[256];    /* id of the last event sent */
@@ -94,7 +99,8 @@ typedef struct e2e {
 
 /* env: NULL-terminated "K=V" list; with_api: add AWS_LAMBDA_RUNTIME_API for our port (1:
    host:port, 2: as a URL, http://host:port/) */
-static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int with_api)
+static int e2e_start_ex(e2e *e, const char *bootstrap, const char *const *env, int with_api,
+                        int capture_stdout)
 {
     static const char *const san_env[] = {"ASAN_OPTIONS=exitcode=86", "UBSAN_OPTIONS=print_stacktrace=1", NULL};
     char api[64];
@@ -117,13 +123,25 @@ static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int 
         LT_CHECK(!"mkstemp");
         return 0;
     }
-    e->pid = spawn_child(bootstrap, NULL, envp, -1, fd, 0);
+    {
+        int ofd = -1;
+        if (capture_stdout) {
+            strcpy(e->outpath, "/tmp/test_e2e_stdout_XXXXXX");
+            ofd = mkstemp(e->outpath);
+        }
+        e->pid = spawn_child(bootstrap, NULL, envp, ofd, fd, 0);
+    }
     close(fd);
     if (e->pid < 0) {
         LT_CHECK(!"fork");
         return 0;
     }
     return 1;
+}
+
+static int e2e_start(e2e *e, const char *bootstrap, const char *const *env, int with_api)
+{
+    return e2e_start_ex(e, bootstrap, env, with_api, 0);
 }
 
 /* Waits up to timeout_ms for the child to exit. 1 if it did (status in e->status). */
@@ -344,6 +362,7 @@ static void e2e_finish(e2e *e)
 {
     kill_child(e->pid, &e->reaped, &e->status, 5000);
     e->err = take_file(e->errpath, &e->err_len, 0);
+    e->out = take_file(e->outpath, &e->out_len, 0);
     if (e->err) {
         int bad_prefix = !lines_prefixed(e->err, e->err_len, "lambda_runtime: ");
         LT_CHECK(!bad_prefix); /* every stderr line starts with "lambda_runtime: " */
@@ -360,6 +379,8 @@ static void e2e_free(e2e *e)
 {
     free(e->err);
     e->err = NULL;
+    free(e->out);
+    e->out = NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -425,36 +446,184 @@ static void hello_escapes(void)
 /* ------------------------------------------------------------------------------------------ */
 /* the other examples                                                                          */
 
-static void apigw_routes(void)
+/* Every examples/<name>/events/<event>.json against examples/<name>/expected/<event>.json:
+   the answer (or the error document, for one that starts {"errorMessage") byte for byte,
+   all on one bootstrap, in name order. Returns the number of events played. */
+static unsigned long read_count(const e2e *e);
+
+static int cmp_names(const void *a, const void *b)
 {
-    static const char get_hello[] =
-        "{\"version\":\"2.0\",\"routeKey\":\"$default\",\"rawPath\":\"/hello\",\"rawQueryString\":\"name=Ada\","
-        "\"headers\":{\"accept\":\"*/*\"},\"queryStringParameters\":{\"name\":\"Ada \\\"L\\\"\"},"
-        "\"requestContext\":{\"http\":{\"method\":\"GET\",\"path\":\"/hello\",\"protocol\":\"HTTP/1.1\"}},"
-        "\"isBase64Encoded\":false}";
-    static const char post_echo[] =
-        "{\"version\":\"2.0\",\"rawPath\":\"/echo\",\"headers\":{\"content-type\":\"application/octet-stream\"},"
-        "\"requestContext\":{\"http\":{\"method\":\"POST\",\"path\":\"/echo\"}},"
-        "\"body\":\"AAEC/w==\",\"isBase64Encoded\":true}";
-    static const char missing[] =
-        "{\"version\":\"2.0\",\"rawPath\":\"/nope\",\"requestContext\":{\"http\":{\"method\":\"DELETE\"}}}";
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int play_events(e2e *e, const char *example)
+{
+    char dir[256], path[512], *names[128];
+    size_t n = 0, i;
+    int played = 0;
+    DIR *d;
+    struct dirent *de;
+    snprintf(dir, sizeof dir, "examples/%s/events", example);
+    if ((d = opendir(dir)) == NULL) {
+        LT_CHECK(!"examples/<name>/events exists (run from the repository root)");
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL && n < 128) {
+        size_t l = strlen(de->d_name);
+        if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0) names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp_names);
+    for (i = 0; i < n; i++) {
+        char *ev, *want, id[64];
+        size_t evl, wl;
+        int err;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        ev = read_file(path, &evl, 0);
+        snprintf(path, sizeof path, "examples/%s/expected/%s", example, names[i]);
+        want = read_file(path, &wl, 0);
+        LT_CHECK(ev && want);
+        if (!ev || !want) {
+            printf("    %s: missing %s\n", names[i], path);
+            free(ev), free(want);
+            continue;
+        }
+        while (wl && want[wl - 1] == '\n') wl--;
+        err = wl > 16 && memcmp(want, "{\"errorMessage\"", 15) == 0;
+        snprintf(id, sizeof id, "%s-%d", example, (int)i);
+        if (e2e_event_ex(e, id, strlen(id), ev, evl, NULL, 1) && e2e_expect_post(e, err ? "error" : "response")) {
+            if (!body_is_n(e, want, wl)) printf("    (%s)\n", names[i]);
+            LT_CHECK(streq(rapi_request_header(&e->req, "Content-Type"), "application/json"));
+            played += e2e_ack(e);
+        }
+        free(ev);
+        free(want);
+        free(names[i]);
+        if (played != (int)i + 1) break;
+    }
+    for (i++; i < n; i++) free(names[i]);
+    return played;
+}
+
+/* examples/http: the sample events of every source (REST, HTTP API, function URL, ALB with
+   and without multi-value headers), then edge cases: not an HTTP event, malformed JSON,
+   malformed base64, a route that is not there. */
+static void http_examples(void)
+{
+    static const char *const invalid[] = {
+        "{\"Records\":[]}", "[]", "{\"requestContext\":{}}", "{\"httpMethod\":\"GET\"",
+        "{\"httpMethod\":\"GET\",\"path\":\"/echo\",\"requestContext\":{\"elb\":{}},"
+        "\"body\":\"not base64!\",\"isBase64Encoded\":true}",
+        "{\"httpMethod\":\"G ET\",\"path\":\"/\",\"requestContext\":{\"elb\":{}}}"};
     e2e e;
-    if (e2e_start(&e, apigw_path, NULL, 1) && e2e_expect_next(&e)) {
-        e2e_ok(&e, "gw-1", get_hello,
-               "{\"statusCode\":200,\"headers\":{\"content-type\":\"text/plain; charset=utf-8\"},"
-               "\"body\":\"Hello, Ada \\\"L\\\"!\",\"isBase64Encoded\":false}");
-        e2e_ok(&e, "gw-2", post_echo,
-               "{\"statusCode\":200,\"headers\":{\"content-type\":\"application/octet-stream\"},"
-               "\"body\":\"AAEC/w==\",\"isBase64Encoded\":true}");
-        e2e_ok(&e, "gw-3", missing,
-               "{\"statusCode\":404,\"headers\":{\"content-type\":\"text/plain; charset=utf-8\"},"
-               "\"body\":\"no route for DELETE /nope\",\"isBase64Encoded\":false}");
-        if (e2e_event(&e, "gw-4", "{\"rawPath\":\"/\"", NULL) && e2e_expect_post(&e, "error")) {
+    size_t i;
+    char id[32];
+    if (e2e_start(&e, http_path, NULL, 1) && e2e_expect_next(&e)) {
+        LT_CHECK(play_events(&e, "http") >= 20);
+        for (i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+            snprintf(id, sizeof id, "inv-%d", (int)i);
+            if (!e2e_event(&e, id, invalid[i], NULL) || !e2e_expect_post(&e, "error")) break;
+            check_error_body(&e, "InvalidEvent", NULL);
+            if (!e2e_ack(&e)) break;
+        }
+        e2e_ok(&e, "http-path-bad",
+               "{\"httpMethod\":\"GET\",\"path\":\"/items/%zz\",\"requestContext\":{\"elb\":{}}}",
+               "{\"statusCode\":400,\"statusDescription\":\"400 Bad Request\",\"body\":\"Bad Request\","
+               "\"isBase64Encoded\":false,\"headers\":{\"Content-Type\":\"text/plain; charset=utf-8\"}}");
+        e2e_ok(&e, "http-after", "{\"httpMethod\":\"GET\",\"path\":\"/hello\",\"requestContext\":{\"elb\":{}}}",
+               "{\"statusCode\":200,\"statusDescription\":\"200 OK\",\"body\":\"Hello, stranger!\","
+               "\"isBase64Encoded\":false,\"headers\":{\"Content-Type\":\"text/plain; charset=utf-8\"}}");
+    }
+    e2e_finish(&e);
+    LT_CHECK(e.err_len == 0);
+    e2e_free(&e);
+}
+
+/* examples/http at steady state: after a warm-up over every kind of request, more of them
+   allocate nothing (the decoded bodies and strings live in the reused scratch area). */
+static void http_steady_state_allocations(void)
+{
+    static const char *const evs[] = {
+        "{\"version\":\"2.0\",\"rawPath\":\"/hello\",\"rawQueryString\":\"name=Zo%C3%AB\","
+        "\"requestContext\":{\"http\":{\"method\":\"GET\"},\"stage\":\"$default\"}}",
+        "{\"version\":\"2.0\",\"rawPath\":\"/echo\",\"headers\":{\"content-type\":\"application/x-bin\"},"
+        "\"body\":\"AAEC/w==\",\"isBase64Encoded\":true,\"requestContext\":{\"http\":{\"method\":\"POST\"}}}",
+        "{\"httpMethod\":\"GET\",\"path\":\"/items/42\",\"requestContext\":{\"elb\":{}},"
+        "\"multiValueHeaders\":{\"cookie\":[\"a=1\"]}}",
+        "{\"httpMethod\":\"GET\",\"path\":\"/nope\",\"requestContext\":{\"stage\":\"prod\"},\"headers\":null}"};
+    e2e e;
+    char id[32];
+    unsigned long a1 = 0, a2 = 0;
+    int i;
+    if (e2e_start(&e, http_allocs_path, NULL, 1) && e2e_expect_next(&e)) {
+        for (i = 0; i < 40; i++) {
+            snprintf(id, sizeof id, "warm-%d", i);
+            if (!e2e_event(&e, id, evs[i % 4], NULL) || !e2e_expect_post(&e, "response") || !e2e_ack(&e))
+                goto done;
+        }
+        if (!e2e_event(&e, "allocs-1", "allocs", NULL) || !e2e_expect_post(&e, "response")) goto done;
+        a1 = read_count(&e);
+        if (!e2e_ack(&e)) goto done;
+        for (i = 0; i < 60; i++) {
+            snprintf(id, sizeof id, "steady-%d", i);
+            if (!e2e_event(&e, id, evs[i % 4], NULL) || !e2e_expect_post(&e, "response") || !e2e_ack(&e))
+                goto done;
+        }
+        if (!e2e_event(&e, "allocs-2", "allocs", NULL) || !e2e_expect_post(&e, "response")) goto done;
+        a2 = read_count(&e);
+        printf("    http allocations: %lu after warm-up, %lu after 61 more invocations\n", a1, a2);
+        LT_CHECK(a1 > 0);
+        LT_CHECK(a2 == a1);
+        e2e_ack(&e);
+    }
+done:
+    e2e_finish(&e);
+    e2e_free(&e);
+}
+
+/* examples/sqs: the failed messageIds in record order; Kinesis and DynamoDB records (no body)
+   all fail, by their sequence numbers. */
+static void sqs_examples(void)
+{
+    e2e e;
+    if (e2e_start(&e, sqs_path, NULL, 1) && e2e_expect_next(&e)) {
+        LT_CHECK(play_events(&e, "sqs") >= 4);
+        { /* a 1 MiB body that is itself JSON: unescaped into the scratch area */
+            size_t pad = 1 << 20, n;
+            char *ev = (char *)malloc(pad + 256);
+            n = (size_t)sprintf(ev, "{\"Records\":[{\"messageId\":\"big-1\",\"body\":\"{\\\"pad\\\":\\\"");
+            memset(ev + n, 'x', pad);
+            n += pad;
+            n += (size_t)sprintf(ev + n, "\\\",\\\"ok\\\":true}\"},{\"messageId\":\"big-2\",\"body\":\"{}\"}]}");
+            if (e2e_event_ex(&e, "sqs-big", 7, ev, n, NULL, 1) && e2e_expect_post(&e, "response")) {
+                LT_CHECK(body_is(&e, "{\"batchItemFailures\":[{\"itemIdentifier\":\"big-2\"}]}"));
+                e2e_ack(&e);
+            }
+            free(ev);
+        }
+        if (e2e_event(&e, "sqs-bad", "{\"nope\":1}", NULL) && e2e_expect_post(&e, "error")) {
             check_error_body(&e, "InvalidEvent", NULL);
             e2e_ack(&e);
         }
     }
     e2e_finish(&e);
+    LT_CHECK(e.err_len == 0);
+    e2e_free(&e);
+}
+
+/* examples/s3: keys decoded, one JSON line per object on stdout, the summary as the answer. */
+static void s3_examples(void)
+{
+    e2e e;
+    if (e2e_start_ex(&e, s3_path, NULL, 1, 1) && e2e_expect_next(&e)) LT_CHECK(play_events(&e, "s3") >= 2);
+    e2e_finish(&e);
+    LT_CHECK(e.err_len == 0);
+    LT_CHECK(e.out && strstr(e.out, "\"key\":\"photos/my summer photo?.jpg\",\"size\":2048}\n") != NULL);
+    LT_CHECK(e.out && strstr(e.out, "\"key\":\"caf\xc3\xa9/na\xc3\xafve r\xc3\xa9sum\xc3\xa9.pdf\"") != NULL);
+    LT_CHECK(e.out && strstr(e.out, "{\"event\":\"ObjectRemoved:Delete\",\"bucket\":\"sourcebucket\","
+                                    "\"key\":\"100% done.txt\",\"size\":0}\n") != NULL);
+    LT_CHECK(e.out && strstr(e.out, "\"key\":\"Happy Face.jpg\"") != NULL);
+    LT_CHECK(count_lines_in(e.out, e.out_len, "{\"event\":") == 4);
     e2e_free(&e);
 }
 
@@ -1303,7 +1472,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     snprintf(hello_path, sizeof hello_path, "%s/hello/bootstrap", argv[1]);
     snprintf(probe_path, sizeof probe_path, "%s/probe/bootstrap", argv[1]);
-    snprintf(apigw_path, sizeof apigw_path, "%s/apigw/bootstrap", argv[1]);
+    snprintf(http_path, sizeof http_path, "%s/http/bootstrap", argv[1]);
+    snprintf(sqs_path, sizeof sqs_path, "%s/sqs/bootstrap", argv[1]);
+    snprintf(s3_path, sizeof s3_path, "%s/s3/bootstrap", argv[1]);
+    snprintf(http_allocs_path, sizeof http_allocs_path, "%s/http-allocs/bootstrap", argv[1]);
     snprintf(echo_path, sizeof echo_path, "%s/echo/bootstrap", argv[1]);
     printf("e2e: %s, %s\n", hello_path, probe_path);
     if (!is_exec(hello_path)) printf("  warning: %s is missing or not executable\n", hello_path);
@@ -1319,7 +1491,10 @@ int main(int argc, char **argv)
     RUN(api_as_url);
     RUN(hello_invalid_events);
     RUN(hello_escapes);
-    RUN(apigw_routes);
+    RUN(http_examples);
+    RUN(http_steady_state_allocations);
+    RUN(sqs_examples);
+    RUN(s3_examples);
     RUN(echo_binary);
     RUN(hundred_on_one_connection);
     RUN(empty_event);

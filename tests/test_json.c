@@ -330,6 +330,32 @@ static void test_path_syntax(void)
     LT_CHECK(lambda_json_get(S("{\"a]\":1}"), "a]", &v) == 0);
 }
 
+/* Keys with '.' or '[' in brackets and quotes: ["CodePipeline.job"], SAML claim URLs. */
+static void test_path_quoted(void)
+{
+    static const char doc[] =
+        "{\"CodePipeline.job\":{\"id\":\"11111111-abcd\",\"data\":{\"a[0]\":[5,6]}},"
+        "\"claims\":{\"https://aws.amazon.com/SAML/Attributes/Role\":\"admin\",\"\":\"empty\"},"
+        "\"esc\\u002ekey\":1,\"a\":{\"b\":2},\"a.b\":3}";
+    static const char *const bad[] = {"[\"a", "[\"a\"", "[\"a\"]x", "x.[\"a\"]", "[\"a\"].", "[\"a\"]]",
+                                      "[\"]", "[\"a\"b\"]"};
+    lambda_json v;
+    size_t i;
+    LT_CHECK(get_is(S(doc), "[\"CodePipeline.job\"].id", "11111111-abcd"));
+    LT_CHECK(get_i(S(doc), "[\"CodePipeline.job\"].data[\"a[0]\"][1]") == 6);
+    LT_CHECK(get_is(S(doc), "claims[\"https://aws.amazon.com/SAML/Attributes/Role\"]", "admin"));
+    LT_CHECK(get_is(S(doc), "claims[\"\"]", "empty"));
+    LT_CHECK(get_i(S(doc), "[\"esc.key\"]") == 1); /* compared after unescaping */
+    LT_CHECK(get_i(S(doc), "a.b") == 2 && get_i(S(doc), "[\"a.b\"]") == 3 && get_i(S(doc), "[\"a\"].b") == 2);
+    LT_CHECK(lambda_json_get(S(doc), "[\"CodePipeline\"]", &v) == LAMBDA_E_NOT_FOUND);
+    LT_CHECK(lambda_json_get(S("[1]"), "[\"a\"]", &v) == LAMBDA_E_NOT_FOUND); /* a key in an array */
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = lambda_json_get(S(doc), bad[i], &v);
+        if (rc != LAMBDA_E_SYNTAX) printf("    path %s: %d\n", bad[i], rc);
+        LT_CHECK(rc == LAMBDA_E_SYNTAX);
+    }
+}
+
 static void test_get_malformed(void)
 {
     lambda_json v;
@@ -1221,6 +1247,7 @@ int main(int argc, char **argv)
     LT_RUN(test_get_paths);
     LT_RUN(test_get_lookalikes);
     LT_RUN(test_path_syntax);
+    LT_RUN(test_path_quoted);
     LT_RUN(test_get_malformed);
     LT_RUN(test_get_prefixes);
     LT_RUN(test_find);

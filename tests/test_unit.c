@@ -417,6 +417,34 @@ static void test_json_escape(void)
     lambda__buf_free(&res.body);
 }
 
+/* Escapes that leave the internal buffer just past its flush mark, then a plain run: the
+   run must go after a flush, not past the buffer's end (found by fuzz_http_event: 38
+   control bytes and 16 plain ones overflowed it). Every split against a plain reference. */
+static void test_json_escape_runs(void)
+{
+    lambda_response res;
+    char in[400], want[2400];
+    size_t ctl, run, i, w;
+    int bad = 0;
+    memset(&res, 0, sizeof res);
+    res.max = 100000;
+    for (ctl = 0; ctl < 60; ctl++) {
+        for (run = 1; run < 300; run += 7) {
+            for (i = 0; i < ctl; i++) in[i] = 0x1c;
+            for (i = 0; i < run; i++) in[ctl + i] = (char)('a' + i % 26);
+            for (i = 0, w = 0; i < ctl; i++, w += 6) memcpy(want + w, "\\u001c", 6);
+            memcpy(want + w, in + ctl, run);
+            w += run;
+            res.body.len = 0;
+            if (lambda__json_escape(&res, in, ctl + run, 0) != 0 || res.body.len != w ||
+                memcmp(res.body.ptr, want, w) != 0)
+                bad++;
+        }
+    }
+    LT_CHECK(bad == 0);
+    lambda__buf_free(&res.body);
+}
+
 static void test_response(void)
 {
     lambda_response res;
@@ -799,6 +827,7 @@ int main(void)
     LT_RUN(test_resolve);
     LT_RUN(test_ip_literals);
     LT_RUN(test_json_escape);
+    LT_RUN(test_json_escape_runs);
     LT_RUN(test_response);
     LT_RUN(test_error_body);
     LT_RUN(test_strerror);

@@ -26,7 +26,8 @@
                           repeated, the last copy cut to fit
      settings             body "json=<ctx->log_json> level=<ctx->log_level> worker=<ctx->worker>"
      ctx                  body = ctx->request_id
-     sleep:<ms>[:<token>] sleep; body = request id, or "<request id> <token> <worker>"
+     sleep:<ms>[:<token>] sleep; body = request id, or "<request id> <token> <worker>" (the id
+                          is kept in the scratch area, lambda_scratch, meanwhile)
      gate:<dir>:<token>   create <dir>/in.<token>, wait (at most 5 s) for <dir>/go, log
                           "gate <token>" at INFO, body "<request id> <token> <worker>"
      trace                body = getenv("_X_AMZN_TRACE_ID") or "<unset>"
@@ -248,9 +249,13 @@ static int handler(const lambda_context *ctx, lambda_str ev, lambda_response *re
         return lambda_response_append(res, ctx->request_id.ptr, ctx->request_id.len);
     if ((a = after(ev, "sleep:")) != NULL) {
         const char *c = strchr(a, ':');
+        /* the id waits in the scratch area: each worker has its own, kept while it sleeps */
+        char *id = (char *)lambda_scratch(res, ctx->request_id.len + 1);
+        if (id == NULL) return lambda_error_str(res, "Features.NoMemory", "lambda_scratch");
+        memcpy(id, ctx->request_id.ptr, ctx->request_id.len + 1);
         sleep_ms(atol(a));
-        if (c) return lambda_response_printf(res, "%s %s %d", ctx->request_id.ptr, c + 1, ctx->worker);
-        return lambda_response_append(res, ctx->request_id.ptr, ctx->request_id.len);
+        if (c) return lambda_response_printf(res, "%s %s %d", id, c + 1, ctx->worker);
+        return lambda_response_append(res, id, ctx->request_id.len);
     }
     if ((a = after(ev, "gate:")) != NULL) return do_gate(ctx, a, res);
     if (ev.len == 5 && memcmp(ev.ptr, "trace", 5) == 0) {
