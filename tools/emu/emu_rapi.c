@@ -1,20 +1,9 @@
-/* emu_rapi.c - lambda-emu: delivering results (REPORT lines, stdout or the invoke caller), the
-   Runtime API handlers and the request router, streamed responses forwarded while they arrive,
-   and the invoke endpoint. */
+/* emu_rapi.c - lambda-emu: delivering results (REPORT lines, stdout, the invoke caller or an
+   HTTP front client: emu_http.c), the Runtime API handlers and the request router, streamed
+   responses forwarded while they arrive, and the invoke endpoint. */
 #include "emu.h"
 
 /* ------------------------------------------------------------------ delivering results */
-
-typedef struct result {
-    int ok;
-    const char *body;
-    size_t len;
-    const char *content_type;
-    char error_type[128];
-    int platform;          /* timeout / exit / size: counts against the exit status */
-    const char *status;    /* REPORT Status: NULL, "timeout", "error" */
-    const char *trailer_type, *trailer_b64; /* a streamed response's error trailers */
-} result;
 
 static void print_report(emu *m, invocation *iv)
 {
@@ -37,7 +26,8 @@ static invocation *iv_new(emu *m, event *e)
     invocation *iv = (invocation *)xmalloc(sizeof *iv);
     memset(iv, 0, sizeof *iv);
     iv->ev = e;
-    new_uuid(iv->request_id);
+    if (e->request_id[0]) memcpy(iv->request_id, e->request_id, sizeof iv->request_id);
+    else new_uuid(iv->request_id);
     iv->start_ns = now_ns();
     iv->next = m->inflight;
     m->inflight = iv;
@@ -112,7 +102,9 @@ static void caller_send(emu *m, const char *data, size_t len)
 static void stream_begin(emu *m, invocation *iv, const char *content_type)
 {
     iv->streaming = 1;
-    if (iv->ev->caller) {
+    if (iv->ev->http_conn) {
+        http_stream_begin(m, iv, content_type);
+    } else if (iv->ev->caller) {
         char head[1024];
         int n = snprintf(head, sizeof head,
                          "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nX-Amzn-Requestid: %s\r\nX-Amz-Executed-Version: %s\r\n"
@@ -131,7 +123,9 @@ static void stream_data(emu *m, invocation *iv, const char *p, size_t n)
     if (n == 0) return;
     iv->s_forwarded += n;
     iv->s_last = p[n - 1];
-    if (iv->ev->caller) {
+    if (iv->ev->http_conn) {
+        http_stream_data(m, iv, p, n);
+    } else if (iv->ev->caller) {
         char sz[32];
         int k = snprintf(sz, sizeof sz, "%lx\r\n", (unsigned long)n);
         caller_send(m, sz, (size_t)k);
@@ -183,7 +177,9 @@ static void finish(emu *m, invocation *iv, result *r)
         long h = proc_hwm_kb(m->pid);
         if (h > 0) m->hwm_kb = h;
     }
-    if (iv->streaming) {
+    if (iv->ev->http_conn) {
+        http_finish(m, iv, r); /* an HTTP answer, streamed or not */
+    } else if (iv->streaming) {
         /* the body has been forwarded already; a failure becomes the error trailers */
         if (r->trailer_type) {
             stream_end(m, iv, r->trailer_type, r->trailer_b64);
