@@ -65,7 +65,7 @@ case "$dom" in
 *) ok ;;
 esac
 kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
-if grep -q '"GET /?name=Ada%20%3CL%3E" 200 ' "$t/emu.err" && [ "$(grep -c '^REPORT RequestId: ' "$t/emu.err")" -ge 1 ]; then
+if grep -q '"GET /?name=Ada%20%3CL%3E HTTP/1.1" 200 ' "$t/emu.err" && [ "$(grep -c '^REPORT RequestId: ' "$t/emu.err")" -ge 1 ]; then
     ok
 else
     bad "the emulator did not log the page as a 200 invocation"

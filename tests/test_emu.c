@@ -1815,7 +1815,7 @@ static void test_http_apigw(void)
     }
     err = http_err_with("REPORT RequestId: ", 4);
     LT_CHECK(count(err, "REPORT RequestId: ") == 4 && count(err, "Init Duration") == 1); /* one runtime, four invocations */
-    LT_CHECK(strstr(err, "\"GET /hello?name=Ada\" 200 11 bytes") != NULL);
+    LT_CHECK(strstr(err, "\"GET /hello?name=Ada HTTP/1.1\" 200 11 bytes") != NULL);
     if (lt_bad_checks > bad0) printf("%s", err);
     free(err);
     emu_stop(pid);

@@ -32,7 +32,7 @@ typedef struct hconn {
     unsigned id;
     char peer[INET_ADDRSTRLEN];
     char rid[37];             /* the request id of the invocation answering it ("" when idle) */
-    char line[200];           /* "GET /path?query" for the access log */
+    char line[200];           /* "GET /path?query HTTP/1.1" for the access log */
     int keep_alive;           /* after this answer */
     int head_only;            /* a HEAD request: no body in the answer */
     int http10;               /* an HTTP/1.0 client: no chunked bodies, close after the answer */
@@ -308,7 +308,7 @@ static void handle_request(emu *m, hconn *hc, const rapi_request *req)
     hbuf ev;
     event *e;
     hc->t0_ns = now_ns();
-    snprintf(hc->line, sizeof hc->line, "%s %.180s", req->method, req->target);
+    snprintf(hc->line, sizeof hc->line, "%s %.170s %.10s", req->method, req->target, req->version);
     hc->http10 = strcmp(req->version, "HTTP/1.0") == 0;
     hc->keep_alive = !hc->http10 && !has_token(ch, "close");
     hc->head_only = strcmp(req->method, "HEAD") == 0;
@@ -376,7 +376,11 @@ static void http_read(emu *m, hconn *hc)
             if (hc->rs.in_len > 0) peek_head(m, hc);
             return;
         }
-        snprintf(hc->line, sizeof hc->line, "-"); /* no request line to show */
+        { /* the access log shows what the request line was, as far as it is printable */
+            size_t k = 0;
+            while (k < hc->rs.in_len && k < 180 && hc->rs.in[k] >= 0x20 && hc->rs.in[k] < 0x7f) k++;
+            snprintf(hc->line, sizeof hc->line, "%.*s", (int)k, k ? hc->rs.in : "-");
+        }
         if (rc == RAPI_ETOOBIG) {
             too_big(m, hc);
         } else if (rc == RAPI_EPROTO) {
