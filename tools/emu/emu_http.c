@@ -415,7 +415,17 @@ static void send_chunk(emu *m, hconn *hc, const char *p, size_t n)
         return;
     }
     snprintf(sz, sizeof sz, "%lx\r\n", (unsigned long)n);
-    if (hsend(m, hc, sz, strlen(sz)) == 0 && hsend(m, hc, p, n) == 0) (void)hsend(m, hc, "\r\n", 2);
+    if (n <= 65536) { /* one write: size line, data, CRLF */
+        hbuf c;
+        memset(&c, 0, sizeof c);
+        hb_str(&c, sz);
+        hb_put(&c, p, n);
+        hb_put(&c, "\r\n", 2);
+        (void)hsend(m, hc, c.p, c.len);
+        hb_free(&c);
+    } else if (hsend(m, hc, sz, strlen(sz)) == 0 && hsend(m, hc, p, n) == 0) {
+        (void)hsend(m, hc, "\r\n", 2);
+    }
 }
 
 static void stream_head(emu *m, hconn *hc, int status, const char *reason, const char *headers)

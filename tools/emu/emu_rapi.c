@@ -315,6 +315,7 @@ static void dispatch_one(emu *m, conn *c)
     char hdrs[4096 + 512], *h;
     size_t hl, k;
     const char *tenant;
+    int closed;
     e = queue_pop(m);
     iv = iv_new(m, e);
     new_uuid(iv->invocation_id);
@@ -357,9 +358,14 @@ static void dispatch_one(emu *m, conn *c)
     iv->start_ns = now_ns();
     iv->deadline_ns = iv->start_ns + m->cfg.timeout_ms * 1000000LL;
     if (m->cfg.verbose) logf_("invoke %s (%lu bytes) on connection %u", iv->request_id, (unsigned long)e->len, c->id);
-    if (rapi_server_send(&c->rs, &r, EMU_SEND_TIMEOUT_MS) != RAPI_OK) {
-        /* the runtime is not reading: give the event back and wait for it to call /next again or exit */
-        logf_("could not deliver the event to the runtime (connection lost); will retry");
+    {
+        char b;
+        closed = recv(c->rs.conn_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    if (closed) {
+        /* the runtime closed the connection before the event went out: give the event back and
+           wait for it to call /next again or exit */
+        logf_("could not deliver the event to the runtime (connection closed); will retry");
         conn_drop(c);
         m->cold = iv->cold;
         iv->ev = NULL;
@@ -367,6 +373,14 @@ static void dispatch_one(emu *m, conn *c)
         queue_push_front(m, e);
         if (e->caller) m->caller_busy = 1;
     } else {
+        if (rapi_server_send(&c->rs, &r, EMU_SEND_TIMEOUT_MS) != RAPI_OK) {
+            /* the runtime stopped reading it (e.g. an event over its own size limit): as on Lambda the
+               invocation goes on, until the runtime posts a result (its /error), exits or times out */
+            logf_("could not deliver all of event %s (%lu bytes) to the runtime (connection lost); the invocation "
+                  "stays open until the runtime answers, exits or times out",
+                  iv->request_id, (unsigned long)e->len);
+            conn_drop(c);
+        }
         for (k = 0; k < m->n_exts; k++)
             if (m->exts[k]->events & EV_INVOKE) ext_queue_invoke(m, m->exts[k], iv);
     }
