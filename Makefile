@@ -3,8 +3,8 @@
 #   make demo            build hello and the emulator, then invoke hello locally: one success and
 #                        one InvalidEvent failure (emu-demo)
 #   make test            every suite in TEST_SUITES below: unit, JSON, end-to-end, build matrix,
-#                        emulator, fault injection and features, normal and ASan+UBSan builds
-#                        (plus the concurrency scenarios under TSan)
+#                        emulator (and its HTTP front in a browser), fault injection and features,
+#                        normal and ASan+UBSan builds (plus the concurrency scenarios under TSan)
 #   make emu-test        tests/test_emu.c against build/lambda-emu and its ASan+UBSan build, then
 #                        the HTTP front in headless Chromium (tests/check_browser.sh)
 #   make faults-test     tests/test_faults.c against build/ and build/asan/
@@ -259,8 +259,8 @@ build/locale/de_DE.UTF-8:
 # emulator's HTTP front in headless Chromium, one page load) about 2 s, the fault suite about
 # 10 s per build, the three feature runs about 8 s, the deployment checks (tests/check_deploy.sh,
 # check_template.py, check_cmake.sh: zips, template.yaml, the CMake helper) about 15 s; they need
-# zip, unzip, python3-yaml, cmake and chromium. The size budget (--sizes) is for static musl builds; the static glibc
-# fallback is ten times larger.
+# zip, unzip, python3-yaml, cmake and chromium. The size budget (--sizes) is for static musl
+# builds; the static glibc fallback is ten times larger.
 FEATURES_SIZES := $(if $(MUSL_GCC),--sizes,)
 TEST_SUITES := \
     build/test_unit -- \
