@@ -2,10 +2,11 @@
 #   make                 build every example as build/<name>/bootstrap (static, stripped)
 #   make demo            build hello and the emulator, then invoke hello locally: one success and
 #                        one InvalidEvent failure (emu-demo)
-#   make test            every suite in TEST_SUITES below: unit, JSON, HTTP layer, end-to-end, build matrix,
-#                        emulator, fault injection and features, normal and ASan+UBSan builds
-#                        (plus the concurrency scenarios under TSan)
-#   make emu-test        tests/test_emu.c against build/lambda-emu and its ASan+UBSan build
+#   make test            every suite in TEST_SUITES below: unit, JSON, HTTP layer, end-to-end, build
+#                        matrix, emulator (and its HTTP front in a browser), fault injection and
+#                        features, normal and ASan+UBSan builds (plus the concurrency scenarios under TSan)
+#   make emu-test        tests/test_emu.c against build/lambda-emu and its ASan+UBSan build, then
+#                        the HTTP front in headless Chromium (tests/check_browser.sh)
 #   make faults-test     tests/test_faults.c against build/ and build/asan/
 #   make features-test   tests/test_features.c (streaming, lambda_log, the Extensions API client, the
 #                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
@@ -77,7 +78,8 @@ EXAMPLES   := $(notdir $(wildcard examples/*))
 EXAMPLE_BINS := $(EXAMPLES:%=build/%/bootstrap)
 HDR        := lambda_runtime.h
 HANDLERS   := sigprobe oomprobe
-EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_bench.c) \
+EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_http.c \
+                emu_http_json.c emu_bench.c) \
               tools/rapi_server.c
 
 .PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean \
@@ -257,11 +259,12 @@ build/locale/de_DE.UTF-8:
 # ---- make test ----------------------------------------------------------------------------
 # Every suite of `make test`, in the order they run: a test program and its arguments, one per
 # line, separated by `--` (tests/run.sh runs each and sums their "N passed, N failed" lines).
-# The emulator suite takes about 3 s per run, the fault suite about 10 s per build, the three
-# feature runs about 8 s, the deployment checks (tests/check_deploy.sh, check_template.py,
-# check_cmake.sh: zips, template.yaml, the CMake helper) about 15 s; they need zip, unzip,
-# python3-yaml and cmake. The size budget (--sizes) is for static musl builds; the static glibc
-# fallback is ten times larger.
+# The emulator suite takes about 6 s per run, the browser check (tests/check_browser.sh: the
+# emulator's HTTP front in headless Chromium, one page load) about 2 s, the fault suite about
+# 10 s per build, the three feature runs about 8 s, the deployment checks (tests/check_deploy.sh,
+# check_template.py, check_cmake.sh: zips, template.yaml, the CMake helper) about 15 s; they need
+# zip, unzip, python3-yaml, cmake and chromium. The size budget (--sizes) is for static musl
+# builds; the static glibc fallback is ten times larger.
 FEATURES_SIZES := $(if $(MUSL_GCC),--sizes,)
 TEST_SUITES := \
     build/test_unit -- \
@@ -278,6 +281,7 @@ TEST_SUITES := \
     tests/check_cmake.sh -- \
     build/test_emu build/lambda-emu build -- \
     build/test_emu build/asan/lambda-emu build -- \
+    tests/check_browser.sh build/lambda-emu build/stream/bootstrap -- \
     build/test_faults build -- \
     build/test_faults build/asan -- \
     build/test_features $(FEATURES_SIZES) --emu build/lambda-emu build -- \
@@ -297,6 +301,7 @@ TEST_BINS := build/test_unit build/asan/test_unit build/test_json build/asan/tes
              build/asan/echo/bootstrap build/http-allocs/bootstrap build/asan/http-allocs/bootstrap \
              build/hello/bootstrap build/asan/hello/bootstrap build/probe/bootstrap build/asan/probe/bootstrap
 EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hello/bootstrap build/baseline/bootstrap \
+                 build/http/bootstrap build/stream/bootstrap \
                  build/probe/bootstrap build/rawstream/bootstrap build/extension/bootstrap \
                  build/features/bootstrap build/features-mt/bootstrap
 FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
@@ -315,7 +320,7 @@ test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) 
 	LOCPATH=build/locale tests/run.sh $(TEST_SUITES)
 
 emu-test: $(EMU_TEST_DEPS)
-	tests/run.sh $(call suites_of,build/test_emu)
+	tests/run.sh $(call suites_of,build/test_emu) -- $(call suites_of,tests/check_browser.sh)
 
 faults-test: $(FAULTS_DEPS)
 	tests/run.sh $(call suites_of,build/test_faults)

@@ -5,8 +5,9 @@
 
    Serves the Runtime API (2018-06-01) and the Extensions API (2020-01-01) on 127.0.0.1, starts
    BOOTSTRAP (and any --extension executables before it) as its children with the environment a
-   real function sees, and feeds it events: from -e/-f, one per line from stdin, and/or from an
-   invoke endpoint compatible with the AWS runtime interface emulator (--listen). Response
+   real function sees, and feeds it events: from -e/-f, one per line from stdin, from an
+   invoke endpoint compatible with the AWS runtime interface emulator (--listen), and/or from
+   real HTTP requests turned into function URL (or REST API / ALB) events (--http). Response
    bodies go to stdout (one per invocation), REPORT lines to stderr, like the platform. The
    children's own stdout is sent to our stderr so that stdout carries only responses.
    Shutdown follows the platform: SIGTERM only when an extension is registered, SHUTDOWN events
@@ -28,6 +29,8 @@
                    execution environment, stdin events, the event loop
      emu_rapi.c    delivering results, the Runtime API handlers, streaming, the invoke endpoint
      emu_ext.c     the Extensions API
+     emu_http.c    the HTTP front (--http): clients, limits, answers, streamed answers
+     emu_http_json.c  the HTTP front's JSON: events from requests, HTTP answers from results
      emu_bench.c   the benchmark (--bench) */
 #ifndef EMU_H
 #define EMU_H
@@ -68,6 +71,16 @@
 #define EMU_SEND_TIMEOUT_MS 5000
 #define EMU_CALLER_IDLE_MS 30000          /* an invoke caller with a half-sent request */
 #define EMU_ARN_ACCOUNT "012345678912"
+/* the HTTP front (--http) */
+#define EMU_HTTP_MAX_BODY 6291456u        /* request payload limit (6 MiB): over it, 413 */
+#define EMU_HTTP_MAX_HEAD (64u * 1024u)   /* request head limit: over it, 431 */
+#define EMU_HTTP_MAX_CONNS 64             /* HTTP clients at once */
+#define EMU_HTTP_READ_MS 5000             /* default --http-read-timeout: head in, or a body pause */
+#define EMU_HTTP_REQUEST_MS 60000         /* a whole request, head and body */
+#define EMU_HTTP_IDLE_MS 60000            /* a keep-alive connection with nothing to do */
+#define EMU_HTTP_LINGER_MS 2000           /* reading (and dropping) after an early error answer */
+#define EMU_HTTP_MAX_PRELUDE (64u * 1024u) /* a streamed answer's HTTP prelude */
+enum { HTTP_FMT_URL, HTTP_FMT_REST, HTTP_FMT_ALB }; /* --http-format 2.0, 1.0, alb */
 
 /* ------------------------------------------------------------------ configuration */
 
@@ -85,6 +98,10 @@ typedef struct config {
     int send_invocation_id;
     int api_port;           /* 0 = ephemeral */
     const char *listen;     /* invoke endpoint address or NULL */
+    const char *http;       /* --http address or NULL */
+    int http_format;        /* HTTP_FMT_* */
+    long long http_read_ms; /* --http-read-timeout */
+    int http_options;       /* an --http-* option was given (they need --http) */
     int verbose, quiet;
     int concurrency;        /* --concurrency N (Lambda Managed Instances), 0 = on demand */
     char **ext_paths;       /* --extension executables */
@@ -112,6 +129,8 @@ typedef struct event {
     char *client_context;  /* decoded, or NULL */
     char *tenant_id;       /* NULL: config default */
     int caller;            /* 1: an invoke-endpoint caller waits for the result */
+    unsigned http_conn;    /* the HTTP front client waiting for the result (0: none) */
+    char request_id[37];   /* "" or the request id to use (the HTTP front puts it in the event) */
     struct event *next;
 } event;
 
@@ -153,6 +172,34 @@ typedef struct invocation {
 } invocation;
 
 enum { PARK_NONE, PARK_NEXT, PARK_EVENT };
+
+/* The result of an invocation, as delivered (emu_rapi.c) and turned into an HTTP answer by the
+   HTTP front (emu_http.c). */
+typedef struct result {
+    int ok;
+    const char *body;
+    size_t len;
+    const char *content_type;
+    char error_type[128];
+    int platform;          /* timeout / exit / size: counts against the exit status */
+    const char *status;    /* REPORT Status: NULL, "timeout", "error" */
+    const char *trailer_type, *trailer_b64; /* a streamed response's error trailers */
+} result;
+
+/* A growing byte buffer (the HTTP front's JSON and answers). Allocation failure exits. */
+typedef struct hbuf {
+    char *p;
+    size_t len, cap;
+} hbuf;
+
+/* An HTTP answer built from a function's result or from a streamed answer's prelude. */
+typedef struct http_answer {
+    int status;
+    char reason[64];         /* "" for the standard phrase (ALB statusDescription) */
+    hbuf headers;            /* "Name: value\r\n" lines, Set-Cookie included */
+    hbuf body;
+    int has_type;            /* headers hold a Content-Type */
+} http_answer;
 
 /* One accepted Runtime API connection: a rapi_server with no listening socket, so that rapi's
    parser and writer do the HTTP work and every connection has its own input buffer. */
@@ -203,6 +250,7 @@ typedef struct emu {
     unsigned conn_seq;
     unsigned long park_seq;
     rapi_server inv;         /* the invoke endpoint (when --listen), one caller at a time */
+    struct http_front *http; /* the HTTP front (when --http), see emu_http.c */
     int listening;
     long long inv_partial_since; /* ns when a caller's request started arriving, 0 if none */
 
@@ -307,6 +355,32 @@ void ext_queue_invoke(emu *m, extension *x, invocation *iv);
 void handle_register(emu *m, conn *c, const rapi_request *req);
 void handle_event_next(emu *m, conn *c, const rapi_request *req);
 void handle_ext_error(emu *m, conn *c, const rapi_request *req, int at_exit);
+
+/* emu_http.c */
+int http_open(emu *m);
+void http_free(emu *m);
+void http_drop_all(emu *m);
+size_t http_nfds(const emu *m);
+size_t http_pollfds(emu *m, struct pollfd *p, size_t cap);
+void http_service(emu *m, const struct pollfd *p, size_t n);
+void http_tick(emu *m, long long t);
+long long http_next_deadline(const emu *m);
+void http_stream_begin(emu *m, invocation *iv, const char *content_type);
+void http_stream_data(emu *m, invocation *iv, const char *p, size_t n);
+void http_finish(emu *m, invocation *iv, const result *r);
+
+/* emu_http_json.c */
+void hb_put(hbuf *b, const void *p, size_t n);
+void hb_str(hbuf *b, const char *s);
+void hb_fmt(hbuf *b, const char *fmt, ...);
+void hb_free(hbuf *b);
+void hb_b64(hbuf *b, const unsigned char *p, size_t n);
+void hb_json_str(hbuf *b, const char *p, size_t n);
+void http_event_build(emu *m, const rapi_request *req, const char *peer_ip, unsigned short port, const char *url_id,
+                      const char *request_id, hbuf *out);
+int http_answer_parse(const char *doc, size_t len, int format, int prelude, http_answer *a, char *why, size_t whycap);
+void http_answer_free(http_answer *a);
+const char *http_reason(int status);
 
 /* emu_bench.c */
 int run_bench(emu *m);

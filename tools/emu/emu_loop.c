@@ -638,7 +638,7 @@ static void service_stdin(emu *m)
 
 static int done(const emu *m)
 {
-    if (m->listening) return 0;
+    if (m->listening || m->http) return 0;
     if (m->q_head || m->inflight) return 0;
     if (m->stdin_mode && !m->stdin_eof) return 0;
     return 1;
@@ -688,7 +688,7 @@ static void check_deadlines(emu *m, long long t)
 }
 
 /* Timers: invocation deadlines, the init limit, kill escalation, the shutdown phase, a stalled
-   invoke caller. */
+   invoke caller, the HTTP front's stalled and idle clients. */
 static void tick(emu *m)
 {
     long long t = now_ns();
@@ -713,6 +713,7 @@ static void tick(emu *m)
         begin_shutdown(m, "failure");
     }
     shutdown_progress(m);
+    http_tick(m, t);
     if (m->inv_partial_since && t - m->inv_partial_since > EMU_CALLER_IDLE_MS * 1000000LL) {
         logf_("invoke endpoint: caller stalled mid-request; connection closed");
         rapi_server_close_conn(&m->inv);
@@ -729,6 +730,10 @@ static int poll_timeout_ms(const emu *m)
     if ((m->env == ENV_EXT_INIT || (m->env == ENV_RUNNING && !m->init_done)) && m->init_deadline_ns < next)
         next = m->init_deadline_ns;
     if (m->kill_at_ns && m->kill_at_ns < next) next = m->kill_at_ns;
+    {
+        long long h = http_next_deadline(m);
+        if (h && h < next) next = h;
+    }
     if (m->env == ENV_STOPPING) {
         long long end = m->sd_start_ns + EMU_SHUTDOWN_MS * 1000000LL;
         if (end < next) next = end;
@@ -744,6 +749,7 @@ static void drop_everything(emu *m)
     while (m->inflight) iv_free(m, m->inflight, 0);
     while ((e = queue_pop(m)) != NULL) event_free(e);
     if (m->listening) rapi_server_close_conn(&m->inv);
+    http_drop_all(m);
     m->caller_busy = 0;
 }
 
@@ -754,8 +760,8 @@ int run_loop(emu *m)
     size_t cap = 0;
     int stopping = 0, rc = 0;
     for (;;) {
-        int np = 0, i_sig, i_al = -1, i_il = -1, i_ic = -1, i_in = -1, n, first_conn, end_conn;
-        size_t i;
+        int np = 0, i_sig, i_al = -1, i_il = -1, i_ic = -1, i_in = -1, i_http = -1, n, first_conn, end_conn;
+        size_t i, n_http = 0;
         reap(m);
         if (got_stop_signal && !stopping) {
             stopping = 1;
@@ -771,8 +777,8 @@ int run_loop(emu *m)
             dispatch(m);
         }
 
-        if (cap < m->n_conns + 8) {
-            cap = m->n_conns + 16;
+        if (cap < m->n_conns + http_nfds(m) + 8) {
+            cap = m->n_conns + http_nfds(m) + 16;
             p = (struct pollfd *)realloc(p, cap * sizeof *p);
             pc = (conn **)realloc(pc, cap * sizeof *pc);
             if (!p || !pc) die_oom();
@@ -803,6 +809,11 @@ int run_loop(emu *m)
                 p[np++].events = POLLIN;
             }
         }
+        if (m->http && !stopping) {
+            i_http = np;
+            n_http = http_pollfds(m, p + np, cap - (size_t)np - 1);
+            np += (int)n_http;
+        }
         if (m->stdin_mode && !m->stdin_eof && !m->q_head && !stopping && (lmi(m) || !m->inflight)) {
             i_in = np;
             p[np].fd = 0;
@@ -822,6 +833,7 @@ int run_loop(emu *m)
         if (p[i_al].revents) accept_conns(m);
         if ((i_il >= 0 && p[i_il].revents) || (i_ic >= 0 && p[i_ic].revents)) service_invoke(m);
         if (i_in >= 0 && p[i_in].revents) service_stdin(m);
+        if (n_http) http_service(m, p + i_http, n_http);
     }
     free(p);
     free(pc);

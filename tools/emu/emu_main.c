@@ -9,11 +9,18 @@ static void usage(FILE *f)
     fputs("usage: lambda-emu [options] -- BOOTSTRAP [ARGS...]\n"
           "Runs BOOTSTRAP under a local AWS Lambda Runtime API (127.0.0.1) and invokes it.\n"
           "\n"
-          "events (processed in order; with none and no --listen, one event per line of stdin):\n"
+          "events (processed in order; with none and no --listen or --http, one event per line of stdin):\n"
           "  -e, --event-json JSON    an event (repeatable)\n"
           "  -f, --file FILE          an event read from FILE, '-' for all of stdin (repeatable)\n"
           "  --listen [HOST:]PORT     invoke endpoint: POST /2015-03-31/functions/function/invocations\n"
           "                           (like the AWS runtime interface emulator; host defaults to 127.0.0.1)\n"
+          "  --http [HOST:]PORT       HTTP front: every HTTP request becomes a function URL event and the\n"
+          "                           result its HTTP answer (status, headers, Set-Cookie, decoded base64,\n"
+          "                           streamed answers as they arrive); host defaults to 127.0.0.1\n"
+          "  --http-format F          the events --http builds: 2.0 (function URL, the default), 1.0\n"
+          "                           (API Gateway REST API) or alb\n"
+          "  --http-read-timeout SECONDS  drop (408) a client that takes longer to send a request head,\n"
+          "                           or pauses that long in a body (default 5)\n"
           "function:\n"
           "  -t, --timeout SECONDS    function timeout (default 3; fractions allowed)\n"
           "  --init-timeout SECONDS   init phase limit (default 10)\n"
@@ -33,8 +40,8 @@ static void usage(FILE *f)
           "  --concurrency N          Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY=N, up to N\n"
           "                           invocations at once, timeouts reported but not enforced\n"
           "output:\n"
-          "  -q, --quiet              no ERROR, REPORT or EXTENSION lines (INIT_REPORT lines and\n"
-          "                           lambda-emu: messages are still printed)\n"
+          "  -q, --quiet              no ERROR, REPORT, EXTENSION or HTTP access lines (INIT_REPORT\n"
+          "                           lines and other lambda-emu: messages are still printed)\n"
           "  -v, --verbose            log every Runtime API request\n"
           "benchmark:\n"
           "  --bench N                cold start, N warm round trips, throughput, VmHWM, size\n"
@@ -184,6 +191,23 @@ static int opt_extension(emu *m, const emu_option *o, char *v)
     return OPT_OK;
 }
 
+static int opt_http_format(emu *m, const emu_option *o, char *v)
+{
+    (void)o;
+    if (strcmp(v, "2.0") == 0) m->cfg.http_format = HTTP_FMT_URL;
+    else if (strcmp(v, "1.0") == 0) m->cfg.http_format = HTTP_FMT_REST;
+    else if (strcmp(v, "alb") == 0) m->cfg.http_format = HTTP_FMT_ALB;
+    else return OPT_BAD_VALUE;
+    m->cfg.http_options = 1;
+    return OPT_OK;
+}
+
+static int opt_http_read_timeout(emu *m, const emu_option *o, char *v)
+{
+    m->cfg.http_options = 1;
+    return opt_seconds(m, o, v);
+}
+
 static int opt_compare(emu *m, const emu_option *o, char *v)
 {
     (void)o;
@@ -199,6 +223,9 @@ static const emu_option options[] = {
     {'e', "--event-json", 1, opt_event_json, 0, 0, 0},
     {'f', "--file", 1, opt_file, 0, 0, 0},
     {0, "--listen", 1, opt_str, CFG(listen), 0, 0},
+    {0, "--http", 1, opt_str, CFG(http), 0, 0},
+    {0, "--http-format", 1, opt_http_format, 0, 0, 0},
+    {0, "--http-read-timeout", 1, opt_http_read_timeout, CFG(http_read_ms), 0, 0},
     /* function */
     {'t', "--timeout", 1, opt_seconds, CFG(timeout_ms), 0, 0},
     {0, "--init-timeout", 1, opt_seconds, CFG(init_timeout_ms), 0, 0},
@@ -328,7 +355,13 @@ static int serve(emu *m)
                   (unsigned)m->inv.port);
         }
     }
-    if (!m->q_head && !m->listening) m->stdin_mode = 1;
+    if (m->cfg.http) {
+        if (http_open(m) != 0) {
+            logf_("cannot listen on %s: %s", m->cfg.http, strerror(errno));
+            return 2;
+        }
+    }
+    if (!m->q_head && !m->listening && !m->http) m->stdin_mode = 1;
     if (m->cfg.n_ext_paths) {
         size_t k;
         m->xp = (ext_proc *)xmalloc(sizeof *m->xp * m->cfg.n_ext_paths);
@@ -354,6 +387,7 @@ static int serve(emu *m)
     }
     rapi_server_close(&m->api);
     if (m->listening) rapi_server_close(&m->inv);
+    http_free(m);
     if (rc) return rc;
     if (got_stop_signal) return 128 + (int)got_stop_signal;
     return m->exit_status;
@@ -368,6 +402,7 @@ int main(int argc, char **argv)
     m.cfg.init_timeout_ms = 10000;
     m.cfg.send_invocation_id = 1;
     m.cfg.tenant_id = "lambda-emu-tenant";
+    m.cfg.http_read_ms = EMU_HTTP_READ_MS;
     g_emu = &m;
     atexit(kill_all_children);
     m.cfg.env = (env_kv *)xmalloc(sizeof(env_kv) * (size_t)argc);
@@ -379,6 +414,14 @@ int main(int argc, char **argv)
     if (rc >= 0) return rc;
     if (!m.cfg.bench_n && (m.cfg.bench_baseline || m.cfg.n_bench_compare || m.cfg.bench_svg || m.cfg.bench_no_pin)) {
         fputs("lambda-emu: --baseline, --compare, --svg and --no-pin go with --bench N\n", stderr);
+        return 2;
+    }
+    if (m.cfg.http_options && !m.cfg.http) {
+        fputs("lambda-emu: --http-format and --http-read-timeout go with --http [HOST:]PORT\n", stderr);
+        return 2;
+    }
+    if (m.cfg.http && m.cfg.bench_n) {
+        fputs("lambda-emu: --http and --bench cannot be used together\n", stderr);
         return 2;
     }
     m.cfg.argv = argv + first;

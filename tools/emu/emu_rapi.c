@@ -1,20 +1,9 @@
-/* emu_rapi.c - lambda-emu: delivering results (REPORT lines, stdout or the invoke caller), the
-   Runtime API handlers and the request router, streamed responses forwarded while they arrive,
-   and the invoke endpoint. */
+/* emu_rapi.c - lambda-emu: delivering results (REPORT lines, stdout, the invoke caller or an
+   HTTP front client: emu_http.c), the Runtime API handlers and the request router, streamed
+   responses forwarded while they arrive, and the invoke endpoint. */
 #include "emu.h"
 
 /* ------------------------------------------------------------------ delivering results */
-
-typedef struct result {
-    int ok;
-    const char *body;
-    size_t len;
-    const char *content_type;
-    char error_type[128];
-    int platform;          /* timeout / exit / size: counts against the exit status */
-    const char *status;    /* REPORT Status: NULL, "timeout", "error" */
-    const char *trailer_type, *trailer_b64; /* a streamed response's error trailers */
-} result;
 
 static void print_report(emu *m, invocation *iv)
 {
@@ -37,7 +26,8 @@ static invocation *iv_new(emu *m, event *e)
     invocation *iv = (invocation *)xmalloc(sizeof *iv);
     memset(iv, 0, sizeof *iv);
     iv->ev = e;
-    new_uuid(iv->request_id);
+    if (e->request_id[0]) memcpy(iv->request_id, e->request_id, sizeof iv->request_id);
+    else new_uuid(iv->request_id);
     iv->start_ns = now_ns();
     iv->next = m->inflight;
     m->inflight = iv;
@@ -112,7 +102,9 @@ static void caller_send(emu *m, const char *data, size_t len)
 static void stream_begin(emu *m, invocation *iv, const char *content_type)
 {
     iv->streaming = 1;
-    if (iv->ev->caller) {
+    if (iv->ev->http_conn) {
+        http_stream_begin(m, iv, content_type);
+    } else if (iv->ev->caller) {
         char head[1024];
         int n = snprintf(head, sizeof head,
                          "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nX-Amzn-Requestid: %s\r\nX-Amz-Executed-Version: %s\r\n"
@@ -131,7 +123,9 @@ static void stream_data(emu *m, invocation *iv, const char *p, size_t n)
     if (n == 0) return;
     iv->s_forwarded += n;
     iv->s_last = p[n - 1];
-    if (iv->ev->caller) {
+    if (iv->ev->http_conn) {
+        http_stream_data(m, iv, p, n);
+    } else if (iv->ev->caller) {
         char sz[32];
         int k = snprintf(sz, sizeof sz, "%lx\r\n", (unsigned long)n);
         caller_send(m, sz, (size_t)k);
@@ -183,7 +177,9 @@ static void finish(emu *m, invocation *iv, result *r)
         long h = proc_hwm_kb(m->pid);
         if (h > 0) m->hwm_kb = h;
     }
-    if (iv->streaming) {
+    if (iv->ev->http_conn) {
+        http_finish(m, iv, r); /* an HTTP answer, streamed or not */
+    } else if (iv->streaming) {
         /* the body has been forwarded already; a failure becomes the error trailers */
         if (r->trailer_type) {
             stream_end(m, iv, r->trailer_type, r->trailer_b64);
@@ -319,6 +315,7 @@ static void dispatch_one(emu *m, conn *c)
     char hdrs[4096 + 512], *h;
     size_t hl, k;
     const char *tenant;
+    int closed;
     e = queue_pop(m);
     iv = iv_new(m, e);
     new_uuid(iv->invocation_id);
@@ -361,9 +358,14 @@ static void dispatch_one(emu *m, conn *c)
     iv->start_ns = now_ns();
     iv->deadline_ns = iv->start_ns + m->cfg.timeout_ms * 1000000LL;
     if (m->cfg.verbose) logf_("invoke %s (%lu bytes) on connection %u", iv->request_id, (unsigned long)e->len, c->id);
-    if (rapi_server_send(&c->rs, &r, EMU_SEND_TIMEOUT_MS) != RAPI_OK) {
-        /* the runtime is not reading: give the event back and wait for it to call /next again or exit */
-        logf_("could not deliver the event to the runtime (connection lost); will retry");
+    {
+        char b;
+        closed = recv(c->rs.conn_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    if (closed) {
+        /* the runtime closed the connection before the event went out: give the event back and
+           wait for it to call /next again or exit */
+        logf_("could not deliver the event to the runtime (connection closed); will retry");
         conn_drop(c);
         m->cold = iv->cold;
         iv->ev = NULL;
@@ -371,6 +373,14 @@ static void dispatch_one(emu *m, conn *c)
         queue_push_front(m, e);
         if (e->caller) m->caller_busy = 1;
     } else {
+        if (rapi_server_send(&c->rs, &r, EMU_SEND_TIMEOUT_MS) != RAPI_OK) {
+            /* the runtime stopped reading it (e.g. an event over its own size limit): as on Lambda the
+               invocation goes on, until the runtime posts a result (its /error), exits or times out */
+            logf_("could not deliver all of event %s (%lu bytes) to the runtime (connection lost); the invocation "
+                  "stays open until the runtime answers, exits or times out",
+                  iv->request_id, (unsigned long)e->len);
+            conn_drop(c);
+        }
         for (k = 0; k < m->n_exts; k++)
             if (m->exts[k]->events & EV_INVOKE) ext_queue_invoke(m, m->exts[k], iv);
     }
