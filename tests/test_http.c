@@ -796,6 +796,70 @@ static void test_s3_key(void)
 }
 
 /* the scratch area is freed with the runtime, and so is everything else */
+/* A failed answer call is noted in the response (the first one), and the message of a
+   handler that returns the code without lambda_error names it. */
+static int failed_with(const char *msg)
+{
+    lambda_response *res = &rt.res;
+    const char *got = res->error_text.ptr ? res->error_text.ptr + res->error_type_len + 1 : "";
+    if (res->failed && strcmp(res->error_text.ptr, "Runtime.HandlerFailed") == 0 &&
+        strcmp(got, msg) == 0)
+        return 1;
+    printf("    message \"%s\", want \"%s\"\n", got, msg);
+    return 0;
+}
+
+static void test_causes(void)
+{
+    lambda_http_request req;
+    lambda_json_writer w;
+    int rc;
+    parse_src(&req, 2); /* a write before any begin */
+    rc = lambda_http_write(&req, "x", 1);
+    LT_CHECK(rc == LAMBDA_E_STATE);
+    LT_CHECK(lambda_http_end(&req) == LAMBDA_E_STATE); /* not the first: not named */
+    lambda__handler_failed(&rt.res, rc);
+    LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
+                         "open...); the first failed call: lambda_http_write: no answer begun "
+                         "(lambda_http_begin), or it already ended"));
+    parse_src(&req, 1); /* a bad status, through lambda_http_send */
+    rc = lambda_http_send(&req, 1000, NULL, "", 0);
+    LT_CHECK(rc == LAMBDA_E_ARG);
+    lambda__handler_failed(&rt.res, rc);
+    LT_CHECK(failed_with("handler returned -11: invalid argument; the first failed call: "
+                         "lambda_http_send: invalid argument"));
+    parse_src(&req, 4); /* a header after the answer ended */
+    LT_CHECK(lambda_http_send(&req, 200, NULL, "", 0) == 0);
+    rc = lambda_http_add_header(&req, "X-Late", "1");
+    LT_CHECK(rc == LAMBDA_E_STATE);
+    lambda__handler_failed(&rt.res, rc);
+    LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
+                         "open...); the first failed call: lambda_http_add_header: the request "
+                         "is not parsed (lambda_http_parse), or its answer ended"));
+    parse_src(&req, 3); /* the body writer: its first misuse, not the sink's */
+    LT_CHECK(lambda_http_begin(&req, 200, "application/json") == 0);
+    lambda_http_body_writer(&req, &w);
+    lambda_json_write_begin_array(&w);
+    lambda_json_write_ckey(&w, "k");
+    rc = lambda_json_writer_finish(&w);
+    LT_CHECK(rc == LAMBDA_E_STATE);
+    lambda__handler_failed(&rt.res, rc);
+    LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
+                         "open...); the first failed call: lambda_json_write_ckey: a key outside "
+                         "an object"));
+    parse_src(&req, 3); /* a body writer before begin */
+    lambda_http_body_writer(&req, &w);
+    rc = lambda_json_write_null(&w);
+    LT_CHECK(rc == LAMBDA_E_STATE);
+    lambda__handler_failed(&rt.res, rc);
+    LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
+                         "open...); the first failed call: lambda_http_body_writer: no answer "
+                         "begun (lambda_http_begin), or it already ended"));
+    parse_src(&req, 2); /* no failed call: the code alone */
+    lambda__handler_failed(&rt.res, LAMBDA_E_NOT_FOUND);
+    LT_CHECK(failed_with("handler returned -12: JSON key or index not found"));
+}
+
 static void test_free(void)
 {
     lambda__rt_free(&rt);
@@ -819,6 +883,7 @@ int main(void)
     LT_RUN(test_router);
     LT_RUN(test_batch);
     LT_RUN(test_s3_key);
+    LT_RUN(test_causes);
     LT_RUN(test_free);
     return LT_REPORT();
 }
