@@ -809,6 +809,13 @@ static int failed_with(const char *msg)
     return 0;
 }
 
+/* What lambda__run_handler does with a handler's non-zero return. */
+static void report(int rc)
+{
+    lambda__handler_failed(&rt.res, rc);
+    if (rt.res.explain) rt.res.explain(&rt.res, &rt.log);
+}
+
 static void test_causes(void)
 {
     lambda_http_request req;
@@ -818,21 +825,21 @@ static void test_causes(void)
     rc = lambda_http_write(&req, "x", 1);
     LT_CHECK(rc == LAMBDA_E_STATE);
     LT_CHECK(lambda_http_end(&req) == LAMBDA_E_STATE); /* not the first: not named */
-    lambda__handler_failed(&rt.res, rc);
+    report(rc);
     LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
                          "open...); the first failed call: lambda_http_write: no answer begun "
                          "(lambda_http_begin), or it already ended"));
     parse_src(&req, 1); /* a bad status, through lambda_http_send */
     rc = lambda_http_send(&req, 1000, NULL, "", 0);
     LT_CHECK(rc == LAMBDA_E_ARG);
-    lambda__handler_failed(&rt.res, rc);
+    report(rc);
     LT_CHECK(failed_with("handler returned -11: invalid argument; the first failed call: "
                          "lambda_http_send: invalid argument"));
     parse_src(&req, 4); /* a header after the answer ended */
     LT_CHECK(lambda_http_send(&req, 200, NULL, "", 0) == 0);
     rc = lambda_http_add_header(&req, "X-Late", "1");
     LT_CHECK(rc == LAMBDA_E_STATE);
-    lambda__handler_failed(&rt.res, rc);
+    report(rc);
     LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
                          "open...); the first failed call: lambda_http_add_header: the request "
                          "is not parsed (lambda_http_parse), or its answer ended"));
@@ -843,7 +850,7 @@ static void test_causes(void)
     lambda_json_write_ckey(&w, "k");
     rc = lambda_json_writer_finish(&w);
     LT_CHECK(rc == LAMBDA_E_STATE);
-    lambda__handler_failed(&rt.res, rc);
+    report(rc);
     LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
                          "open...); the first failed call: lambda_json_write_ckey: a key outside "
                          "an object"));
@@ -851,12 +858,12 @@ static void test_causes(void)
     lambda_http_body_writer(&req, &w);
     rc = lambda_json_write_null(&w);
     LT_CHECK(rc == LAMBDA_E_STATE);
-    lambda__handler_failed(&rt.res, rc);
+    report(rc);
     LT_CHECK(failed_with("handler returned -19: a call out of order (JSON writer misuse, no HTTP answer "
                          "open...); the first failed call: lambda_http_body_writer: no answer "
                          "begun (lambda_http_begin), or it already ended"));
     parse_src(&req, 2); /* no failed call: the code alone */
-    lambda__handler_failed(&rt.res, LAMBDA_E_NOT_FOUND);
+    report(LAMBDA_E_NOT_FOUND);
     LT_CHECK(failed_with("handler returned -12: JSON key or index not found"));
 }
 
