@@ -5977,28 +5977,29 @@ LAMBDA_API int lambda_http_end(lambda_http_request *req)
     return lambda__http_ret(req, lambda__http_fin(req), "lambda_http_end", LAMBDA__HTTP_NOT_OPEN);
 }
 
+/* Begin, write, end: a whole answer in one call. */
+LAMBDA__PRIVATE int lambda__http_whole(lambda_http_request *req, int status, const char *ctype,
+                                       const void *body, size_t len, int binary)
+{
+    int rc = lambda__http_open(req, status, ctype, binary), end;
+    if (rc) return rc;
+    rc = lambda__http_wr(req, body, len);
+    end = lambda__http_fin(req); /* after a failed write: a 500 */
+    return rc ? rc : end;
+}
+
 LAMBDA_API int lambda_http_send(lambda_http_request *req, int status, const char *content_type,
                                 const void *body, size_t len)
 {
-    int rc = lambda__http_open(req, status, content_type, 0), end;
-    if (rc == 0) {
-        rc = lambda__http_wr(req, body, len);
-        end = lambda__http_fin(req); /* after a failed write: a 500 */
-        if (rc == 0) rc = end;
-    }
-    return lambda__http_ret(req, rc, "lambda_http_send", LAMBDA__HTTP_ENDED);
+    return lambda__http_ret(req, lambda__http_whole(req, status, content_type, body, len, 0),
+                            "lambda_http_send", LAMBDA__HTTP_ENDED);
 }
 
 LAMBDA_API int lambda_http_send_binary(lambda_http_request *req, int status,
                                        const char *content_type, const void *body, size_t len)
 {
-    int rc = lambda__http_open(req, status, content_type, 1), end;
-    if (rc == 0) {
-        rc = lambda__http_wr(req, body, len);
-        end = lambda__http_fin(req); /* after a failed write: a 500 */
-        if (rc == 0) rc = end;
-    }
-    return lambda__http_ret(req, rc, "lambda_http_send_binary", LAMBDA__HTTP_ENDED);
+    return lambda__http_ret(req, lambda__http_whole(req, status, content_type, body, len, 1),
+                            "lambda_http_send_binary", LAMBDA__HTTP_ENDED);
 }
 
 /* A text/plain answer whose body is the reason phrase, replacing whatever was begun. */
