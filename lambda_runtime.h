@@ -3138,12 +3138,17 @@ LAMBDA__PRIVATE size_t lambda__head_end(const char *buf, size_t len, size_t from
 {
     size_t i = from > 3 ? from - 3 : 0;
     for (; i < len; i++) {
-        uint64_t w;
+        uint64_t w, m;
         /* eight bytes at a time while none is a LF (a zero byte in w ^ LFs) */
         while (i + 8 <= len) {
             memcpy(&w, buf + i, 8);
             w ^= 0x0a0a0a0a0a0a0a0aull;
-            if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) break;
+            if ((m = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(m) >> 3; /* the lowest flag is the first LF */
+#endif
+                break;
+            }
             i += 8;
         }
         if (i >= len) break;
@@ -3215,7 +3220,12 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
             dash = ~(((dash & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | dash);
             /* per byte (all < 0x80): high bit of l + 0x1f is l >= 'a', of l + 5 is l > 'z' */
             l = (((l + 0x1f1f1f1f1f1f1f1full) & ~(l + 0x0505050505050505ull)) | dash) & ~w;
-            if ((l & 0x8080808080808080ull) != 0x8080808080808080ull) break;
+            if ((l = ~l & 0x8080808080808080ull) != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(l) >> 3; /* the first other byte */
+#endif
+                break;
+            }
         }
         while (i < len && LAMBDA__IN_BITS(lambda__tchar_bits, (unsigned char)buf[i])) i++;
         name_len = i - name;
@@ -3229,9 +3239,14 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
             while (i + 9 <= len) { /* eight bytes at a time while none is a control */
                 memcpy(&w, buf + i, 8);
                 d = w ^ 0x7f7f7f7f7f7f7f7full;
-                if (((w - 0x2020202020202020ull) | (d - 0x0101010101010101ull)) & ~w &
-                    0x8080808080808080ull)
+                d = ((w - 0x2020202020202020ull) | (d - 0x0101010101010101ull)) & ~w &
+                    0x8080808080808080ull;
+                if (d) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                    i += (size_t)__builtin_ctzll(d) >> 3; /* the first control byte */
+#endif
                     break;
+                }
                 i += 8;
             }
             if (i + 1 >= len) return LAMBDA_E_HTTP;
@@ -3935,7 +3950,14 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__conn *c, size_t max_body, int 
    is then never sent), so builders need not check each call. */
 LAMBDA__PRIVATE void lambda__req_add(lambda__conn *c, const char *s, size_t n)
 {
-    if (c->req_err == 0) c->req_err = lambda__buf_add(&c->req, s, n, LAMBDA__NO_LIMIT);
+    lambda__buf *b = &c->req;
+    if (c->req_err) return;
+    if (b->len + n < b->cap) { /* the usual case: no reserve call */
+        memcpy(b->ptr + b->len, s, n);
+        b->ptr[b->len += n] = '\0';
+        return;
+    }
+    c->req_err = lambda__buf_add(b, s, n, LAMBDA__NO_LIMIT);
 }
 
 LAMBDA__PRIVATE void lambda__req_str(lambda__conn *c, const char *s)
