@@ -41,6 +41,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 TSAN_FLAGS := -fsanitize=thread
 MT_FLAGS  := -DLAMBDA_THREADS -pthread
 FUZZ_CC   := clang
+FUZZ_CXX  := clang++
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
 FUZZ_SECONDS ?= 60
 JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
@@ -373,12 +374,19 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 
 # Differential targets (tests/FUZZ_DIFF.md): each one traps on any difference from an
 # independent implementation that FUZZ_DIFF.md does not list; seed corpora in
-# tests/fuzz/corpus/diff_<name>.
-FUZZ_DIFF := fuzz_diff_codec
+# tests/fuzz/corpus/diff_<name>. fuzz_diff_http needs libhttp-parser-dev, fuzz_diff_json
+# libsimdjson-dev (and clang++).
+FUZZ_DIFF := fuzz_diff_http fuzz_diff_json fuzz_diff_codec
 FUZZ_DIFF_CFLAGS := $(FUZZ_FLAGS) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN)
 build/fuzz/fuzz_diff_codec: tests/fuzz_diff_codec.c $(HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_DIFF_CFLAGS) -o $@ $<
+build/fuzz/fuzz_diff_http: tests/fuzz_diff_http.c $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_DIFF_CFLAGS) -o $@ $< -lhttp_parser
+build/fuzz/fuzz_diff_json: tests/fuzz_diff_json.cc $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -std=c++17 $(WARN) -o $@ $< -lsimdjson
 
 fuzz-diff: $(FUZZ_DIFF:%=build/fuzz/%)
 	@for f in $(FUZZ_DIFF); do $(call fuzz_run,$$f,diff_$${f#fuzz_diff_}); done
