@@ -14,6 +14,8 @@
 #   make soak            tests/test_soak.c with SOAK_N invocations (default 1,000,000; make test
 #                        runs 20,000): flat memory, one connection; then freeze/thaw scenarios
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
+#   make fuzz-diff       differential libFuzzer targets against independent implementations,
+#                        FUZZ_SECONDS each (tests/FUZZ_DIFF.md)
 #   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline
 #                        (and any BOOTSTRAPS="path ..."), alternating, pinned to one CPU; medians
 #                        and ratios (BENCH_N invocations, BENCH_ROUNDS rounds); chart in build/bench.svg
@@ -39,6 +41,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 TSAN_FLAGS := -fsanitize=thread
 MT_FLAGS  := -DLAMBDA_THREADS -pthread
 FUZZ_CC   := clang
+FUZZ_CXX  := clang++
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
 FUZZ_SECONDS ?= 60
 JSON_SUITE ?= ../shared/testdata/JSONTestSuite/test_parsing
@@ -84,7 +87,7 @@ EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c
                 emu_http_json.c emu_bench.c) \
               tools/rapi_server.c
 
-.PHONY: all demo emu-demo test emu-test faults-test features-test soak fuzz bench valgrind arm64 lint clean \
+.PHONY: all demo emu-demo test emu-test faults-test features-test soak fuzz fuzz-diff bench valgrind arm64 lint clean \
         package sizes print-cflags print-sam-targets print-zips
 all: $(EXAMPLE_BINS)
 
@@ -356,14 +359,37 @@ build/fuzz/%: tests/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<
 
-# each fuzzer works on a copy of its seed corpus, so the repository stays unchanged
+# $(call fuzz_run,TARGET,CORPUS): build/fuzz/TARGET for FUZZ_SECONDS on a copy of its seed corpus
+# tests/fuzz/corpus/CORPUS (so the repository stays unchanged); prints "== TARGET", libFuzzer's
+# summary lines, and on a crash (or any failure) the end of its log, and then fails.
+fuzz_run = c=$2; rm -rf build/corpus/$$c; mkdir -p build/corpus/$$c; \
+    echo "== $1 ($(FUZZ_SECONDS) s)"; \
+    build/fuzz/$1 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -artifact_prefix=build/ \
+        build/corpus/$$c tests/fuzz/corpus/$$c > build/fuzz/$1.log 2>&1; rc=$$?; \
+    grep -E "^\#[0-9]+.*DONE|^Done|ERROR|SUMMARY" build/fuzz/$1.log; \
+    if [ $$rc != 0 ]; then tail -n 40 build/fuzz/$1.log; echo "$1 exited $$rc"; exit 1; fi
+
 fuzz: $(FUZZERS:%=build/fuzz/%)
-	@for f in $(FUZZERS); do \
-	    c=$${f#fuzz_}; rm -rf build/corpus/$$c; mkdir -p build/corpus/$$c; \
-	    echo "== $$f ($(FUZZ_SECONDS) s)"; \
-	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -artifact_prefix=build/ \
-	        build/corpus/$$c tests/fuzz/corpus/$$c 2>&1 | grep -E "^#[0-9]+.*DONE|^Done|ERROR|SUMMARY" || exit 1; \
-	done
+	@for f in $(FUZZERS); do $(call fuzz_run,$$f,$${f#fuzz_}); done
+
+# Differential targets (tests/FUZZ_DIFF.md): each one traps on any difference from an
+# independent implementation that FUZZ_DIFF.md does not list; seed corpora in
+# tests/fuzz/corpus/diff_<name>. fuzz_diff_http needs libhttp-parser-dev, fuzz_diff_json
+# libsimdjson-dev (and clang++).
+FUZZ_DIFF := fuzz_diff_http fuzz_diff_json fuzz_diff_codec
+FUZZ_DIFF_CFLAGS := $(FUZZ_FLAGS) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN)
+build/fuzz/fuzz_diff_codec: tests/fuzz_diff_codec.c $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_DIFF_CFLAGS) -o $@ $<
+build/fuzz/fuzz_diff_http: tests/fuzz_diff_http.c $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_DIFF_CFLAGS) -o $@ $< -lhttp_parser
+build/fuzz/fuzz_diff_json: tests/fuzz_diff_json.cc $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -std=c++17 $(WARN) -o $@ $< -lsimdjson
+
+fuzz-diff: $(FUZZ_DIFF:%=build/fuzz/%)
+	@for f in $(FUZZ_DIFF); do $(call fuzz_run,$$f,diff_$${f#fuzz_diff_}); done
 
 # ---- benchmark and demo -------------------------------------------------------------------
 bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap

@@ -207,10 +207,12 @@
    Framing is never guessed: lines end in CRLF (a bare LF is an error, not a line end
    that could hide a header), trailers must be field lines, one Content-Length, never
    with chunked. Where RFC 9110/9112 ask a client to be lenient it is: HTTP/1.2..1.9 read
-   as 1.1, obs-fold unfolded into spaces; an HTTP/1.0 answer with chunked framing closes
-   the connection after it. If the server stops reading a request body and closes (a
-   413 for a response over its limit), the answer it sent first is read and handled
-   like any other status.
+   as 1.1, obs-fold unfolded into spaces (none left at either end of a value); an HTTP/1.0
+   answer with chunked framing closes the connection after it, and so does any answer
+   with a close option, whatever a later Connection line says. Checked against http-parser
+   by a differential fuzzer (tests/FUZZ_DIFF.md lists where it is stricter, and why).
+   If the server stops reading a request body and closes (a 413 for a response over its
+   limit), the answer it sent first is read and handled like any other status.
    Statuses: /next 200 runs the handler; 500 makes lambda_run return LAMBDA_E_STATUS;
    any other status is logged, and three in a row are fatal. On /response and /error,
    2xx goes on, 400/403/410/413 are logged and the runtime goes on to the next event,
@@ -3320,10 +3322,13 @@ LAMBDA__PRIVATE int lambda__has_token(const char *p, size_t n, const char *tok)
    anywhere is an error: read as a line end it could hide a header), tchar names, one
    Content-Length value, no Content-Length with chunked, no control byte in either.
    Lenient where RFC 9110/9112 tell a client to be: HTTP/1.2..1.9 read as 1.1, obs-fold
-   unfolded (its CRLF becomes spaces), other control bytes in values become spaces. */
+   unfolded (its CRLF becomes spaces), other control bytes in values become spaces; the
+   spaces they leave at either end of a value are trimmed. A close option in any
+   Connection line closes (RFC 9112 9.6), a later keep-alive cannot undo it. */
 LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
 {
     size_t i, line_end;
+    int close_opt = 0; /* a "close" connection option was seen */
     memset(h, 0, sizeof *h);
     if (len < 16 || memcmp(buf, LAMBDA__LIT("HTTP/1.")) != 0) return LAMBDA_E_HTTP;
     if (buf[7] < '0' || buf[7] > '9') return LAMBDA_E_HTTP;
@@ -3411,6 +3416,8 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         line_end = i;
         ve = line_end;
         while (ve > v && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t')) ve--;
+        /* spaces from a leading obs-fold or control byte are not part of the value either */
+        while (v < ve && (buf[v] == ' ' || buf[v] == '\t')) v++;
         i = line_end + 2;
         k = lambda__header_index(buf + name, name_len);
         if (k == LAMBDA__H_COUNT) continue;
@@ -3427,8 +3434,9 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
             if (h->chunked || !lambda__ieq(buf + v, ve - v, "chunked")) return LAMBDA_E_HTTP;
             h->chunked = 1;
         } else if (k == LAMBDA__H_CONNECTION) {
-            if (lambda__has_token(buf + v, ve - v, "close")) h->close = 1;
-            else if (lambda__has_token(buf + v, ve - v, "keep-alive")) h->close = 0;
+            /* RFC 9112 9.6: after a "close" option no other line can keep the connection */
+            if (lambda__has_token(buf + v, ve - v, "close")) h->close = close_opt = 1;
+            else if (!close_opt && lambda__has_token(buf + v, ve - v, "keep-alive")) h->close = 0;
         }
         if (h->present & (1u << k)) continue; /* first one wins */
         h->present |= 1u << k;
