@@ -1167,6 +1167,16 @@ LAMBDA_API int lambda_s3_key(lambda_response *res, lambda_json record, lambda_st
 #  define LAMBDA_RECV_SIZE 65536
 #endif
 
+/* The JSON scanner's SIMD kernels (>>json): x86_64 and arm64 with gcc or clang. They cost
+   about 3 KB of code, so a build for size (-Os, __OPTIMIZE_SIZE__: the bootstraps' build
+   line) leaves them out unless LAMBDA_JSON_SIMD asks for them; LAMBDA_JSON_SCALAR leaves
+   them out of any build. Same results either way, the byte-at-a-time scanner is slower. */
+#if !defined(LAMBDA_JSON_SCALAR) && (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__aarch64__)) && \
+    (!defined(__OPTIMIZE_SIZE__) || defined(LAMBDA_JSON_SIMD))
+#  define LAMBDA__JSON_SIMD 1
+#endif
+
 /* >>sysinc */
 #include <stdlib.h>
 #include <string.h>
@@ -1201,6 +1211,11 @@ extern long syscall(long, ...); /* declared here so that -D_POSIX_C_SOURCE build
 #endif
 #ifdef LAMBDA__PAGES
 #  include <sys/mman.h>
+#endif
+#if defined(LAMBDA__JSON_SIMD) && defined(__x86_64__)
+#  include <immintrin.h>
+#elif defined(LAMBDA__JSON_SIMD)
+#  include <arm_neon.h>
 #endif
 #ifndef __cplusplus
 extern char **environ; /* POSIX; declared here so that -D_POSIX_C_SOURCE builds see it */
@@ -2017,6 +2032,32 @@ LAMBDA__PRIVATE int lambda__json_scan_num(const char **pp, const char *end, int 
     return 0;
 }
 
+/* A number or literal at *pp: 0 with *pp past it, or LAMBDA_E_SYNTAX with *pp at the
+   error. */
+LAMBDA__PRIVATE int lambda__json_atom(const char **pp, const char *end)
+{
+    static const char lit[3][6] = {"true", "false", "null"};
+    const char *p = *pp;
+    int w = *p == 't' ? 0 : *p == 'f' ? 1 : *p == 'n' ? 2 : -1, is_int;
+    size_t n = w == 1 ? 5 : 4;
+    if (w < 0) return lambda__json_scan_num(pp, end, &is_int);
+    if ((size_t)(end - p) < n || memcmp(p, lit[w], n) != 0) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
+    *pp = p + n;
+    return 0;
+}
+
+/* 1 if a top-level value may end at p: at the end, whitespace, ',', ']' or '}' ("1x" and
+   "truex" are not "1" and "true") */
+LAMBDA__PRIVATE int lambda__json_delim(const char *p, const char *end)
+{
+    unsigned c = p < end ? (unsigned char)*p : ' ';
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ']' || c == '}';
+}
+
+/* the bytes that may follow a backslash in a string, but 'u': " \ / b f n r t */
+static const unsigned char lambda__json_esc_bits[16] = {0x00, 0x00, 0x00, 0x00, 0x04, 0x80, 0x00, 0x00,
+                                                        0x00, 0x00, 0x00, 0x10, 0x44, 0x40, 0x14, 0x00};
+
 LAMBDA__PRIVATE lambda_json_type lambda__json_type_of(char c)
 {
     switch (c) {
@@ -2055,15 +2096,16 @@ LAMBDA__PRIVATE int lambda__json_scan_key(const char **pp, const char *end, cons
 }
 
 /* Scan one value at *pp (leading whitespace skipped), `depth` containers already open
-   around it. Iterative: one bit per open container on a fixed stack. On success *pp is
-   just past the value and *out (may be NULL) describes it; on failure *pp is the error. */
-LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned depth,
-                                      lambda_json *out)
+   around it, a byte at a time. Iterative: one bit per open container on a fixed stack. On
+   success *pp is just past the value and *out (may be NULL) describes it; on failure *pp
+   is the error. lambda__json_scan (below) tries the fast scanner first. */
+LAMBDA__PRIVATE int lambda__json_scan1(const char **pp, const char *end, unsigned depth,
+                                       lambda_json *out)
 {
     unsigned char stack[(LAMBDA_JSON_MAX_DEPTH + 7) / 8];
     const char *p = lambda__json_ws(*pp, end), *start = p;
     unsigned d = 0; /* containers opened here */
-    int rc, is_int;
+    int rc;
     for (;;) {
         /* a value is due at p */
         if (p >= end) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
@@ -2088,35 +2130,15 @@ LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned
         case '"':
             if ((rc = lambda__json_scan_str(&p, end)) != 0) return lambda__json_err(pp, p, rc);
             break;
-        case 't':
-            if (end - p < 4 || memcmp(p, LAMBDA__LIT("true")) != 0)
-                return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
-            p += 4;
-            break;
-        case 'f':
-            if (end - p < 5 || memcmp(p, LAMBDA__LIT("false")) != 0)
-                return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
-            p += 5;
-            break;
-        case 'n':
-            if (end - p < 4 || memcmp(p, LAMBDA__LIT("null")) != 0)
-                return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
-            p += 4;
-            break;
         default:
-            if ((rc = lambda__json_scan_num(&p, end, &is_int)) != 0)
-                return lambda__json_err(pp, p, rc);
+            if ((rc = lambda__json_atom(&p, end)) != 0) return lambda__json_err(pp, p, rc);
             break;
         }
         /* a value ended at p: close containers until a ',' asks for the next value */
         for (;;) {
             int obj;
             if (d == 0) {
-                char c = p < end ? *p : ' ';
-                /* a top-level scalar must end at a delimiter ("1x", "truex" are not "1", "true") */
-                if (!(c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ']' ||
-                      c == '}'))
-                    return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
+                if (!lambda__json_delim(p, end)) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
                 if (out) {
                     out->ptr = start;
                     out->len = (size_t)(p - start);
@@ -2139,6 +2161,397 @@ LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned
             d--;
         }
     }
+}
+
+/* ---- the structural scanner: 64 bytes at a time ----
+   lambda__json_scan1 above reads a byte at a time and knows every error and its offset.
+   lambda__json_fast reads a container 64 bytes at a time, in the manner of simdjson
+   (G. Langdale, D. Lemire, "Parsing Gigabytes of JSON per Second", VLDB Journal 28, 2019).
+   Stage 1, one function per instruction set: SIMD compares give the block's bit masks of
+   quotes, backslashes, structural characters, whitespace, control and non-ASCII bytes;
+   from those, with carries between blocks, the escaped bytes (after odd runs of
+   backslashes), the real quotes and, by a prefix XOR, the bytes inside strings. Its
+   result: the tokens (structural characters outside strings, opening quotes, and the
+   first byte of every other run of bytes outside strings: a number or literal) and the
+   bytes inside strings that scan1 would look at twice (control, escaped, non-ASCII).
+   Stage 2, shared: those few bytes are checked where they are (escapes, and each UTF-8
+   sequence with lambda__utf8_len), errors kept as positions so that what follows the
+   value is not judged; a state machine walks the tokens, one bit per open container,
+   checking numbers and literals with scan1's code. It answers "valid" only for what
+   lambda__json_scan1 accepts, with the same end; any doubt is -1, and the caller rescans
+   with scan1, which then finds the error and its offset: the fast path decides nothing
+   but speed. Stopped at a member of the outer container, the same walk is the look-up
+   (lambda__json_seek) that skips the members before it at this speed.
+   Kernels: SSE2 (every x86_64) and AVX2 (with PCLMULQDQ for the prefix XOR), chosen at
+   run time with cpuid (the bootstraps are built for plain x86_64; Lambda's x86_64 hosts
+   all have AVX2), NEON on arm64. LAMBDA_JSON_SCALAR leaves only the byte-at-a-time code. */
+#ifdef LAMBDA__JSON_SIMD
+typedef struct lambda__jst {
+    uint64_t esc, ins, sc; /* carries: byte 0 is escaped; inside a string (all ones); the last
+                              byte was part of a number or literal (1) */
+    uint64_t tok, ctrl, escd, high; /* the block's tokens, and bytes inside strings to check */
+} lambda__jst;
+
+#define LAMBDA__JS_V  0u /* state: a value */
+#define LAMBDA__JS_V0 1u /*        a value or ']' (just after '[') */
+#define LAMBDA__JS_K  2u /*        a key */
+#define LAMBDA__JS_K0 3u /*        a key or '}' (just after '{') */
+#define LAMBDA__JS_C  4u /*        the ':' after a key */
+#define LAMBDA__JS_A  5u /*        ',' or the end of the container, after a value */
+
+/* Stage 1's bit work, from the block's masks, in two halves around the prefix XOR (each
+   kernel has its own): the real quotes (and *escd the escaped bytes), then the rest.
+   Inline: each kernel gets its own copy. */
+LAMBDA__INLINE uint64_t lambda__json_quotes(lambda__jst *s, uint64_t quote, uint64_t bslash,
+                                            uint64_t *escd)
+{
+    const uint64_t even = 0x5555555555555555u;
+    uint64_t b = bslash & ~s->esc, starts = b & ~(b << 1), odd = b + (starts & ~even);
+    *escd = ((b + (starts & even)) & ~b & ~even) | (odd & ~b & even) | s->esc;
+    s->esc = (uint64_t)(odd < b); /* a run from an odd offset reached the end */
+    return quote & ~*escd;
+}
+
+LAMBDA__INLINE uint64_t lambda__json_prefix_xor(uint64_t q) /* 1 from an opening quote to its closing one */
+{
+    q ^= q << 1;
+    q ^= q << 2;
+    q ^= q << 4;
+    q ^= q << 8;
+    q ^= q << 16;
+    return q ^ (q << 32);
+}
+
+LAMBDA__INLINE void lambda__json_tokens(lambda__jst *s, uint64_t q, uint64_t x, uint64_t escd,
+                                        uint64_t op, uint64_t ws, uint64_t ctrl, uint64_t high)
+{
+    uint64_t sc;
+    x ^= s->ins;
+    s->ins = (uint64_t)0 - (x >> 63);
+    sc = ~(ws | op | q | x); /* bytes of numbers and literals */
+    s->tok = (op & ~x) | (q & x) | (sc & ~((sc << 1) | s->sc));
+    s->sc = sc >> 63;
+    s->ctrl = ctrl & x;
+    s->escd = escd & x;
+    s->high = high & x;
+}
+
+#if defined(__x86_64__)
+static int lambda__json_isa_v; /* 0 unknown, else LAMBDA__JSON_ISA_*: the kernel in use */
+enum { LAMBDA__JSON_ISA_SCALAR = 1, LAMBDA__JSON_ISA_SSE2, LAMBDA__JSON_ISA_AVX2 };
+
+LAMBDA__PRIVATE void lambda__json_stage1_sse2(const unsigned char *p, lambda__jst *s)
+{
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
+    const __m128i lb = _mm_set1_epi8('{'), rb = _mm_set1_epi8('}'), co = _mm_set1_epi8(':');
+    const __m128i cm = _mm_set1_epi8(','), ht = _mm_set1_epi8('\t'), nl = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
+    uint64_t mq = 0, mb = 0, mo = 0, mw = 0, mc = 0, mh = 0;
+    int i;
+    for (i = 0; i < 64; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i y = _mm_or_si128(x, sp); /* '[' ']' -> '{' '}' */
+        __m128i o = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, lb), _mm_cmpeq_epi8(y, rb)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, co), _mm_cmpeq_epi8(x, cm)));
+        __m128i w = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, nl), _mm_cmpeq_epi8(x, cr)));
+        mq |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, q)) << i;
+        mb |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, bs)) << i;
+        mo |= (uint64_t)(unsigned)_mm_movemask_epi8(o) << i;
+        mw |= (uint64_t)(unsigned)_mm_movemask_epi8(w) << i;
+        mc |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, sp)) << i; /* and >= 0x80 */
+        mh |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << i;
+    }
+    mq = lambda__json_quotes(s, mq, mb, &mb);
+    lambda__json_tokens(s, mq, lambda__json_prefix_xor(mq), mb, mo, mw, mc & ~mh, mh);
+}
+
+/* AVX2: structural and whitespace bytes from two 16-entry tables, one for each nibble
+   (a byte is in a class when both its nibbles' entries have the class's bit):
+   bit 0 ',' 0x2C; bit 1 ':' 0x3A; bit 2 '[' ']' '{' '}' 0x5B 0x5D 0x7B 0x7D; bit 3 ' ' 0x20;
+   bit 4 '\t' '\n' 0x09 0x0A; bit 5 '\r' 0x0D. */
+LAMBDA__PRIVATE __attribute__((target("avx2,pclmul"))) void
+lambda__json_stage1_avx2(const unsigned char *p, lambda__jst *s)
+{
+    const __m256i lo_t = _mm256_setr_epi8(8, 0, 0, 0, 0, 0, 0, 0, 0, 16, 18, 4, 1, 36, 0, 0,
+                                          8, 0, 0, 0, 0, 0, 0, 0, 0, 16, 18, 4, 1, 36, 0, 0);
+    const __m256i hi_t = _mm256_setr_epi8(48, 0, 9, 2, 0, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          48, 0, 9, 2, 0, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i nib = _mm256_set1_epi8(0x0F), opm = _mm256_set1_epi8(7);
+    const __m256i wsm = _mm256_set1_epi8(56), q = _mm256_set1_epi8('"');
+    const __m256i bs = _mm256_set1_epi8('\\'), c1f = _mm256_set1_epi8(0x1F);
+    const __m256i zero = _mm256_setzero_si256();
+    uint64_t m[6][2];
+    int i;
+    for (i = 0; i < 2; i++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * i));
+        __m256i c = _mm256_and_si256(
+            _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, nib)),
+            _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+        m[0][i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, q));
+        m[1][i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, bs));
+        m[2][i] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, opm), zero));
+        m[3][i] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, wsm), zero));
+        m[4][i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(x, c1f), x));
+        m[5][i] = (uint32_t)_mm256_movemask_epi8(x);
+    }
+    {
+        uint64_t escd, rq = lambda__json_quotes(s, m[0][0] | m[0][1] << 32, m[1][0] | m[1][1] << 32, &escd);
+        uint64_t in = (uint64_t)_mm_cvtsi128_si64(
+            _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)rq), _mm_set1_epi8(-1), 0));
+        lambda__json_tokens(s, rq, in, escd, m[2][0] | m[2][1] << 32, m[3][0] | m[3][1] << 32,
+                            m[4][0] | m[4][1] << 32, m[5][0] | m[5][1] << 32);
+    }
+}
+
+LAMBDA__PRIVATE void lambda__json_cpuid(unsigned leaf, unsigned *r)
+{
+    __asm__ __volatile__("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0u));
+}
+
+/* AVX2 if the CPU has it and PCLMULQDQ, and the kernel saves the YMM registers (OSXSAVE,
+   XCR0 bits 1-2); else SSE2 */
+LAMBDA__PRIVATE int lambda__json_isa(void)
+{
+    int v = __atomic_load_n(&lambda__json_isa_v, __ATOMIC_RELAXED);
+    if (v == 0) {
+        unsigned r[4], lo, hi;
+        v = LAMBDA__JSON_ISA_SSE2;
+        lambda__json_cpuid(0, r);
+        if (r[0] >= 7) {
+            lambda__json_cpuid(1, r);
+            if ((r[2] & (1u << 27)) && (r[2] & (1u << 28)) && (r[2] & 2u)) {
+                __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
+                lambda__json_cpuid(7, r);
+                if ((lo & 6u) == 6u && (r[1] & (1u << 5))) v = LAMBDA__JSON_ISA_AVX2;
+                (void)hi;
+            }
+        }
+        __atomic_store_n(&lambda__json_isa_v, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+#define LAMBDA__JSON_STAGE1(isa, p, s) \
+    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_stage1_avx2(p, s) : lambda__json_stage1_sse2(p, s))
+#else /* __aarch64__ */
+static int lambda__json_isa_v; /* 0: NEON; LAMBDA__JSON_ISA_SCALAR: off */
+enum { LAMBDA__JSON_ISA_SCALAR = 1, LAMBDA__JSON_ISA_NEON };
+
+/* the high bits of four compare results (0xFF/0x00 bytes), as one 64-bit mask */
+LAMBDA__INLINE uint64_t lambda__json_neon_bits(uint8x16_t a, uint8x16_t b, uint8x16_t c,
+                                               uint8x16_t d)
+{
+    static const uint8_t w[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t bit = vld1q_u8(w);
+    uint8x16_t t = vpaddq_u8(vpaddq_u8(vandq_u8(a, bit), vandq_u8(b, bit)),
+                             vpaddq_u8(vandq_u8(c, bit), vandq_u8(d, bit)));
+    t = vpaddq_u8(t, t);
+    return vgetq_lane_u64(vreinterpretq_u64_u8(t), 0);
+}
+
+/* the table lookup of the AVX2 kernel (see there), with NEON's TBL */
+LAMBDA__PRIVATE void lambda__json_stage1_neon(const unsigned char *p, lambda__jst *s)
+{
+    static const uint8_t lo_t[16] = {8, 0, 0, 0, 0, 0, 0, 0, 0, 16, 18, 4, 1, 36, 0, 0};
+    static const uint8_t hi_t[16] = {48, 0, 9, 2, 0, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0};
+    const uint8x16_t lt = vld1q_u8(lo_t), ht = vld1q_u8(hi_t), nib = vdupq_n_u8(0x0F);
+    const uint8x16_t opm = vdupq_n_u8(7), wsm = vdupq_n_u8(56), q = vdupq_n_u8('"');
+    const uint8x16_t bs = vdupq_n_u8('\\'), c20 = vdupq_n_u8(0x20), h80 = vdupq_n_u8(0x80);
+    uint8x16_t cq[4], cb[4], co[4], cw[4], cc[4], ch[4];
+    int i;
+    for (i = 0; i < 4; i++) {
+        uint8x16_t x = vld1q_u8(p + 16 * i), c;
+        c = vandq_u8(vqtbl1q_u8(lt, vandq_u8(x, nib)), vqtbl1q_u8(ht, vshrq_n_u8(x, 4)));
+        cq[i] = vceqq_u8(x, q);
+        cb[i] = vceqq_u8(x, bs);
+        co[i] = vtstq_u8(c, opm);
+        cw[i] = vtstq_u8(c, wsm);
+        cc[i] = vcltq_u8(x, c20);
+        ch[i] = vcgeq_u8(x, h80);
+    }
+    {
+        uint64_t escd, rq = lambda__json_quotes(s, lambda__json_neon_bits(cq[0], cq[1], cq[2], cq[3]),
+                                                lambda__json_neon_bits(cb[0], cb[1], cb[2], cb[3]), &escd);
+        lambda__json_tokens(s, rq, lambda__json_prefix_xor(rq), escd,
+                            lambda__json_neon_bits(co[0], co[1], co[2], co[3]),
+                            lambda__json_neon_bits(cw[0], cw[1], cw[2], cw[3]),
+                            lambda__json_neon_bits(cc[0], cc[1], cc[2], cc[3]),
+                            lambda__json_neon_bits(ch[0], ch[1], ch[2], ch[3]));
+    }
+}
+
+LAMBDA__PRIVATE int lambda__json_isa(void)
+{
+    int v = __atomic_load_n(&lambda__json_isa_v, __ATOMIC_RELAXED);
+    return v ? v : LAMBDA__JSON_ISA_NEON;
+}
+
+#define LAMBDA__JSON_STAGE1(isa, p, s) ((void)(isa), lambda__json_stage1_neon(p, s))
+#endif
+
+/* The key string whose opening quote is at q matches k[0..n): 1, 0, or -1 when that takes
+   unescaping (a backslash in the way). A match is not yet a valid key: see the caller. */
+LAMBDA__PRIVATE int lambda__json_key_is(const unsigned char *q, const unsigned char *e,
+                                        const char *k, size_t n)
+{
+    size_t i;
+    q++;
+    if ((size_t)(e - q) <= n) return -1; /* cut short: let the slow path tell */
+    for (i = 0; i < n; i++) {
+        if (q[i] == '\\') return -1;
+        if (q[i] != (unsigned char)k[i] || q[i] == '"') return 0;
+    }
+    return q[n] == '"' ? 1 : q[n] == '\\' ? -1 : 0;
+}
+
+/* The fast scan of the container at *pp ('{' or '['), `depth` containers open around it.
+   With seek (k: a key, or k == NULL and idx: an index; for the container's own members):
+   1 with *pp at the value of the first matching member, LAMBDA_E_NOT_FOUND at the end of
+   the container. Without: 0 with *pp just past the container, whose next byte has been
+   checked as lambda__json_scan1 checks it. -1: not shown valid (rescan with scan1). */
+LAMBDA__PRIVATE int lambda__json_fast(const char **pp, const char *end, unsigned depth, int seek,
+                                      const char *k, size_t klen, size_t idx)
+{
+    const unsigned char *b = (const unsigned char *)*pp, *e = (const unsigned char *)end;
+    unsigned char tail[64];
+    uint64_t stack[(LAMBDA_JSON_MAX_DEPTH + 63) / 64], u8cont = 0;
+    lambda__jst s;
+    unsigned d = 0, st = LAMBDA__JS_V;
+    int isa = lambda__json_isa(), obj = 0;
+    size_t count = 0;
+    memset(&s, 0, sizeof s);
+    for (; b < e; b += 64) {
+        const unsigned char *src = b;
+        uint64_t tok, bad = 0, chk;
+        if (e - b < 64) { /* the last bytes, padded with spaces (nothing read past end) */
+            memset(tail, ' ', sizeof tail);
+            memcpy(tail, b, (size_t)(e - b));
+            src = tail;
+        }
+        LAMBDA__JSON_STAGE1(isa, src, &s);
+        tok = s.tok;
+        if ((s.ctrl | s.escd | s.high | u8cont) != 0) { /* what scan1 rejects inside strings */
+            bad = s.ctrl;
+            for (chk = s.escd; chk; chk &= chk - 1) { /* escapes: \" \\ \/ \b \f \n \r \t \uXXXX */
+                unsigned i = (unsigned)__builtin_ctzll(chk);
+                const unsigned char *c = b + i;
+                if (c < e && (*c == 'u' ? e - c < 5 || lambda__json_hex4((const char *)c + 1) < 0
+                                        : !LAMBDA__IN_BITS(lambda__json_esc_bits, *c)))
+                    bad |= (uint64_t)1 << i;
+            }
+            chk = s.high & ~u8cont;
+            u8cont = 0;
+            while (chk) { /* each UTF-8 sequence, from its first byte */
+                unsigned i = (unsigned)__builtin_ctzll(chk);
+                unsigned n = (unsigned)lambda__utf8_len(b + i, e);
+                if (n == 0) {
+                    bad |= (uint64_t)1 << i;
+                    break;
+                }
+                if (i + n >= 64) { /* it ends in the next block */
+                    u8cont = ((uint64_t)1 << (i + n - 64)) - 1;
+                    break;
+                }
+                chk &= ~((((uint64_t)1 << n) - 1) << i);
+            }
+        }
+        while (tok) {
+            unsigned i = (unsigned)__builtin_ctzll(tok), c = src[i];
+            tok &= tok - 1;
+            /* on the state first: it follows the document's shape, which repeats, and so
+               predicts well; then the byte, usually the one expected */
+            switch (st) {
+            case LAMBDA__JS_C:
+                if (c != ':') return -1;
+                st = LAMBDA__JS_V;
+                continue;
+            case LAMBDA__JS_A:
+                if (c == ',') {
+                    st = obj ? LAMBDA__JS_K : LAMBDA__JS_V;
+                    continue;
+                }
+                if (c != (obj ? '}' : ']')) return -1;
+                goto close;
+            case LAMBDA__JS_K0:
+                if (c == '}') goto close;
+                /* fall through */
+            case LAMBDA__JS_K:
+                if (c != '"') return -1;
+                st = LAMBDA__JS_C;
+                if (seek && d == 1 && k) {
+                    int is = lambda__json_key_is(b + i, e, k, klen);
+                    if (is < 0) return -1;
+                    if (is) goto found;
+                }
+                continue;
+            case LAMBDA__JS_V0:
+                if (c == ']') goto close;
+                /* fall through */
+            default: /* LAMBDA__JS_V */
+                if (seek && d == 1 && !obj && count++ == idx) goto found;
+                st = LAMBDA__JS_A;
+                if (c == '"') continue;
+                if (c == '{' || c == '[') {
+                    if (depth + d >= LAMBDA_JSON_MAX_DEPTH) return -1;
+                    obj = c == '{';
+                    if (obj) stack[d >> 6] |= (uint64_t)1 << (d & 63);
+                    else stack[d >> 6] &= ~((uint64_t)1 << (d & 63));
+                    d++;
+                    st = obj ? LAMBDA__JS_K0 : LAMBDA__JS_V0;
+                    continue;
+                }
+                { /* a number or a literal, and the byte after it */
+                    const char *v = (const char *)b + i;
+                    if (lambda__json_atom(&v, end) != 0 || !lambda__json_delim(v, end)) return -1;
+                    continue;
+                }
+            }
+        close: /* '}' or ']' closed a container */
+            if (--d == 0) {
+                const char *after = (const char *)b + i + 1;
+                if (bad & (((uint64_t)2 << i) - 1)) return -1;
+                if (seek) return LAMBDA_E_NOT_FOUND;
+                if (!lambda__json_delim(after, end)) return -1;
+                *pp = after;
+                return 0;
+            }
+            obj = (int)((stack[(d - 1) >> 6] >> ((d - 1) & 63)) & 1);
+            st = LAMBDA__JS_A;
+            continue;
+        found: /* the member's value, or its key: check the bytes before, and the key */
+            if (bad & ((((uint64_t)1 << i) - 1))) return -1;
+            {
+                const char *v = (const char *)b + i;
+                if (k && lambda__json_scan_key(&v, end, NULL) != 0) return -1;
+                *pp = v;
+                return 1;
+            }
+        }
+        if (bad) return -1;
+    }
+    return -1;
+}
+#endif /* LAMBDA__JSON_SIMD */
+
+/* lambda__json_scan1, for containers by lambda__json_fast when it can show them valid. */
+LAMBDA__PRIVATE int lambda__json_scan(const char **pp, const char *end, unsigned depth,
+                                      lambda_json *out)
+{
+#ifdef LAMBDA__JSON_SIMD
+    const char *p = lambda__json_ws(*pp, end), *q = p;
+    if (p < end && (*p == '{' || *p == '[') && lambda__json_isa() != LAMBDA__JSON_ISA_SCALAR &&
+        lambda__json_fast(&q, end, depth, 0, NULL, 0, 0) == 0) {
+        if (out) {
+            out->ptr = p;
+            out->len = (size_t)(q - p);
+            out->type = *p == '{' ? LAMBDA_JSON_OBJECT : LAMBDA_JSON_ARRAY;
+        }
+        *pp = q;
+        return 0;
+    }
+#endif
+    return lambda__json_scan1(pp, end, depth, out);
 }
 
 /* Move to the next member of the container being walked. `first`: p is at the opening
@@ -2263,6 +2676,17 @@ LAMBDA__PRIVATE int lambda__json_seek(const char **pp, const char *end, unsigned
     lambda_json key;
     size_t i = 0;
     int first = 1, rc;
+#ifdef LAMBDA__JSON_SIMD
+    if (lambda__json_isa() != LAMBDA__JSON_ISA_SCALAR) {
+        rc = lambda__json_fast(&p, end, depth - 1, 1, obj ? k : NULL, klen, idx);
+        if (rc == 1) {
+            *pp = p;
+            return 0;
+        }
+        if (rc == LAMBDA_E_NOT_FOUND) return rc;
+        p = *pp; /* not shown valid: the byte-at-a-time walk finds out */
+    }
+#endif
     for (;;) {
         rc = lambda__json_member(&p, end, obj, first, &key);
         if (rc <= 0) return lambda__json_err(pp, p, rc == 0 ? LAMBDA_E_NOT_FOUND : rc);
@@ -7066,6 +7490,14 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__JW_DONE
 #undef LAMBDA__JSON_DIGITS
 #undef LAMBDA__JW_KMIN
+#undef LAMBDA__JSON_SIMD
+#undef LAMBDA__JS_V
+#undef LAMBDA__JS_V0
+#undef LAMBDA__JS_K
+#undef LAMBDA__JS_K0
+#undef LAMBDA__JS_C
+#undef LAMBDA__JS_A
+#undef LAMBDA__JSON_STAGE1
 #undef LAMBDA__ENV_ALLOC
 #undef LAMBDA__ENV_FREE
 #undef LAMBDA__PUBLISH

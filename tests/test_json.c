@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <locale.h>
 #include "lt.h"
+#include "bench_event.h"
 
 static const char *suite_dir;
 
@@ -1517,6 +1518,251 @@ static void test_roundtrip(void)
     res_free(&res);
 }
 
+/* ======================================================================== every scanner */
+
+/* the header's condition for its SIMD kernels (LAMBDA__JSON_SIMD, #undef'd at its end) */
+#if !defined(LAMBDA_JSON_SCALAR) && (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__aarch64__)) && \
+    (!defined(__OPTIMIZE_SIZE__) || defined(LAMBDA_JSON_SIMD))
+#  define TEST_JSON_SIMD 1
+#endif
+
+/* The scanners this build and this CPU have, as values of lambda__json_isa_v (the kernel
+   in use; LAMBDA__JSON_ISA_SCALAR: the byte-at-a-time scanner alone). */
+static int scanners(int *isa, const char **names)
+{
+    int n = 0;
+#ifdef TEST_JSON_SIMD
+    names[n] = "scalar";
+    isa[n++] = LAMBDA__JSON_ISA_SCALAR;
+#  if defined(__x86_64__)
+    names[n] = "SSE2";
+    isa[n++] = LAMBDA__JSON_ISA_SSE2;
+    lambda__json_isa_v = 0;
+    if (lambda__json_isa() == LAMBDA__JSON_ISA_AVX2) {
+        names[n] = "AVX2";
+        isa[n++] = LAMBDA__JSON_ISA_AVX2;
+    }
+#  else
+    names[n] = "NEON";
+    isa[n++] = LAMBDA__JSON_ISA_NEON;
+#  endif
+#else
+    names[n] = "scalar (LAMBDA_JSON_SCALAR, or no SIMD kernel for this target)";
+    isa[n++] = 0;
+#endif
+    return n;
+}
+static void use_scanner(int isa)
+{
+#ifdef TEST_JSON_SIMD
+    lambda__json_isa_v = isa;
+#else
+    (void)isa;
+#endif
+}
+
+/* What the reading API says about a document, as a list of numbers: validate (code, error
+   offset, root), look-ups, and a walk of every member with the accessors. Walking starts
+   from the first '{' or '[' even in an invalid document, to meet errors mid-way. */
+typedef struct trace { uint64_t v[8192]; size_t n; uint64_t h; } trace;
+static void tr(trace *t, uint64_t x)
+{
+    if (t->n < sizeof t->v / sizeof t->v[0]) t->v[t->n++] = x;
+    t->h = (t->h ^ x) * 0x100000001B3ULL;
+}
+static void tr_val(trace *t, const char *base, int rc, lambda_json v)
+{
+    tr(t, (uint64_t)(int64_t)rc);
+    tr(t, v.ptr ? (uint64_t)(v.ptr - base) : (uint64_t)-1);
+    tr(t, (uint64_t)v.len);
+    tr(t, (uint64_t)v.type);
+}
+static void tr_walk(trace *t, const char *base, lambda_json v, int depth)
+{
+    lambda_json_iter it;
+    lambda_json k, e, again;
+    char buf[512];
+    size_t n = 0, i;
+    int rc;
+    rc = lambda_json_string(v, buf, sizeof buf, &n);
+    tr(t, (uint64_t)(int64_t)rc);
+    tr(t, (uint64_t)n);
+    for (i = 0; rc == 0 && i < n; i++) tr(t, (unsigned char)buf[i]);
+    if (depth > 20 || (v.type != LAMBDA_JSON_ARRAY && v.type != LAMBDA_JSON_OBJECT)) return;
+    lambda_json_iter_init(&it, v);
+    while ((rc = lambda_json_next(&it, &k, &e)) == 1) {
+        tr_val(t, base, 0, k);
+        tr_val(t, base, 0, e);
+        if (k.type == LAMBDA_JSON_STRING && lambda_json_string(k, buf, sizeof buf, &n) == 0) {
+            rc = lambda_json_key(v, buf, n, &again);
+            tr_val(t, base, rc, again);
+        } else {
+            rc = lambda_json_index(v, it.index - 1, &again);
+            tr_val(t, base, rc, again);
+        }
+        tr_walk(t, base, e, depth + 1);
+    }
+    tr(t, (uint64_t)(int64_t)rc);
+}
+static void trace_doc(trace *t, const char *doc, size_t len)
+{
+    static const char *const paths[] = {"", "[0]", "[1]", "a", "a.b", "[0][0].a", "Records[0].s3.object.key",
+                                        "Records[1].s3.object.key", "Records[2].eventTime", "[0].a[1]", "x[3]"};
+    lambda_json v;
+    size_t off = 0, i;
+    int rc;
+    t->n = 0;
+    t->h = 0xCBF29CE484222325ULL;
+    rc = lambda_json_validate(SN(doc, len), &v, &off);
+    tr_val(t, doc, rc, v);
+    tr(t, (uint64_t)off);
+    for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        rc = lambda_json_get(SN(doc, len), paths[i], &v);
+        tr_val(t, doc, rc, v);
+        if (rc == 0) {
+            lambda_json w;
+            rc = lambda_json_find(v, "a", &w);
+            tr_val(t, doc, rc, w);
+            rc = lambda_json_find(v, "[1]", &w);
+            tr_val(t, doc, rc, w);
+        }
+    }
+    for (i = 0; i < len && doc[i] != '{' && doc[i] != '['; i++) {}
+    if (i < len) {
+        v.ptr = doc + i;
+        v.len = len - i;
+        v.type = doc[i] == '{' ? LAMBDA_JSON_OBJECT : LAMBDA_JSON_ARRAY;
+        tr_walk(t, doc, v, 0);
+    }
+}
+
+static trace trace_a, trace_b;
+static int paths_docs, paths_bad;
+
+/* the same document (copied to an exact-size buffer: ASan sees any over-read) through
+   every scanner; the traces must be identical */
+static void paths_check(const char *what, const char *doc, size_t len)
+{
+    int isa[4], n, i;
+    const char *names[4];
+    char *copy = (char *)malloc(len ? len : 1);
+    if (len) memcpy(copy, doc, len);
+    n = scanners(isa, names);
+    for (i = 0; i < n; i++) {
+        trace *t = i == 0 ? &trace_a : &trace_b;
+        use_scanner(isa[i]);
+        trace_doc(t, copy, len);
+        if (i > 0 && (trace_b.h != trace_a.h || trace_b.n != trace_a.n ||
+                      memcmp(trace_a.v, trace_b.v, trace_a.n * sizeof trace_a.v[0]) != 0)) {
+            size_t j = 0;
+            while (j < trace_a.n && j < trace_b.n && trace_a.v[j] == trace_b.v[j]) j++;
+            if (paths_bad++ < 5)
+                printf("  %s (%lu bytes): %s and %s differ at item %lu: %llu vs %llu\n", what, (unsigned long)len,
+                       names[0], names[i], (unsigned long)j, (unsigned long long)(j < trace_a.n ? trace_a.v[j] : 0),
+                       (unsigned long long)(j < trace_b.n ? trace_b.v[j] : 0));
+        }
+    }
+    use_scanner(0);
+    paths_docs++;
+    free(copy);
+}
+
+/* doc, shifted across the 64-byte blocks (leading spaces), and mutated: bytes the
+   scanners treat specially, put at random places */
+static void paths_variants(const char *what, const char *doc, size_t len, rng *r, int mutations)
+{
+    static const char special[] = "\"\\{}[]:,\x01\x1f \n\t0-e.tfn\x80\xbf\xc3\xe2\xed\xf0\xf4\xff";
+    char *buf = (char *)malloc(len + 80);
+    int m;
+    size_t shift;
+    paths_check(what, doc, len);
+    for (shift = 1; shift < 80; shift += 13) {
+        memset(buf, ' ', shift);
+        memcpy(buf + shift, doc, len);
+        paths_check(what, buf, len + shift);
+    }
+    for (m = 0; m < mutations && len > 0; m++) {
+        size_t at = rndn(r, (unsigned)len), n = len;
+        memcpy(buf, doc, len);
+        switch (rndn(r, 4)) {
+        case 0: buf[at] = special[rndn(r, sizeof special - 1)]; break;
+        case 1: /* insert */
+            memmove(buf + at + 1, buf + at, len - at);
+            buf[at] = special[rndn(r, sizeof special - 1)];
+            n++;
+            break;
+        case 2: /* delete */
+            memmove(buf + at, buf + at + 1, len - at - 1);
+            n--;
+            break;
+        default: n = at; /* cut */
+        }
+        paths_check(what, buf, n);
+    }
+    free(buf);
+}
+
+static void test_scanners(void)
+{
+    int isa[4], n, i, doc;
+    const char *names[4];
+    rng r;
+    lambda_response res;
+    size_t len, nrec, cut;
+    char *ev;
+    n = scanners(isa, names);
+    printf("  scanners:");
+    for (i = 0; i < n; i++) printf(" %s", names[i]);
+    printf("\n");
+    r.s = 0x243F6A8885A308D3ULL;
+    /* the conformance suite, shifted and mutated */
+    if (suite_dir) {
+        DIR *dir = opendir(suite_dir);
+        struct dirent *de;
+        LT_CHECK(dir != NULL);
+        while (dir && (de = readdir(dir)) != NULL) {
+            char path[4096], *data;
+            size_t l = strlen(de->d_name);
+            if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0) continue;
+            snprintf(path, sizeof path, "%s/%s", suite_dir, de->d_name);
+            if ((data = read_file(path, &len)) == NULL) continue;
+            paths_variants(de->d_name, data, len, &r, 8);
+            free(data);
+        }
+        if (dir) closedir(dir);
+    }
+    /* random documents of the round-trip test: long strings, escapes, every UTF-8 length */
+    res_init(&res, 64u << 20);
+    for (doc = 0; doc < 400; doc++) {
+        lambda_json_writer w;
+        lambda_json none;
+        memset(&none, 0, sizeof none);
+        lambda_response_clear(&res);
+        lambda_json_writer_init(&w, &res);
+        if (!rt_value(&r, 0, &w, none) || lambda_json_writer_finish(&w) != 0) continue;
+        paths_variants("random document", res.body.ptr, res.body.len, &r, 6);
+    }
+    res_free(&res);
+    /* the benchmark's S3 event: every cut, and mutations */
+    ev = make_event(4000, &len, &nrec);
+    paths_variants("S3 event", ev, len, &r, 300);
+    for (cut = 0; cut < len; cut += 3) paths_check("S3 event, cut", ev, cut);
+    /* deep nesting, at the depth limit and past it */
+    {
+        char deep[2 * LAMBDA_JSON_MAX_DEPTH + 8];
+        size_t d;
+        for (d = LAMBDA_JSON_MAX_DEPTH - 1; d <= LAMBDA_JSON_MAX_DEPTH + 1; d++) {
+            memset(deep, '[', d);
+            memset(deep + d, ']', d);
+            paths_check("deep", deep, 2 * d);
+        }
+    }
+    free(ev);
+    printf("  %d documents through each scanner, %d differences\n", paths_docs, paths_bad);
+    LT_CHECK(paths_bad == 0 && paths_docs > 1000);
+}
+
 int main(int argc, char **argv)
 {
     suite_dir = argc > 1 ? argv[1] : NULL;
@@ -1547,5 +1793,6 @@ int main(int argc, char **argv)
     LT_RUN(test_locale);
     LT_RUN(test_suite);
     LT_RUN(test_roundtrip);
+    LT_RUN(test_scanners);
     return LT_REPORT();
 }
