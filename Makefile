@@ -358,7 +358,7 @@ valgrind: build/test_e2e build/test_faults $(VG_NAMES:%=build/vg/%/bootstrap)
 	FAULT_WAIT_MS=15000 FAULT_SIG_US=20000 tests/run.sh build/test_e2e build/vg -- build/test_faults build/vg
 
 arm64: build/test_e2e build/test_faults
-	tests/arm64.sh
+	JSON_SUITE=$(JSON_SUITE) tests/arm64.sh
 
 lint:
 	tests/lint.sh
