@@ -19,6 +19,8 @@
 #   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline
 #                        (and any BOOTSTRAPS="path ..."), alternating, pinned to one CPU; medians
 #                        and ratios (BENCH_N invocations, BENCH_ROUNDS rounds); chart in build/bench.svg
+#   make bench-json      the JSON scanner and writer beside simdjson and cJSON (libsimdjson-dev,
+#                        libcjson-dev), pinned to one CPU, medians and ratios; then a static musl build
 #   make package         build/<name>/function.zip (x86_64) and function-arm64.zip for every example,
 #                        layer.zip / layer-arm64.zip for the extension; reproducible; sizes printed
 #   make build-<LogicalId> ARTIFACTS_DIR=dir   what `sam build` runs for each resource of
@@ -87,7 +89,7 @@ EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c
                 emu_http_json.c emu_bench.c) \
               tools/rapi_server.c
 
-.PHONY: all demo emu-demo test emu-test faults-test features-test soak fuzz fuzz-diff bench valgrind arm64 lint clean \
+.PHONY: all demo emu-demo test emu-test faults-test features-test soak fuzz fuzz-diff bench bench-json valgrind arm64 lint clean \
         package sizes print-cflags print-sam-targets print-zips
 all: $(EXAMPLE_BINS)
 
@@ -256,6 +258,17 @@ $(call programs,test_emu,tests/test_emu.c,tests/lt.h,$(TEST_CFLAGS))
 $(call programs,lambda-emu,$(EMU_SRC),tools/emu/emu.h tools/rapi_server.h,$(EMU_CFLAGS),$(EMU_CFLAGS) -g -O1)
 $(call programs,bench_json,tests/bench_json.c,$(HDR),-std=c99 -O2 $(WARN) -I.)
 
+# make bench-json: the same benchmark with simdjson and cJSON beside it (Debian's libsimdjson-dev
+# and libcjson-dev, test-only), and built static with musl as the bootstraps are
+build/bench_json_peers: tests/bench_json.c tests/bench_json_peers.cpp tests/bench_event.h $(HDR)
+	@mkdir -p $(@D)
+	$(HOST_CC) -std=c99 -O2 $(WARN) -I. -DBENCH_PEERS -c -o build/bench_json_peers_c.o tests/bench_json.c
+	g++ -std=c++17 -O2 -c -o build/bench_json_peers_cpp.o tests/bench_json_peers.cpp
+	g++ -o $@ build/bench_json_peers_c.o build/bench_json_peers_cpp.o -lsimdjson -lcjson
+build/musl/bench_json: tests/bench_json.c tests/bench_event.h $(HDR)
+	@mkdir -p $(@D)
+	$(BOOTSTRAP_CC) -static -std=c99 -O2 $(WARN) -I. -o $@ tests/bench_json.c
+
 # A comma-decimal locale for the JSON locale-independence test, built locally when
 # possible (the test says so and uses "C" when it cannot be built).
 build/locale/de_DE.UTF-8:
@@ -348,7 +361,7 @@ valgrind: build/test_e2e build/test_faults $(VG_NAMES:%=build/vg/%/bootstrap)
 	FAULT_WAIT_MS=15000 FAULT_SIG_US=20000 tests/run.sh build/test_e2e build/vg -- build/test_faults build/vg
 
 arm64: build/test_e2e build/test_faults
-	tests/arm64.sh
+	JSON_SUITE=$(JSON_SUITE) tests/arm64.sh
 
 lint:
 	tests/lint.sh
@@ -399,6 +412,15 @@ bench: build/lambda-emu build/hello/bootstrap build/baseline/bootstrap
 	@if [ -f tests/bench_json.c ]; then $(MAKE) --no-print-directory build/bench_json >/dev/null || true; fi
 	@if [ -x build/bench_json ]; then echo "== JSON scanner (build/bench_json)"; build/bench_json; \
 	 else echo "(no build/bench_json: JSON scanner throughput skipped)"; fi
+
+# one CPU (taskset -c 0), medians of several rounds, ratios against simdjson and cJSON in the
+# same run; then the static musl build (the bootstraps' libc: its snprintf for the doubles)
+bench-json: build/bench_json_peers build/musl/bench_json
+	@echo "machine: $$(uname -srm), $$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+	@echo "== glibc, with simdjson $$(dpkg-query -W -f='$${Version}' libsimdjson-dev 2>/dev/null) and cJSON $$(dpkg-query -W -f='$${Version}' libcjson-dev 2>/dev/null)"
+	taskset -c 0 build/bench_json_peers
+	@echo "== static musl (as the bootstraps)"
+	taskset -c 0 build/musl/bench_json
 
 demo: emu-demo
 emu-demo: build/lambda-emu build/hello/bootstrap

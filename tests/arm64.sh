@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/arm64.sh - cross-build static arm64 bootstraps and run the end-to-end and fault suites
-# (built for the host) against them under qemu user-mode emulation.
+# (built for the host) against them under qemu user-mode emulation; then the JSON suite
+# (tests/test_json.c: the NEON scanner against the byte-at-a-time one) built for arm64.
 #
 #   build/arm64/<name>/bootstrap.bin   static aarch64 binary (hello, http, echo, probe,
 #                                      handlers/sigprobe, handlers/oomprobe)
@@ -59,6 +60,14 @@ done
 # a smoke test of the emulation itself: no AWS_LAMBDA_RUNTIME_API -> one line, exit 1
 if env -i "$OUT/hello/bootstrap" 2>/dev/null; then echo "arm64: hello ran without AWS_LAMBDA_RUNTIME_API?"; exit 1; fi
 
+# the JSON suite on arm64: the NEON scanner against the byte-at-a-time one on the same
+# documents (tests/test_json.c, test_scanners), the conformance suite, the double writer
+# (4 x 10^5 random doubles: emulation is slow). Static, with the cross compiler's libc.
+JSON_SUITE=${JSON_SUITE:-../shared/testdata/JSONTestSuite/test_parsing}
+# shellcheck disable=SC2086
+"$CC" -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $WARN -DDOUBLES_N=200000 -static -o "$OUT/test_json" tests/test_json.c
+if ! readelf -h "$OUT/test_json" | grep -q 'AArch64'; then echo "arm64: $OUT/test_json is not an AArch64 binary"; exit 1; fi
+
 # emulated processes start and run slower: longer waits, fewer signals per second
 FAULT_WAIT_MS=${FAULT_WAIT_MS:-10000} FAULT_SIG_US=${FAULT_SIG_US:-1000} \
-    tests/run.sh build/test_e2e "$OUT" -- build/test_faults "$OUT"
+    tests/run.sh build/test_e2e "$OUT" -- build/test_faults "$OUT" -- "$QEMU" "$OUT/test_json" "$JSON_SUITE"

@@ -45,6 +45,18 @@ for cxx in g++ clang++; do
     done
 done
 
+# the JSON scanner's builds: SIMD kernels (-O2; -Os with LAMBDA_JSON_SIMD), none
+# (LAMBDA_JSON_SCALAR), and the arm64 (NEON) kernel with the cross compilers
+for cc in gcc clang g++ clang++ aarch64-linux-gnu-gcc "clang --target=aarch64-linux-gnu"; do
+    command -v ${cc%% *} >/dev/null 2>&1 || continue
+    case $cc in *++) src="$t/impl.cc"; std=c++11; w="-Wall -Wextra -pedantic -Wshadow -Werror" ;;
+                *) src="$t/impl.c"; std=c99; w=$W ;; esac
+    case $cc in *aarch64*) [ -e /usr/aarch64-linux-gnu/include/stdio.h ] || continue ;; esac
+    for def in "-O2" "-Os -DLAMBDA_JSON_SIMD" "-O2 -DLAMBDA_JSON_SCALAR"; do
+        if $cc -std=$std $def $w -I. -c "$src" -o "$t/impl.o" 2>"$t/err"; then ok; else bad "$cc $def"; fi
+    done
+done
+
 # the QUICK START in the doc block compiles and links as it is written
 sed -n '/^   QUICK START$/,/^   Build it fully static/p' lambda_runtime.h | sed '1,2d;$d' | sed 's/^       //' |
     sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$t/quick.c"

@@ -1,5 +1,6 @@
 /* tests/fuzz_json.c - libFuzzer target: validate, path look-ups, iteration and the typed
-   accessors on arbitrary bytes, with consistency checks between them.
+   accessors on arbitrary bytes, with consistency checks between them; and the same calls
+   through every scanner (byte-at-a-time, SSE2, AVX2 / NEON), which must agree.
    clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -o build/fuzz/fuzz_json tests/fuzz_json.c
    Input: the whole input is a document; if it contains '\n' within its first 64 bytes, a
    second run uses the bytes before it as a path and the rest as the document. */
@@ -117,18 +118,115 @@ static void one(const char *doc, size_t n, const char *path)
     if (path) lookups(doc, n, path, rc == 0);
 }
 
+/* ---- every scanner on the same bytes: the byte-at-a-time one, SSE2 and AVX2 (x86_64, where
+   the CPU has it) or NEON (arm64); whatever they say must be the same ---- */
+#if !defined(LAMBDA_JSON_SCALAR) && (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__aarch64__)) && \
+    (!defined(__OPTIMIZE_SIZE__) || defined(LAMBDA_JSON_SIMD))
+#  define FUZZ_JSON_SIMD 1 /* the header's condition for its kernels */
+#endif
+
+typedef struct trace { uint64_t v[1024]; size_t n; uint64_t h; } trace;
+static void tr(trace *t, uint64_t x)
+{
+    if (t->n < sizeof t->v / sizeof t->v[0]) t->v[t->n++] = x;
+    t->h = (t->h ^ x) * 0x100000001B3u;
+}
+static void tr_val(trace *t, const char *base, int rc, lambda_json v)
+{
+    tr(t, (uint64_t)(int64_t)rc);
+    tr(t, v.ptr ? (uint64_t)(v.ptr - base) : (uint64_t)-1);
+    tr(t, (uint64_t)v.len);
+    tr(t, (uint64_t)v.type);
+}
+static void tr_walk(trace *t, const char *base, lambda_json v, int depth)
+{
+    lambda_json_iter it;
+    lambda_json k, e, again;
+    char buf[64];
+    size_t n = 0;
+    int rc = lambda_json_string(v, buf, sizeof buf, &n);
+    tr(t, (uint64_t)(int64_t)rc);
+    tr(t, (uint64_t)n);
+    if (rc == 0) tr(t, (uint64_t)(unsigned char)buf[0] << 8 | (unsigned char)buf[n ? n - 1 : 0]);
+    if (depth > 12 || (v.type != LAMBDA_JSON_ARRAY && v.type != LAMBDA_JSON_OBJECT)) return;
+    lambda_json_iter_init(&it, v);
+    while ((rc = lambda_json_next(&it, &k, &e)) == 1) {
+        tr_val(t, base, 0, k);
+        tr_val(t, base, 0, e);
+        if (k.type == LAMBDA_JSON_STRING && lambda_json_string(k, buf, sizeof buf, &n) == 0)
+            rc = lambda_json_key(v, buf, n, &again);
+        else
+            rc = lambda_json_index(v, it.index - 1, &again);
+        tr_val(t, base, rc, again);
+        tr_walk(t, base, e, depth + 1);
+    }
+    tr(t, (uint64_t)(int64_t)rc);
+}
+static void trace_doc(trace *t, const char *doc, size_t len, const char *path)
+{
+    lambda_str d;
+    lambda_json v;
+    size_t off = 0, i;
+    int rc;
+    d.ptr = doc;
+    d.len = len;
+    t->n = 0;
+    t->h = 0xCBF29CE484222325u;
+    rc = lambda_json_validate(d, &v, &off);
+    tr_val(t, doc, rc, v);
+    tr(t, (uint64_t)off);
+    for (i = 0; i <= sizeof paths / sizeof paths[0]; i++) {
+        const char *p = i < sizeof paths / sizeof paths[0] ? paths[i] : path;
+        if (p == NULL) continue;
+        rc = lambda_json_get(d, p, &v);
+        tr_val(t, doc, rc, v);
+    }
+    for (i = 0; i < len && doc[i] != '{' && doc[i] != '['; i++) {}
+    if (i < len) { /* from the first bracket on, even in an invalid document */
+        v.ptr = doc + i;
+        v.len = len - i;
+        v.type = doc[i] == '{' ? LAMBDA_JSON_OBJECT : LAMBDA_JSON_ARRAY;
+        tr_walk(t, doc, v, 0);
+    }
+}
+static trace trace_a, trace_b;
+static void scanners(const char *doc, size_t len, const char *path)
+{
+#ifdef FUZZ_JSON_SIMD
+#  if defined(__x86_64__)
+    int isa[3] = {LAMBDA__JSON_ISA_SCALAR, LAMBDA__JSON_ISA_SSE2, LAMBDA__JSON_ISA_AVX2}, n = 2, i;
+    lambda__json_isa_v = 0;
+    if (lambda__json_isa() == LAMBDA__JSON_ISA_AVX2) n = 3;
+#  else
+    int isa[2] = {LAMBDA__JSON_ISA_SCALAR, LAMBDA__JSON_ISA_NEON}, n = 2, i;
+#  endif
+    for (i = 0; i < n; i++) {
+        lambda__json_isa_v = isa[i];
+        trace_doc(i ? &trace_b : &trace_a, doc, len, path);
+        if (i) CHECK(trace_a.n == trace_b.n && trace_a.h == trace_b.h &&
+                     memcmp(trace_a.v, trace_b.v, trace_a.n * sizeof trace_a.v[0]) == 0);
+    }
+    lambda__json_isa_v = 0;
+#else
+    (void)doc, (void)len, (void)path;
+#endif
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *doc = (const char *)data;
     const char *nl = (const char *)memchr(doc, '\n', size < 64 ? size : 64);
     one(doc, size, NULL);
+    scanners(doc, size, NULL);
     if (nl) {
         char path[64];
         size_t pl = (size_t)(nl - doc);
         memcpy(path, doc, pl);
         path[pl] = '\0';
         one(nl + 1, size - pl - 1, path);
+        scanners(nl + 1, size - pl - 1, path);
     }
     return 0;
 }

@@ -2,7 +2,7 @@
    shadow state machine knows which calls are legal. Legal calls must succeed (except the
    documented UTF8/RANGE/raw-syntax errors, which end the run), illegal ones must return
    LAMBDA_E_STATE. The finished output must validate and read back, value by value, equal
-   to what was written.
+   to what was written; every double is also checked to be the shortest that reads back.
    clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -o build/fuzz/fuzz_json_roundtrip tests/fuzz_json_roundtrip.c */
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"
@@ -107,6 +107,43 @@ static void res_delete(lambda_response *r)
     free(r);
 }
 
+/* d as lambda_json_write_double writes it reads back to the same bits (strtod), and is the
+   shortest that does: with k significant digits, neither (k-1)-digit decimal next to it
+   reads back to d (any shorter decimal that did would make one of those two do so). */
+static void shortest(double d)
+{
+    char out[64], alt[64];
+    lambda_json_writer w;
+    const char *c;
+    uint64_t m = 0;
+    int k = 0, e10 = 0, dot = 0, i;
+    double back;
+    lambda_json_writer_init_buf(&w, out, sizeof out);
+    CHECK(lambda_json_write_double(&w, d) == 0 && lambda_json_writer_finish(&w) == 0);
+    back = strtod(out, NULL);
+    CHECK(memcmp(&back, &d, sizeof d) == 0);
+    for (c = out; *c && *c != 'e'; c++) { /* digits D, and the point: d = D x 10^e10 */
+        if (*c == '.') dot = 1;
+        else if (*c >= '0' && *c <= '9') {
+            if (m == 0 && *c == '0') { if (dot) e10--; continue; }
+            CHECK(k < 17);
+            m = m * 10 + (uint64_t)(*c - '0');
+            k++;
+            if (dot) e10--;
+        }
+    }
+    if (*c == 'e') e10 += atoi(c + 1);
+    if (m == 0) return; /* 0 and -0 */
+    while (m % 10 == 0) m /= 10, k--, e10++;
+    if (k < 2) return;
+    for (i = 0; i < 2; i++) {
+        uint64_t shorter = m / 10 + (uint64_t)i;
+        snprintf(alt, sizeof alt, "%s%llue%d", d < 0 ? "-" : "", (unsigned long long)shorter, e10 + 1);
+        back = strtod(alt, NULL);
+        CHECK(memcmp(&back, &d, sizeof d) != 0);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -198,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = lambda_json_write_double(&w, e->d);
             if (e->d != e->d || e->d - e->d != 0.0) { CHECK(rc == LAMBDA_E_RANGE); stopped = 1; break; }
             CHECK(rc == 0);
+            shortest(e->d);
             e->kind = EV_DBL;
             break;
         }
