@@ -82,7 +82,7 @@ EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c
                 emu_http_json.c emu_bench.c) \
               tools/rapi_server.c
 
-.PHONY: all demo emu-demo test emu-test faults-test features-test fuzz bench valgrind arm64 lint clean \
+.PHONY: all demo emu-demo test emu-test faults-test features-test obs-test fuzz bench valgrind arm64 lint clean \
         package sizes print-cflags print-sam-targets print-zips
 all: $(EXAMPLE_BINS)
 
@@ -122,6 +122,9 @@ $(call bootstraps,handlers/%,tests/handlers/%.c,$(HDR),plain asan vg)
 # (-DLAMBDA_THREADS -pthread) in those two builds and under TSan
 $(call bootstraps,features,tests/handlers/features.c,$(HDR),plain asan)
 $(call bootstraps,features-mt,tests/handlers/features.c,$(HDR),plain asan tsan,$(MT_FLAGS))
+# the observability bootstrap (tests/handlers/obs.c): EMF metrics, log fields, X-Ray causes,
+# the metadata endpoint
+$(call bootstraps,obs,tests/handlers/obs.c,$(HDR),plain asan)
 # examples/hello with the C library allocator linked in, for the size budget (it includes
 # examples/hello/main.c)
 $(call bootstraps,hello-malloc,tests/handlers/hello_malloc.c,examples/hello/main.c $(HDR),plain)
@@ -217,6 +220,7 @@ $(call sam_function,HelloArm64Function,hello,arm64)
 $(call sam_function,EchoFunction,echo,x86_64)
 $(call sam_function,HttpFunction,http,x86_64)
 $(call sam_function,StreamFunction,stream,x86_64)
+$(call sam_function,MetricsFunction,metrics,x86_64)
 $(call sam_layer,ExtensionLayer,extension,x86_64)
 
 # for tests/check_deploy.sh and tests/check_template.py: LOGICAL_ID:EXAMPLE:ARCH:KIND and
@@ -247,6 +251,7 @@ $(call programs,test_e2e,tests/test_e2e.c tools/rapi_server.c,$(RAPI_TEST_DEPS),
 $(call programs,test_faults,tests/test_faults.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
 $(call programs,test_emu,tests/test_emu.c,tests/lt.h,$(TEST_CFLAGS))
+$(call programs,test_obs,tests/test_obs.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
 $(call programs,lambda-emu,$(EMU_SRC),tools/emu/emu.h tools/rapi_server.h,$(EMU_CFLAGS),$(EMU_CFLAGS) -g -O1)
 $(call programs,bench_json,tests/bench_json.c,$(HDR),-std=c99 -O2 $(WARN) -I.)
 
@@ -284,6 +289,8 @@ TEST_SUITES := \
     tests/check_browser.sh build/lambda-emu build/stream/bootstrap -- \
     build/test_faults build -- \
     build/test_faults build/asan -- \
+    build/test_obs --emu build/lambda-emu build -- \
+    build/test_obs --emu build/lambda-emu build/asan -- \
     build/test_features $(FEATURES_SIZES) --emu build/lambda-emu build -- \
     build/test_features --emu build/lambda-emu build/asan -- \
     build/test_features --mt-only build/tsan
@@ -312,11 +319,14 @@ FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(EXAMPLE_BINS) \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
     build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 
+OBS_TEST_DEPS := build/test_obs build/lambda-emu build/obs/bootstrap build/asan/obs/bootstrap \
+    build/metrics/bootstrap build/asan/metrics/bootstrap
+
 # tests/check_deploy.sh and tests/check_cmake.sh: make package's zips and what they hold
 DEPLOY_TEST_DEPS := $(PACKAGE_ZIPS) $(ARM64_BINS)
 
 test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS) \
-      $(DEPLOY_TEST_DEPS)
+      $(OBS_TEST_DEPS) $(DEPLOY_TEST_DEPS)
 	LOCPATH=build/locale tests/run.sh $(TEST_SUITES)
 
 emu-test: $(EMU_TEST_DEPS)
@@ -327,6 +337,9 @@ faults-test: $(FAULTS_DEPS)
 
 features-test: $(FEATURES_TEST_DEPS)
 	tests/run.sh $(call suites_of,build/test_features)
+
+obs-test: $(OBS_TEST_DEPS)
+	tests/run.sh $(call suites_of,build/test_obs)
 
 # ---- more checks (.ci/run runs them after make test) ---------------------------------------
 valgrind: build/test_e2e build/test_faults $(VG_NAMES:%=build/vg/%/bootstrap)
