@@ -11,6 +11,8 @@
 #   make features-test   tests/test_features.c (streaming, lambda_log, the Extensions API client, the
 #                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
 #                        concurrency scenarios under TSan
+#   make soak            tests/test_soak.c with SOAK_N invocations (default 1,000,000; make test
+#                        runs 20,000): flat memory, one connection; then freeze/thaw scenarios
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
 #   make bench           cold start, round trip, memory and size: hello vs the raw-socket baseline
 #                        (and any BOOTSTRAPS="path ..."), alternating, pinned to one CPU; medians
@@ -82,7 +84,7 @@ EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c
                 emu_http_json.c emu_bench.c) \
               tools/rapi_server.c
 
-.PHONY: all demo emu-demo test emu-test faults-test features-test obs-test fuzz bench valgrind arm64 lint clean \
+.PHONY: all demo emu-demo test emu-test faults-test features-test obs-test soak fuzz bench valgrind arm64 lint clean \
         package sizes print-cflags print-sam-targets print-zips
 all: $(EXAMPLE_BINS)
 
@@ -249,6 +251,7 @@ $(call programs,test_json,tests/test_json.c,tests/lt.h tests/guard_page.h $(HDR)
 $(call programs,test_http,tests/test_http.c,tests/lt.h $(HDR),$(TEST_CFLAGS) -Wconversion,$(TEST_CFLAGS) -Wconversion)
 $(call programs,test_e2e,tests/test_e2e.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_faults,tests/test_faults.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
+$(call programs,test_soak,tests/test_soak.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
 $(call programs,test_emu,tests/test_emu.c,tests/lt.h,$(TEST_CFLAGS))
 $(call programs,test_obs,tests/test_obs.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
@@ -291,6 +294,8 @@ TEST_SUITES := \
     build/test_faults build/asan -- \
     build/test_obs --emu build/lambda-emu build -- \
     build/test_obs --emu build/lambda-emu build/asan -- \
+    build/test_soak build -- \
+    build/test_soak build/asan -- \
     build/test_features $(FEATURES_SIZES) --emu build/lambda-emu build -- \
     build/test_features --emu build/lambda-emu build/asan -- \
     build/test_features --mt-only build/tsan
@@ -311,6 +316,8 @@ EMU_TEST_DEPS := build/test_emu build/lambda-emu build/asan/lambda-emu build/hel
                  build/http/bootstrap build/stream/bootstrap \
                  build/probe/bootstrap build/rawstream/bootstrap build/extension/bootstrap \
                  build/features/bootstrap build/features-mt/bootstrap
+SOAK_DEPS := build/test_soak build/echo/bootstrap build/probe/bootstrap build/asan/echo/bootstrap \
+             build/asan/probe/bootstrap
 FAULTS_DEPS := build/test_faults build/probe/bootstrap build/asan/probe/bootstrap \
                $(HANDLERS:%=build/handlers/%/bootstrap) $(HANDLERS:%=build/asan/handlers/%/bootstrap)
 FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(EXAMPLE_BINS) \
@@ -326,7 +333,7 @@ OBS_TEST_DEPS := build/test_obs build/lambda-emu build/obs/bootstrap build/asan/
 DEPLOY_TEST_DEPS := $(PACKAGE_ZIPS) $(ARM64_BINS)
 
 test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS) \
-      $(OBS_TEST_DEPS) $(DEPLOY_TEST_DEPS)
+      $(OBS_TEST_DEPS) $(DEPLOY_TEST_DEPS) $(SOAK_DEPS)
 	LOCPATH=build/locale tests/run.sh $(TEST_SUITES)
 
 emu-test: $(EMU_TEST_DEPS)
@@ -340,6 +347,11 @@ features-test: $(FEATURES_TEST_DEPS)
 
 obs-test: $(OBS_TEST_DEPS)
 	tests/run.sh $(call suites_of,build/test_obs)
+
+# a million invocations with flat memory on one connection, then the freeze/thaw scenarios
+SOAK_N ?= 1000000
+soak: $(SOAK_DEPS)
+	tests/run.sh build/test_soak build $(SOAK_N)
 
 # ---- more checks (.ci/run runs them after make test) ---------------------------------------
 valgrind: build/test_e2e build/test_faults $(VG_NAMES:%=build/vg/%/bootstrap)

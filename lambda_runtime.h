@@ -1579,10 +1579,21 @@ LAMBDA__PRIVATE int lambda__utf8_len(const unsigned char *p, const unsigned char
     return n;
 }
 
+/* getenv(name), or NULL. Not libc's: musl's links strchrnul (340 bytes with it) to stop a
+   name at '=', and the runtime's names have none. */
+LAMBDA__PRIVATE const char *lambda__getenv(const char *name)
+{
+    size_t n = strlen(name);
+    char **e;
+    for (e = environ; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+    return NULL;
+}
+
 /* The environment variable, or "" when unset. */
 LAMBDA__PRIVATE const char *lambda__env(const char *name)
 {
-    const char *v = getenv(name);
+    const char *v = lambda__getenv(name);
     return v ? v : "";
 }
 
@@ -3014,7 +3025,7 @@ LAMBDA__PRIVATE const char *lambda__level_name(int level)
 /* AWS_LAMBDA_LOG_LEVEL as LAMBDA_LOG_* (default INFO) and AWS_LAMBDA_LOG_FORMAT == JSON. */
 LAMBDA__PRIVATE int lambda__env_log_level(void)
 {
-    const char *v = getenv("AWS_LAMBDA_LOG_LEVEL");
+    const char *v = lambda__getenv("AWS_LAMBDA_LOG_LEVEL");
     int i;
     size_t k;
     for (i = LAMBDA_LOG_TRACE; v && i <= LAMBDA_LOG_FATAL; i++) {
@@ -3027,7 +3038,7 @@ LAMBDA__PRIVATE int lambda__env_log_level(void)
 
 LAMBDA__PRIVATE int lambda__env_log_json(void)
 {
-    const char *v = getenv("AWS_LAMBDA_LOG_FORMAT");
+    const char *v = lambda__getenv("AWS_LAMBDA_LOG_FORMAT");
     return v != NULL && lambda__ieq(v, strlen(v), "json");
 }
 
@@ -3520,8 +3531,22 @@ LAMBDA__PRIVATE int lambda__header_index(const char *p, size_t n)
 {
     static const unsigned char lens[LAMBDA__H_COUNT] = {LAMBDA__HEADER_NAMES(LAMBDA__HN_LEN)};
     int k;
-    for (k = 0; k < LAMBDA__H_COUNT; k++)
-        if (lens[k] == n && lambda__ieq(p, n, lambda__header_name(k))) return k;
+    for (k = 0; k < LAMBDA__H_COUNT; k++) {
+        const char *a = p, *b = lambda__header_name(k);
+        size_t m = n;
+        uint64_t x, y;
+        if (lens[k] != n) continue;
+        /* eight bytes at a time: the names are [a-z-] and p's bytes are tchars, so OR-ing
+           0x20 into each is an exact case-insensitive compare here */
+        for (; m >= 8; m -= 8, a += 8, b += 8) {
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            if ((x | 0x2020202020202020ull) != y) break;
+        }
+        if (m >= 8) continue;
+        while (m && (*a | 0x20) == *b) m--, a++, b++;
+        if (m == 0) return k;
+    }
     return LAMBDA__H_COUNT;
 }
 
@@ -3545,7 +3570,21 @@ LAMBDA__PRIVATE size_t lambda__head_end(const char *buf, size_t len, size_t from
 {
     size_t i = from > 3 ? from - 3 : 0;
     for (; i < len; i++) {
-        if (buf[i] != '\n') continue; /* heads are short: a loop, not memchr */
+        uint64_t w, m;
+        /* eight bytes at a time while none is a LF (a zero byte in w ^ LFs) */
+        while (i + 8 <= len) {
+            memcpy(&w, buf + i, 8);
+            w ^= 0x0a0a0a0a0a0a0a0aull;
+            if ((m = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(m) >> 3; /* the lowest flag is the first LF */
+#endif
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len) break;
+        if (buf[i] != '\n') continue;
         if (i + 1 < len && buf[i + 1] == '\n') return i + 2;
         if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
     }
@@ -3605,7 +3644,22 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
             break;
         }
         name = i;
-        while (i < len && lambda__is_tchar((unsigned char)buf[i])) i++;
+        for (; i + 8 <= len; i += 8) { /* eight at a time while all are letters or '-' */
+            uint64_t w, l, dash;
+            memcpy(&w, buf + i, 8);
+            l = w | 0x2020202020202020ull; /* ASCII letters in lower case */
+            dash = w ^ 0x2d2d2d2d2d2d2d2dull;
+            dash = ~(((dash & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | dash);
+            /* per byte (all < 0x80): high bit of l + 0x1f is l >= 'a', of l + 5 is l > 'z' */
+            l = (((l + 0x1f1f1f1f1f1f1f1full) & ~(l + 0x0505050505050505ull)) | dash) & ~w;
+            if ((l = ~l & 0x8080808080808080ull) != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(l) >> 3; /* the first other byte */
+#endif
+                break;
+            }
+        }
+        while (i < len && LAMBDA__IN_BITS(lambda__tchar_bits, (unsigned char)buf[i])) i++;
         name_len = i - name;
         if (name_len == 0 || i >= len || buf[i] != ':') return LAMBDA_E_HTTP;
         i++;
@@ -3613,6 +3667,20 @@ LAMBDA__PRIVATE int lambda__parse_head(char *buf, size_t len, lambda__head *h)
         v = i;
         for (;; i++) {
             unsigned char c;
+            uint64_t w, d;
+            while (i + 9 <= len) { /* eight bytes at a time while none is a control */
+                memcpy(&w, buf + i, 8);
+                d = w ^ 0x7f7f7f7f7f7f7f7full;
+                d = ((w - 0x2020202020202020ull) | (d - 0x0101010101010101ull)) & ~w &
+                    0x8080808080808080ull;
+                if (d) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                    i += (size_t)__builtin_ctzll(d) >> 3; /* the first control byte */
+#endif
+                    break;
+                }
+                i += 8;
+            }
             if (i + 1 >= len) return LAMBDA_E_HTTP;
             c = (unsigned char)buf[i];
             if (c >= 0x20 && c != 0x7f) continue; /* the usual byte */
@@ -4112,7 +4180,13 @@ LAMBDA__PRIVATE int lambda__sendv(lambda__conn *c, struct iovec *v, int cnt)
         msg.msg_iovlen = 1; /* assigned from constants: its type differs between libcs */
         if (cnt == 2) msg.msg_iovlen = 2;
         if (cnt == 3) msg.msg_iovlen = 3;
+#if defined(SYS_sendmsg) && defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+        /* the system call itself: musl's wrapper (300 bytes) copies the header to zero its
+           padding, and here it is zeroed whole already */
+        n = (ssize_t)syscall(SYS_sendmsg, (long)c->fd, &msg, (long)LAMBDA__MSG_NOSIGNAL);
+#else
         n = sendmsg(c->fd, &msg, LAMBDA__MSG_NOSIGNAL);
+#endif
         if (n < 0) {
             if (errno == EINTR) continue;
             return lambda__sys_fail(c, "send");
@@ -4309,7 +4383,14 @@ LAMBDA__PRIVATE int lambda__read_response(lambda__conn *c, size_t max_body, int 
    is then never sent), so builders need not check each call. */
 LAMBDA__PRIVATE void lambda__req_add(lambda__conn *c, const char *s, size_t n)
 {
-    if (c->req_err == 0) c->req_err = lambda__buf_add(&c->req, s, n, LAMBDA__NO_LIMIT);
+    lambda__buf *b = &c->req;
+    if (c->req_err) return;
+    if (b->len + n < b->cap) { /* the usual case: no reserve call */
+        memcpy(b->ptr + b->len, s, n);
+        b->ptr[b->len += n] = '\0';
+        return;
+    }
+    c->req_err = lambda__buf_add(b, s, n, LAMBDA__NO_LIMIT);
 }
 
 LAMBDA__PRIVATE void lambda__req_str(lambda__conn *c, const char *s)
@@ -6399,7 +6480,7 @@ LAMBDA_API int lambda_extension_register(lambda_extension **out, const char *nam
     lambda__ext_conn(&ext->conn, &ext->log, NULL);
     ext->err.max = LAMBDA__NO_LIMIT;
     lambda__response_reset(&ext->err);
-    api = getenv("AWS_LAMBDA_RUNTIME_API");
+    api = lambda__getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
         lambda__log(&ext->log, LAMBDA_LOG_ERROR,
                     "AWS_LAMBDA_RUNTIME_API is not set: extensions run inside Lambda");
@@ -7466,7 +7547,7 @@ LAMBDA_API int lambda_run(const lambda_config *cfg)
     if (cfg == NULL) return LAMBDA_E_CONFIG;
     lambda__rt_init(&rt, cfg);
     lambda__stdout_setup();
-    api = getenv("AWS_LAMBDA_RUNTIME_API");
+    api = lambda__getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
         lambda__log(&rt.log, LAMBDA_LOG_ERROR,
                     "AWS_LAMBDA_RUNTIME_API is not set: run this bootstrap on Lambda "
