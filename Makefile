@@ -81,7 +81,7 @@ EXAMPLE_BINS := $(EXAMPLES:%=build/%/bootstrap)
 HDR        := lambda_runtime.h
 HANDLERS   := sigprobe oomprobe
 EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_http.c \
-                emu_http_json.c emu_bench.c) \
+                emu_http_json.c emu_tel.c emu_bench.c) \
               tools/rapi_server.c
 
 .PHONY: all demo emu-demo test emu-test faults-test features-test obs-test soak fuzz bench valgrind arm64 lint clean \
@@ -153,7 +153,7 @@ build/vg/%/bootstrap: build/vg/%/bootstrap.bin
 # build/<name>/function-arm64.zip: bootstrap alone at the root, mode 0755, reproducible
 # (tools/lambda-zip). Examples in LAYER_EXAMPLES are Lambda extensions, packaged as layers:
 # build/<name>/layer.zip and layer-arm64.zip, holding extensions/<name>.
-LAYER_EXAMPLES := extension
+LAYER_EXAMPLES := extension telemetry
 FUNCTION_EXAMPLES := $(filter-out $(LAYER_EXAMPLES),$(EXAMPLES))
 ARM64_CC ?= aarch64-linux-gnu-gcc
 HAVE_ARM64 := $(shell command -v $(ARM64_CC) 2>/dev/null)
@@ -224,6 +224,7 @@ $(call sam_function,HttpFunction,http,x86_64)
 $(call sam_function,StreamFunction,stream,x86_64)
 $(call sam_function,MetricsFunction,metrics,x86_64)
 $(call sam_layer,ExtensionLayer,extension,x86_64)
+$(call sam_layer,TelemetryLayer,telemetry,x86_64)
 
 # for tests/check_deploy.sh and tests/check_template.py: LOGICAL_ID:EXAMPLE:ARCH:KIND and
 # ZIP:EXAMPLE:ARCH:KIND, one per line
@@ -327,7 +328,8 @@ FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(EXAMPLE_BINS) \
     build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 
 OBS_TEST_DEPS := build/test_obs build/lambda-emu build/obs/bootstrap build/asan/obs/bootstrap \
-    build/metrics/bootstrap build/asan/metrics/bootstrap
+    build/metrics/bootstrap build/asan/metrics/bootstrap build/telemetry/bootstrap \
+    build/asan/telemetry/bootstrap
 
 # tests/check_deploy.sh and tests/check_cmake.sh: make package's zips and what they hold
 DEPLOY_TEST_DEPS := $(PACKAGE_ZIPS) $(ARM64_BINS)

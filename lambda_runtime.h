@@ -230,6 +230,14 @@
    lambda_availability_zone_id(ctx): "use1-az1", from the Lambda metadata endpoint, cached.
    Each is linked only into programs that call it.
 
+   TELEMETRY API
+   =============
+   In an extension: lambda_telemetry_subscribe(ext, &tc) opens a small HTTP listener and
+   subscribes it (PUT /2022-07-01/telemetry) to platform events, the function's log lines
+   and/or the extensions' lines; each event of each POSTed batch reaches tc.on_event as
+   type, time and record while lambda_extension_next waits. Details at >>telemetry-api;
+   linked only when called.
+
    HTTP EVENTS, BATCHES, S3
    ========================
    lambda_http_serve(event, res, routes, n) answers API Gateway REST (payload 1.0), HTTP
@@ -269,7 +277,8 @@
    NOT SUPPORTED
    =============
    TLS (the Runtime API is plain HTTP on the sandbox's loopback), SnapStart restore hooks
-   (provided.* runtimes have no SnapStart), the Telemetry API.
+   (provided.* runtimes have no SnapStart), the older Logs API (2020-08-15: the Telemetry
+   API replaces it), TCP telemetry destinations.
 
    MAP OF THIS FILE
    ================
@@ -285,6 +294,7 @@
      >>extension-api   the Extensions API client
      >>metrics-api     EMF metrics: lambda_metric, dimensions, namespace, flush, units
      >>json-api        the JSON reader and writer (with their manual)
+     >>telemetry-api   the Telemetry API client: subscribe, the listener, events, poll
      >>http-api        HTTP events (request, answer, router), batch answers, S3 keys,
                        base64 / percent / UTF-8, the per-invocation scratch area
      >>implementation  everything below is compiled only with LAMBDA_RUNTIME_IMPL
@@ -307,6 +317,7 @@
      >>metrics         EMF documents (record, validate, split, write), the finish hook
      >>xray            the X-Ray error cause header on /error
      >>metadata        the Availability Zone ID from the metadata endpoint
+     >>telemetry       the Telemetry API client: subscription, the listener, batches to events
      >>shutdown        the internal extension behind lambda_on_shutdown (SIGTERM)
      >>threads         LAMBDA_THREADS workers
      >>entry           lambda_run, lambda_start
@@ -988,6 +999,69 @@ LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, si
 /* Returns 0 if exactly one complete, balanced value was written without error; else the
    first error, or LAMBDA_E_STATE for an unfinished document. */
 LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
+
+/* >>telemetry-api
+   The Telemetry API (2022-07-01) for extensions: platform events (init, start, runtimeDone,
+   report with its metrics...), the function's log lines and the extensions' lines, pushed
+   in batches to a small HTTP listener in the extension:
+
+       static void on_event(void *user, const lambda_telemetry_event *ev)
+       {
+           if (lambda_str_eq(ev->type, "platform.report")) ...  // ev->record: its object
+       }
+       lambda_telemetry_config tc = {0};
+       tc.types = LAMBDA_TELEMETRY_PLATFORM | LAMBDA_TELEMETRY_FUNCTION;
+       tc.on_event = on_event;
+       if (lambda_telemetry_subscribe(ext, &tc) != 0) ...   // after lambda_extension_register
+       while (lambda_extension_next(ext, &ev) == 0 && ev.type != LAMBDA_EXTENSION_SHUTDOWN) {}
+       lambda_telemetry_poll(ext, 200);                      // what is still on its way
+
+   lambda_telemetry_subscribe opens the listener, then sends PUT /2022-07-01/telemetry
+   (Lambda-Extension-Identifier; schemaVersion 2022-12-13, the types, the buffering, and
+   the destination {"protocol":"HTTP","URI":"http://sandbox.localdomain:<port>/"}, the only
+   host the platform delivers to). The listener binds the address /etc/hosts gives
+   sandbox.localdomain; without an entry, 127.0.0.1 when the Runtime API is on loopback (a
+   local run: lambda-emu delivers to loopback), else 0.0.0.0. It answers each POSTed batch
+   (a JSON array of {"time","type","record"}) with 200 after calling on_event for each of
+   its events in order; a batch that is not such an array gets 400. Batches are served
+   while lambda_extension_next waits (no thread: the wait polls the listener too) and
+   while lambda_telemetry_poll runs. Returns 0, LAMBDA_E_ARG (bad config), LAMBDA_E_IO
+   (no listener), LAMBDA_E_STATUS (the platform said no; 202 from an emulator that does
+   not implement the API, as the RIE does) or another negative code, after logging why.
+   One subscription per extension. The listener and its connections close with
+   lambda_extension_free. Linked only when called. */
+enum {
+    LAMBDA_TELEMETRY_PLATFORM = 1,   /* "platform": platform.* events */
+    LAMBDA_TELEMETRY_FUNCTION = 2,   /* "function": the function's stdout and stderr lines */
+    LAMBDA_TELEMETRY_EXTENSION = 4   /* "extension": the extensions' lines */
+};
+typedef struct lambda_telemetry_event {
+    lambda_str type;                 /* "platform.start", "platform.report", "function" ... */
+    lambda_str time;                 /* when it happened, as sent: "2026-11-27T03:58:11.123Z" */
+    lambda_json record;              /* its record: an object for platform.* events; for
+                                        function and extension lines a string (text log
+                                        format) or an object (JSON log format) */
+    lambda_json event;               /* the whole event object */
+} lambda_telemetry_event;            /* valid during the callback; strings NUL-terminated */
+typedef void (*lambda_telemetry_fn)(void *user, const lambda_telemetry_event *ev);
+typedef struct lambda_telemetry_config {
+    int types;                       /* LAMBDA_TELEMETRY_* bits, at least one */
+    lambda_telemetry_fn on_event;    /* required */
+    void *user;                      /* on_event's first argument */
+    int max_items;                   /* buffering: events per batch, 1000..10000 (0: 1000) */
+    int max_bytes;                   /* bytes per batch, 262144..1048576 (0: 262144) */
+    int timeout_ms;                  /* longest wait for a batch, 25..30000 ms (0: 1000) */
+    int port;                        /* the listener's port (0: one the kernel picks) */
+} lambda_telemetry_config;
+LAMBDA_API int lambda_telemetry_subscribe(lambda_extension *ext,
+                                          const lambda_telemetry_config *cfg);
+/* Serve the listener for timeout_ms (0: only what is already there). Returns the number of
+   events handed to on_event, or a negative LAMBDA_E_* (LAMBDA_E_STATE: not subscribed). */
+LAMBDA_API int lambda_telemetry_poll(lambda_extension *ext, int timeout_ms);
+/* The listener's port once subscribed, else 0. */
+LAMBDA_API int lambda_telemetry_port(const lambda_extension *ext);
+/* 1 if s is exactly the C string c (a convenience for ev->type), else 0. */
+LAMBDA_API int lambda_str_eq(lambda_str s, const char *c);
 
 /* >>http-api
    HTTP EVENTS, BATCHES, ENCODINGS
@@ -6424,6 +6498,10 @@ struct lambda_extension {
     lambda_response err;        /* lambda_extension_error's document */
     char id[128];               /* Lambda-Extension-Identifier */
     lambda__buf strs;           /* the unescaped strings of the last event */
+    /* >>telemetry: the subscription, or NULL; its clean-up (a pointer: programs without
+       one link none of it) */
+    struct lambda__telemetry *tel;
+    void (*tel_free)(struct lambda__telemetry *t);
 };
 
 /* A connection to the Extensions API of the same server as `from`. */
@@ -6582,6 +6660,7 @@ LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const 
 LAMBDA_API void lambda_extension_free(lambda_extension *ext)
 {
     if (ext == NULL) return;
+    if (ext->tel_free) ext->tel_free(ext->tel);
     lambda__conn_free(&ext->conn);
     lambda__response_free(&ext->err);
     lambda__buf_free(&ext->strs);
@@ -7283,6 +7362,364 @@ LAMBDA_API lambda_str lambda_availability_zone_id(const lambda_context *ctx)
     return lambda__str(rt->az_id, strlen(rt->az_id));
 }
 
+/* >>telemetry: the Telemetry API client: subscription, the listener, batches to events */
+
+#define LAMBDA__TEL_CLIENTS 8                    /* connections the listener serves at once */
+#define LAMBDA__TEL_MAX_BODY ((size_t)8 << 20)   /* a batch (the platform's cap is 1 MiB) */
+
+/* The subscription of one extension (lambda_extension.tel). */
+struct lambda__telemetry {
+    int listen_fd;
+    int port;
+    lambda_telemetry_fn fn;
+    void *user;
+    lambda__conn clients[LAMBDA__TEL_CLIENTS];   /* accepted connections (fd -1: a free slot) */
+    long delivered;                              /* events handed to fn */
+};
+
+LAMBDA_API int lambda_str_eq(lambda_str s, const char *c)
+{
+    size_t n = c ? strlen(c) : 0;
+    return c != NULL && s.len == n && (n == 0 || memcmp(s.ptr, c, n) == 0);
+}
+
+LAMBDA__PRIVATE void lambda__tel_free(struct lambda__telemetry *t)
+{
+    int i;
+    if (t == NULL) return;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++) lambda__conn_free(&t->clients[i]);
+    if (t->listen_fd >= 0) close(t->listen_fd);
+    LAMBDA_FREE(t);
+}
+
+/* sandbox.localdomain's IPv4 address in /etc/hosts, into *addr; 0 if there is none. */
+LAMBDA__PRIVATE int lambda__tel_hosts_addr(struct in_addr *addr)
+{
+    char buf[16384];
+    size_t n = 0, i = 0;
+    int fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC), found = 0;
+    if (fd < 0) return 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+        if (n == sizeof buf - 1) break;
+    }
+    close(fd);
+    buf[n] = '\0';
+    while (i < n && !found) { /* "address name name ... # comment", one entry a line */
+        char ip[64];
+        size_t s, e = i, k, w = 0;
+        while (e < n && buf[e] != '\n') e++;
+        for (k = i; k < e && buf[k] != '#'; k++) {}
+        e = k;
+        while (i < e) {
+            while (i < e && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r')) i++;
+            s = i;
+            while (i < e && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r') i++;
+            if (i == s) break;
+            if (w++ == 0) {
+                if (i - s >= sizeof ip) break;
+                memcpy(ip, buf + s, i - s);
+                ip[i - s] = '\0';
+            } else if (lambda__ieq(buf + s, i - s, "sandbox.localdomain") &&
+                       lambda__ip4(ip, (unsigned char *)&addr->s_addr)) {
+                found = 1;
+                break;
+            }
+        }
+        while (i < n && buf[i] != '\n') i++;
+        i++;
+    }
+    return found;
+}
+
+/* The listener: see >>telemetry-api for the address. Returns the socket or -1 (logged). */
+LAMBDA__PRIVATE int lambda__tel_listen(const lambda__conn *api, int port, int *bound)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    char eb[24];
+    int fd, one = 1, loop = 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    if (!lambda__tel_hosts_addr(&a.sin_addr)) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)(const void *)&api->addr;
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)&api->addr;
+        static const unsigned char lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (api->addr.ss_family == AF_INET)
+            loop = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+        else if (api->addr.ss_family == AF_INET6)
+            loop = memcmp(&in6->sin6_addr, lo6, 16) == 0;
+        a.sin_addr.s_addr = htonl(loop ? INADDR_LOOPBACK : INADDR_ANY);
+    }
+    fd = socket(AF_INET, SOCK_STREAM | LAMBDA__SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)(void *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)(void *)&a, &al) != 0) {
+        lambda__log(api->log, LAMBDA_LOG_ERROR, "telemetry listener on port %d: %s", port,
+                    lambda__errno_name(errno, eb));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *bound = ntohs(a.sin_port);
+    return fd;
+}
+
+LAMBDA__PRIVATE int lambda__tel_wait(lambda__conn *c);
+
+LAMBDA_API int lambda_telemetry_subscribe(lambda_extension *ext,
+                                          const lambda_telemetry_config *cfg)
+{
+    static const char *const names[3] = {"\"platform\"", "\"function\"", "\"extension\""};
+    struct lambda__telemetry *t;
+    lambda__conn *c;
+    char body[512], types[64] = "", *tp = types;
+    const char *base;
+    int items, bytes, ms, i, rc, n;
+    if (ext == NULL || cfg == NULL || cfg->on_event == NULL || (cfg->types & 7) == 0 ||
+        (cfg->types & ~7) != 0 || ext->tel != NULL)
+        return LAMBDA_E_ARG;
+    items = cfg->max_items ? cfg->max_items : 1000;
+    bytes = cfg->max_bytes ? cfg->max_bytes : 262144;
+    ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;
+    if (items < 1000 || items > 10000 || bytes < 262144 || bytes > 1048576 || ms < 25 ||
+        ms > 30000 || cfg->port < 0 || cfg->port > 65535)
+        return LAMBDA_E_ARG;
+    c = &ext->conn;
+    if ((t = (struct lambda__telemetry *)LAMBDA_MALLOC(sizeof *t)) == NULL) return LAMBDA_E_NOMEM;
+    memset(t, 0, sizeof *t);
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++) {
+        lambda__conn_init(&t->clients[i], &ext->log, "/", "telemetry listener");
+        t->clients[i].fd = -1;
+    }
+    t->fn = cfg->on_event;
+    t->user = cfg->user;
+    if ((t->listen_fd = lambda__tel_listen(c, cfg->port, &t->port)) < 0) {
+        lambda__tel_free(t);
+        return LAMBDA_E_IO;
+    }
+    for (i = 0; i < 3; i++)
+        if (cfg->types & (1 << i)) {
+            if (tp != types) *tp++ = ',';
+            memcpy(tp, names[i], strlen(names[i]) + 1);
+            tp += strlen(tp);
+        }
+    n = lambda__fmt(body, sizeof body,
+                    "{\"schemaVersion\":\"2022-12-13\",\"types\":[%s],\"buffering\":"
+                    "{\"maxItems\":%d,\"maxBytes\":%d,\"timeoutMs\":%d},\"destination\":"
+                    "{\"protocol\":\"HTTP\",\"URI\":\"http://sandbox.localdomain:%d/\"}}",
+                    types, items, bytes, ms, t->port);
+    base = c->base;
+    c->base = "/2022-07-01/";
+    lambda__req_begin(c, "PUT", "telemetry", "", 0, "");
+    c->base = base;
+    lambda__req_header(c, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
+    rc = lambda__post(c, "telemetry subscribe", "application/json", body, (size_t)n,
+                      LAMBDA_E_STATUS);
+    if (rc == 0 && c->head.status != 200) { /* 202: an emulator without the API */
+        lambda__log(c->log, LAMBDA_LOG_WARN,
+                    "telemetry subscribe: HTTP %d from the Telemetry API (not supported here?): "
+                    "%.*s", c->head.status, (int)LAMBDA__MIN(c->too_big ? 0 : c->body_len, 200),
+                    c->in.ptr + c->body_off);
+        rc = LAMBDA_E_STATUS;
+    }
+    if (rc) {
+        lambda__tel_free(t);
+        return rc;
+    }
+    ext->tel = t;
+    ext->tel_free = lambda__tel_free;
+    c->watch_fd = t->listen_fd; /* lambda_extension_next serves it while it waits */
+    c->wait_idle = lambda__tel_wait;
+    return 0;
+}
+
+/* One request from a client of the listener, read into c->in: the head (its request line,
+   "POST <target> HTTP/1.x", overwritten in place by a status line so that
+   lambda__parse_head reads the headers and the framing), then the body. */
+LAMBDA__PRIVATE int lambda__tel_read_request(lambda__conn *c, int *is_post)
+{
+    size_t hl = 0, i, scanned = 0;
+    long n;
+    int minor;
+    c->in.len = 0;
+    c->too_big = 0;
+    c->body_len = 0;
+    while ((hl = lambda__head_end(c->in.ptr ? c->in.ptr : "", c->in.len, scanned)) == 0) {
+        if (c->in.len >= LAMBDA_MAX_HEAD_SIZE) return LAMBDA_E_HTTP;
+        scanned = c->in.len;
+        if ((n = lambda__recv(c, LAMBDA_RECV_SIZE)) <= 0) return n ? (int)n : LAMBDA_E_IO;
+    }
+    for (i = 0; i < hl && c->in.ptr[i] != '\r' && c->in.ptr[i] != '\n'; i++) {}
+    if (i < 14 || memcmp(c->in.ptr + i - 9, " HTTP/1.", 8) != 0 || c->in.ptr[i - 1] < '0' ||
+        c->in.ptr[i - 1] > '9')
+        return LAMBDA_E_HTTP;
+    minor = c->in.ptr[i - 1] - '0';
+    *is_post = memcmp(c->in.ptr, "POST ", 5) == 0;
+    memcpy(c->in.ptr, "HTTP/1.1 200", 12);
+    c->in.ptr[7] = (char)('0' + minor);
+    memset(c->in.ptr + 12, ' ', i - 12);
+    if (lambda__parse_head(c->in.ptr, hl, &c->head) != 0) return LAMBDA_E_HTTP;
+    c->body_off = hl;
+    if (c->head.chunked) return lambda__read_chunked(c, LAMBDA__TEL_MAX_BODY);
+    if (c->head.has_length) return lambda__read_length(c, LAMBDA__TEL_MAX_BODY);
+    return 0;
+}
+
+/* The events of one batch (a JSON array of objects) handed to fn, in order. Returns the
+   number delivered, or LAMBDA_E_SYNTAX for a body that is not such an array. */
+LAMBDA__PRIVATE int lambda__tel_deliver(struct lambda__telemetry *t, lambda_str body)
+{
+    lambda_json arr, item;
+    lambda_json_iter it;
+    int n = 0, rc;
+    if (lambda_json_validate(body, &arr, NULL) != 0 || arr.type != LAMBDA_JSON_ARRAY)
+        return LAMBDA_E_SYNTAX;
+    lambda_json_iter_init(&it, arr);
+    while ((rc = lambda_json_next(&it, NULL, &item)) == 1) {
+        lambda_telemetry_event ev;
+        lambda_json v;
+        char type[128], time[64];
+        size_t tl = 0, ml = 0;
+        if (item.type != LAMBDA_JSON_OBJECT) continue;
+        type[0] = time[0] = '\0';
+        if (lambda_json_find(item, "type", &v) == 0)
+            (void)lambda_json_string(v, type, sizeof type, &tl);
+        if (lambda_json_find(item, "time", &v) == 0)
+            (void)lambda_json_string(v, time, sizeof time, &ml);
+        ev.type.ptr = type;
+        ev.type.len = type[0] ? tl : 0;
+        ev.time.ptr = time;
+        ev.time.len = time[0] ? ml : 0;
+        if (lambda_json_find(item, "record", &ev.record) != 0) {
+            ev.record.ptr = "null";
+            ev.record.len = 4;
+            ev.record.type = LAMBDA_JSON_NULL;
+        }
+        ev.event = item;
+        t->fn(t->user, &ev);
+        t->delivered++;
+        n++;
+    }
+    return rc < 0 ? rc : n;
+}
+
+/* Serve one request on client c (readable): 200 after delivering a batch, 400 for a
+   malformed one (then the connection closes), 405 for anything but POST. */
+LAMBDA__PRIVATE void lambda__tel_serve(struct lambda__telemetry *t, lambda__conn *c)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                              "Connection: close\r\n\r\n";
+    static const char method[] = "HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    struct iovec iov;
+    int post = 0, rc = lambda__tel_read_request(c, &post);
+    const char *answer = ok;
+    size_t len = sizeof ok - 1;
+    if (rc == LAMBDA_E_IO) { /* closed, or stalled past SO_RCVTIMEO */
+        lambda__close(c);
+        return;
+    }
+    if (rc == 0 && !c->too_big && post) {
+        lambda_str body;
+        body.ptr = c->in.ptr + c->body_off;
+        body.len = c->body_len;
+        if (lambda__tel_deliver(t, body) < 0) rc = LAMBDA_E_SYNTAX;
+    } else if (rc == 0 && !c->too_big) {
+        answer = method;
+        len = sizeof method - 1;
+    }
+    if (rc != 0 || c->too_big) {
+        lambda__log(c->log, LAMBDA_LOG_WARN, "telemetry listener: %s batch; answered 400",
+                    c->too_big ? "an oversized" : "a malformed");
+        answer = bad;
+        len = sizeof bad - 1;
+        c->head.close = 1;
+    }
+    iov.iov_base = (void *)(uintptr_t)answer;
+    iov.iov_len = len;
+    if (lambda__sendv(c, &iov, 1) != 0 || c->head.close) lambda__close(c);
+}
+
+/* poll() the listener, its clients and `watch` (-1: none) for up to timeout_ms (-1: no
+   limit), serving whatever is ready. Returns 1 when watch is readable, 0 at the timeout,
+   LAMBDA_E_IO if poll fails. */
+LAMBDA__PRIVATE int lambda__tel_pump(struct lambda__telemetry *t, int watch, int timeout_ms)
+{
+    struct pollfd p[LAMBDA__TEL_CLIENTS + 2];
+    int i, n, r;
+    p[0].fd = watch;
+    p[1].fd = t->listen_fd;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++) p[2 + i].fd = t->clients[i].fd;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS + 2; i++) {
+        p[i].events = POLLIN;
+        p[i].revents = 0;
+    }
+    n = LAMBDA__TEL_CLIENTS + 2;
+    r = poll(p, (nfds_t)n, timeout_ms);
+    if (r < 0) return errno == EINTR ? 0 : LAMBDA_E_IO;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++)
+        if (p[2 + i].fd >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+            lambda__tel_serve(t, &t->clients[i]);
+    if (p[1].revents & POLLIN) {
+        int fd = accept(t->listen_fd, NULL, NULL);
+        if (fd >= 0) {
+            struct timeval tv;
+            for (i = 0; i < LAMBDA__TEL_CLIENTS && t->clients[i].fd >= 0; i++) {}
+            tv.tv_sec = 2; /* a client that stalls in the middle of a request is dropped */
+            tv.tv_usec = 0;
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (i < LAMBDA__TEL_CLIENTS) t->clients[i].fd = fd;
+            else close(fd); /* full: the platform retries */
+        }
+    }
+    return watch >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? 1 : 0;
+}
+
+/* lambda__conn.wait_idle of a subscribed extension's connection: serve telemetry until the
+   Extensions API answers. */
+LAMBDA__PRIVATE int lambda__tel_wait(lambda__conn *c)
+{
+    lambda_extension *ext =
+        (lambda_extension *)(void *)((char *)c - offsetof(lambda_extension, conn));
+    for (;;) {
+        int r = lambda__tel_pump(ext->tel, c->fd, -1);
+        if (r != 0) return r == 1 ? 0 : r;
+    }
+}
+
+LAMBDA_API int lambda_telemetry_poll(lambda_extension *ext, int timeout_ms)
+{
+    struct lambda__telemetry *t = ext ? ext->tel : NULL;
+    long before, end;
+    struct timespec now;
+    if (t == NULL) return LAMBDA_E_STATE;
+    before = t->delivered;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    end = (long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + (timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        long left;
+        int r;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        left = end - ((long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        r = lambda__tel_pump(t, -1, left > 0 ? (int)left : 0);
+        if (r < 0) return r;
+        if (left <= 0) break;
+    }
+    return (int)(t->delivered - before);
+}
+
+LAMBDA_API int lambda_telemetry_port(const lambda_extension *ext)
+{
+    return ext && ext->tel ? ext->tel->port : 0;
+}
+
 /* >>shutdown: the internal extension behind lambda_on_shutdown, and its SIGTERM handler */
 
 /* The SIGTERM handler finds its pipe here: the one mutable static of the runtime (a signal
@@ -7649,6 +8086,8 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__EMF_DIMS
 #undef LAMBDA__EMF_DOC_BYTES
 #undef LAMBDA__XRAY_MAX
+#undef LAMBDA__TEL_CLIENTS
+#undef LAMBDA__TEL_MAX_BODY
 #endif /* LAMBDA_RUNTIME_IMPL */
 
 /* >>history

@@ -57,7 +57,7 @@ static const struct { const char *name; long budget; } size_budgets[] = {
     {"hello", 28672L},       {"echo", 25600L},   {"http", 45056L},
     {"sqs", 31744L},         {"s3", 32768L},
     {"stream", 49152L},      {"extension", 43008L}, {"hello-malloc", 36864L},
-    {"metrics", 65536L},
+    {"metrics", 65536L},     {"telemetry", 59392L},
 };
 
 static char feat_path[4096], featmt_path[4096], stream_path[4096], ext_path[4096], hello_path[4096], hm_path[4096];

@@ -8,6 +8,7 @@
    Usage: build/test_obs [--emu <lambda-emu>] <dir>
      <dir>/obs/bootstrap       tests/handlers/obs.c (built like the examples, or ASan)
      <dir>/metrics/bootstrap   examples/metrics
+     <dir>/telemetry/bootstrap examples/telemetry (an extension)
    Every wait is bounded; servers bind 127.0.0.1 only. */
 #define LAMBDA_RUNTIME_IMPL
 #include "../lambda_runtime.h" /* lambda_json_* to read what the children wrote */
@@ -23,6 +24,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +41,7 @@
 #define P_INVOKE "/2018-06-01/runtime/invocation/"
 #define P_METADATA "/2026-01-15/metadata/execution-environment"
 
-static char obs_path[4096], metrics_path[4096];
+static char obs_path[4096], metrics_path[4096], telemetry_path[4096];
 static const char *emu_path;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1009,6 +1014,580 @@ static void test_metrics_example(void)
     scn_free(&s);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* the Telemetry API client (examples/telemetry) against the fake Extensions/Telemetry API     */
+
+/* A blocking client connection to 127.0.0.1:port (send and receive bounded by 2 s). */
+static int tcp_connect(unsigned port)
+{
+    struct sockaddr_in a;
+    struct timeval tv;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    tv.tv_sec = 2;
+    tv.tv_usec = 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends raw bytes on fd and reads one answer head (and a Content-Length: 0 body); returns its
+   status, or -1. *closed: the server closed the connection after it. */
+static int http_roundtrip(int fd, const char *req, size_t len, int *closed)
+{
+    char buf[4096];
+    size_t got = 0;
+    *closed = 0;
+    if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) return -1;
+    while (got < sizeof buf - 1) {
+        ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (r <= 0) break;
+        got += (size_t)r;
+        buf[got] = 0;
+        if (strstr(buf, "\r\n\r\n")) break;
+    }
+    buf[got] = 0;
+    if (got < 12 || strncmp(buf, "HTTP/1.1 ", 9) != 0) return -1;
+    if (strstr(buf, "Connection: close")) {
+        char b;
+        *closed = recv(fd, &b, 1, 0) == 0;
+    }
+    return atoi(buf + 9);
+}
+
+/* POST body to the listener on fd. */
+static int post_batch(int fd, const char *body, int *closed)
+{
+    char req[16384];
+    int n = snprintf(req, sizeof req,
+                     "POST / HTTP/1.1\r\nHost: sandbox.localdomain\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %lu\r\n\r\n%s",
+                     (unsigned long)strlen(body), body);
+    return http_roundtrip(fd, req, (size_t)n, closed);
+}
+
+/* The extension's register and telemetry subscription, answered; returns the listener's port
+   (0 on failure). status: what the PUT gets. */
+static unsigned tel_client_start(scn *s, int status)
+{
+    rapi_request req;
+    rapi_response r;
+    lambda_json root, v;
+    lambda_str body;
+    char uri[128];
+    unsigned port = 0;
+    if (!read_from_child(&s->srv, &req, WAIT_MS, "register", s->pid, &s->reaped, &s->status)) return 0;
+    LT_CHECK(streq(req.method, "POST") && streq(req.target, "/2020-01-01/extension/register"));
+    LT_CHECK(streq(rapi_request_header(&req, "Lambda-Extension-Name"), "bootstrap"));
+    LT_CHECK(mem_eq(req.body, req.body_len, "{\"events\":[\"SHUTDOWN\"]}", 23));
+    rapi_request_free(&req);
+    rapi_response_init(&r, 200);
+    r.headers = "Lambda-Extension-Identifier: ext-1\r\nContent-Type: application/json\r\n";
+    r.body = "{\"functionName\":\"f\",\"functionVersion\":\"$LATEST\",\"handler\":\"h\"}";
+    r.body_len = strlen((const char *)r.body);
+    LT_CHECK(rapi_server_send(&s->srv, &r, WAIT_MS) == RAPI_OK);
+    if (!read_from_child(&s->srv, &req, WAIT_MS, "telemetry subscribe", s->pid, &s->reaped, &s->status)) return 0;
+    LT_CHECK(streq(req.method, "PUT") && streq(req.target, "/2022-07-01/telemetry"));
+    LT_CHECK(streq(rapi_request_header(&req, "Lambda-Extension-Identifier"), "ext-1"));
+    LT_CHECK(streq(rapi_request_header(&req, "Content-Type"), "application/json"));
+    body = S(req.body, req.body_len);
+    if (lambda_json_validate(body, &root, NULL) == 0) {
+        char buf[64];
+        LT_CHECK(streq(jget(root, "schemaVersion", buf, sizeof buf), "2022-12-13"));
+        LT_CHECK(lambda_json_find(root, "types", &v) == 0 && mem_eq(v.ptr, v.len, "[\"platform\",\"function\"]", 23));
+        LT_CHECK(lambda_json_find(root, "buffering", &v) == 0 &&
+                 mem_eq(v.ptr, v.len, "{\"maxItems\":1000,\"maxBytes\":262144,\"timeoutMs\":100}", 51));
+        LT_CHECK(streq(jget(root, "destination.protocol", buf, sizeof buf), "HTTP"));
+        jget(root, "destination.URI", uri, sizeof uri);
+        LT_CHECK(strncmp(uri, "http://sandbox.localdomain:", 27) == 0 && uri[strlen(uri) - 1] == '/');
+        port = (unsigned)atoi(uri + 27);
+        LT_CHECK(port > 0 && port < 65536);
+    } else {
+        LT_CHECK(!"the subscription is JSON");
+    }
+    rapi_request_free(&req);
+    rapi_response_init(&r, status);
+    r.headers = "Content-Type: text/plain\r\n";
+    r.body = status == 200 ? "OK" : "{\"errorMessage\":\"Telemetry API is not supported\",\"errorType\":\"Telemetry.NotSupported\"}";
+    r.body_len = strlen((const char *)r.body);
+    LT_CHECK(rapi_server_send(&s->srv, &r, WAIT_MS) == RAPI_OK);
+    return status == 200 ? port : 0;
+}
+
+static void test_telemetry_client(void)
+{
+    static const char b1[] =
+        "[{\"time\":\"2026-12-01T10:00:00.000Z\",\"type\":\"platform.initStart\",\"record\":{\"initializationType\":"
+        "\"on-demand\",\"phase\":\"init\"}},"
+        "{\"time\":\"2026-12-01T10:00:00.100Z\",\"type\":\"platform.report\",\"record\":{\"requestId\":\"r1\","
+        "\"status\":\"success\",\"metrics\":{\"durationMs\":12.5,\"billedDurationMs\":13,\"memorySizeMB\":128,"
+        "\"maxMemoryUsedMB\":20}}},"
+        "{\"time\":\"2026-12-01T10:00:00.050Z\",\"type\":\"function\",\"record\":\"hello \\\"world\\\"\"},"
+        "{\"time\":\"2026-12-01T10:00:00.060Z\",\"type\":\"function\",\"record\":{\"message\":\"json\"}}]";
+    static const char b2[] = "[{\"time\":\"2026-12-01T10:00:01.000Z\",\"type\":\"platform.report\",\"record\":"
+                             "{\"requestId\":\"r2\",\"status\":\"error\",\"metrics\":{\"durationMs\":40}}}]";
+    static const char chunked[] = "POST / HTTP/1.1\r\nHost: sandbox.localdomain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\n[{\"ti\r\n"
+                                  "4a\r\nme\":\"2026-12-01T10:00:02.000Z\",\"type\":\"function\",\"record\":\"chunked line\"}]\r\n"
+                                  "0\r\n\r\n";
+    scn s;
+    unsigned port;
+    int fd, closed = 0;
+    rapi_request nx;
+    if (!scn_start(&s, telemetry_path, NULL)) return;
+    port = tel_client_start(&s, 200);
+    if (!port || !read_from_child(&s.srv, &nx, WAIT_MS, "event/next", s.pid, &s.reaped, &s.status)) {
+        LT_CHECK(!"subscribed and waiting for an event");
+        scn_finish(&s);
+        scn_free(&s);
+        return;
+    }
+    LT_CHECK(streq(nx.target, "/2020-01-01/extension/event/next"));
+    rapi_request_free(&nx);
+    /* batches while the extension waits in lambda_extension_next */
+    fd = tcp_connect(port);
+    LT_CHECK(fd >= 0);
+    LT_CHECK(post_batch(fd, b1, &closed) == 200 && !closed);
+    LT_CHECK(post_batch(fd, b2, &closed) == 200 && !closed); /* keep-alive */
+    LT_CHECK(http_roundtrip(fd, chunked, sizeof chunked - 1, &closed) == 200);
+    LT_CHECK(http_roundtrip(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27, &closed) == 405);
+    LT_CHECK(post_batch(fd, "{\"not\":\"an array\"}", &closed) == 400 && closed);
+    if (fd >= 0) close(fd);
+    fd = tcp_connect(port); /* a second connection: still served */
+    LT_CHECK(post_batch(fd, "[]", &closed) == 200);
+    if (fd >= 0) close(fd);
+    { /* SHUTDOWN: the summary line, then exit 0 */
+        rapi_response r;
+        char ev[256];
+        rapi_response_init(&r, 200);
+        snprintf(ev, sizeof ev, "{\"eventType\":\"SHUTDOWN\",\"shutdownReason\":\"spindown\",\"deadlineMs\":%lld}",
+                 wall_ms() + 2000);
+        r.headers = "Lambda-Extension-Event-Identifier: e1\r\nContent-Type: application/json\r\n";
+        r.body = ev;
+        r.body_len = strlen(ev);
+        LT_CHECK(rapi_server_send(&s.srv, &r, WAIT_MS) == RAPI_OK);
+    }
+    LT_CHECK(wait_child(s.pid, &s.reaped, &s.status, WAIT_MS) && child_exited_with(s.reaped, s.status, 0));
+    kill_child(s.pid, &s.reaped, &s.status, WAIT_MS);
+    s.out = take_file(s.outpath, &s.out_len, 1);
+    s.err = take_file(s.errpath, &s.err_len, 1);
+    rapi_server_close(&s.srv);
+    {
+        static const char want[] = "{\"extension\":\"bootstrap\",\"invocations\":2,\"function_log_lines\":3,"
+                                   "\"max_duration_ms\":40,\"events\":6,\"shutdownReason\":\"spindown\"}\n";
+        LT_CHECK(mem_is(s.out, s.out_len, want, sizeof want - 1, "summary"));
+    }
+    LT_CHECK(count_lines_in(s.err, s.err_len, "telemetry listener: a malformed batch; answered 400") == 1);
+    scn_free(&s);
+}
+
+/* an emulator without the API (the RIE answers 202): the extension reports an init error */
+static void test_telemetry_client_unsupported(void)
+{
+    scn s;
+    rapi_request req;
+    if (!scn_start(&s, telemetry_path, NULL)) return;
+    LT_CHECK(tel_client_start(&s, 202) == 0);
+    if (read_from_child(&s.srv, &req, WAIT_MS, "init/error", s.pid, &s.reaped, &s.status)) {
+        rapi_response r;
+        LT_CHECK(streq(req.target, "/2020-01-01/extension/init/error"));
+        LT_CHECK(streq(rapi_request_header(&req, "Lambda-Extension-Function-Error-Type"), "Extension.TelemetryUnavailable"));
+        rapi_request_free(&req);
+        rapi_response_init(&r, 202);
+        LT_CHECK(rapi_server_send(&s.srv, &r, WAIT_MS) == RAPI_OK);
+    }
+    LT_CHECK(wait_child(s.pid, &s.reaped, &s.status, WAIT_MS) && child_exited_with(s.reaped, s.status, 1));
+    kill_child(s.pid, &s.reaped, &s.status, WAIT_MS);
+    s.out = take_file(s.outpath, &s.out_len, 1);
+    s.err = take_file(s.errpath, &s.err_len, 1);
+    rapi_server_close(&s.srv);
+    LT_CHECK(count_lines_in(s.err, s.err_len, "telemetry subscribe: HTTP 202") == 1);
+    scn_free(&s);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the emulator: the metadata endpoint and the Telemetry API                                   */
+
+typedef struct emu_run {
+    char *out, *err;
+    size_t out_len, err_len;
+    int status, reaped;
+    pid_t pid;
+    char outpath[64], errpath[64];
+} emu_run;
+
+/* Starts lambda-emu with argv (NULL-terminated, without the program), its output in files. */
+static int emu_start(emu_run *r, const char *const *args)
+{
+    const char *argv[64], *envp[4] = {"ASAN_OPTIONS=exitcode=86", "UBSAN_OPTIONS=print_stacktrace=1", "PATH=/usr/bin:/bin",
+                                      NULL};
+    int n = 0, ofd, efd;
+    memset(r, 0, sizeof *r);
+    argv[n++] = emu_path;
+    while (*args && n < 62) argv[n++] = *args++;
+    argv[n] = NULL;
+    strcpy(r->outpath, "/tmp/test_obs_eout_XXXXXX");
+    strcpy(r->errpath, "/tmp/test_obs_eerr_XXXXXX");
+    ofd = mkstemp(r->outpath);
+    efd = mkstemp(r->errpath);
+    r->pid = spawn_child(emu_path, argv, envp, ofd, efd, 0);
+    close(ofd);
+    close(efd);
+    return r->pid > 0;
+}
+
+static void emu_end(emu_run *r, int timeout_ms)
+{
+    if (!wait_child(r->pid, &r->reaped, &r->status, timeout_ms)) {
+        LT_CHECK(!"lambda-emu exits");
+        kill_child(r->pid, &r->reaped, &r->status, WAIT_MS);
+    }
+    r->out = take_file(r->outpath, &r->out_len, 1);
+    r->err = take_file(r->errpath, &r->err_len, 1);
+}
+
+static void emu_free(emu_run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void test_emu_metadata(void)
+{
+    emu_run r;
+    const char *a1[] = {"-q", "--az", "euw1-az3", "-e", "az", "-e", "az", "--", obs_path, "runtime", NULL};
+    const char *a2[] = {"-q", "--env", "AWS_LAMBDA_METADATA_TOKEN=wrong", "-e", "az", "--", obs_path, "runtime", NULL};
+    const char *a3[] = {"-q", "-e", "{}", "--", metrics_path, NULL};
+    if (emu_start(&r, a1)) {
+        emu_end(&r, 10000);
+        LT_CHECK(child_exited_with(r.reaped, r.status, 0));
+        LT_CHECK(mem_is(r.out, r.out_len, "euw1-az3|euw1-az3\neuw1-az3|euw1-az3\n", 36, "stdout"));
+        emu_free(&r);
+    }
+    if (emu_start(&r, a2)) { /* a wrong token: 401, the runtime logs it, the AZ ID is empty */
+        emu_end(&r, 10000);
+        LT_CHECK(mem_is(r.out, r.out_len, "|\n", 2, "stdout"));
+        LT_CHECK(count_lines_in(r.err, r.err_len, "metadata endpoint: a wrong bearer token; answered 401") == 1);
+        LT_CHECK(count_lines_in(r.err, r.err_len, "metadata endpoint: HTTP 401") == 1);
+        emu_free(&r);
+    }
+    if (emu_start(&r, a3)) { /* examples/metrics: the default AZ ID */
+        emu_end(&r, 10000);
+        LT_CHECK(mem_is(r.out, r.out_len, "{\"payloadBytes\":2,\"availabilityZoneId\":\"use1-az1\"}\n", 51, "stdout"));
+        emu_free(&r);
+    }
+}
+
+/* one telemetry event, taken apart */
+typedef struct tev {
+    char type[64], rid[64], status[32];
+    char *record;                  /* the raw record */
+    int batch;                     /* which POST carried it */
+} tev;
+
+typedef struct tel_run {
+    tev *ev;
+    int n, batches, bad_batch, max_items_seen;
+    size_t max_body;
+} tel_run;
+
+/* Serves the test's telemetry listener until lambda-emu exits: every batch checked (POST
+   /relay, a JSON array of {time, type, record}) and its events kept in order. */
+static void tel_collect(rapi_server *lsn, emu_run *r, tel_run *t)
+{
+    long long deadline = now_ms() + 20000;
+    memset(t, 0, sizeof *t);
+    while (now_ms() < deadline) {
+        rapi_request req;
+        int rc = rapi_server_read_request(lsn, &req, 50);
+        if (rc == RAPI_OK) {
+            lambda_json arr, item, v;
+            lambda_json_iter it;
+            rapi_response a;
+            int k = 0;
+            if (!streq(req.method, "POST") || !streq(req.target, "/relay") ||
+                !streq(rapi_request_header(&req, "Content-Type"), "application/json") ||
+                lambda_json_validate(S(req.body, req.body_len), &arr, NULL) != 0 || arr.type != LAMBDA_JSON_ARRAY) {
+                show("bad batch", req.raw, req.raw_len);
+                t->bad_batch = 1;
+            } else {
+                t->batches++;
+                if (req.body_len > t->max_body) t->max_body = req.body_len;
+                lambda_json_iter_init(&it, arr);
+                while (lambda_json_next(&it, NULL, &item) == 1) {
+                    tev *e;
+                    char when[64];
+                    k++;
+                    t->ev = (tev *)realloc(t->ev, sizeof *t->ev * (size_t)(t->n + 1));
+                    e = &t->ev[t->n++];
+                    memset(e, 0, sizeof *e);
+                    e->batch = t->batches;
+                    jget(item, "type", e->type, sizeof e->type);
+                    jget(item, "time", when, sizeof when);
+                    if (strlen(when) != 24 || when[10] != 'T' || when[23] != 'Z') t->bad_batch = 1;
+                    if (lambda_json_find(item, "record", &v) == 0) {
+                        e->record = (char *)malloc(v.len + 1);
+                        memcpy(e->record, v.ptr, v.len);
+                        e->record[v.len] = 0;
+                        jget(v, "requestId", e->rid, sizeof e->rid);
+                        jget(v, "status", e->status, sizeof e->status);
+                    } else {
+                        t->bad_batch = 1;
+                    }
+                }
+                if (k > t->max_items_seen) t->max_items_seen = k;
+            }
+            rapi_request_free(&req);
+            rapi_response_init(&a, 200);
+            (void)rapi_server_send(lsn, &a, WAIT_MS);
+            continue;
+        }
+        if (wait_child(r->pid, &r->reaped, &r->status, 0)) break;
+    }
+}
+
+static void tel_free_run(tel_run *t)
+{
+    int i;
+    for (i = 0; i < t->n; i++) free(t->ev[i].record);
+    free(t->ev);
+}
+
+static int tel_index(const tel_run *t, const char *type, const char *rid, int from)
+{
+    int i;
+    for (i = from; i < t->n; i++)
+        if (streq(t->ev[i].type, type) && (!rid || streq(t->ev[i].rid, rid))) return i;
+    return -1;
+}
+
+static int tel_count(const tel_run *t, const char *type)
+{
+    int i, c = 0;
+    for (i = 0; i < t->n; i++) c += streq(t->ev[i].type, type);
+    return c;
+}
+
+/* a number member of a record, or -1 */
+static double rec_num(const char *record, const char *path)
+{
+    lambda_json v;
+    double d;
+    if (lambda_json_get(S(record, strlen(record)), path, &v) != 0 || lambda_json_double(v, &d) != 0) return -1;
+    return d;
+}
+
+/* The relay extension (obs/bootstrap in extension mode) subscribes the test's own listener;
+   the emulator runs obs/bootstrap as the runtime: batches, types, order, records, metrics. */
+static void test_emu_telemetry(void)
+{
+    rapi_server lsn;
+    emu_run r;
+    tel_run t;
+    char body[512], envbody[600];
+    const char *args[32];
+    int n = 0, i, j, inv;
+    static const char *const events[] = {"lines:2:5", "fail:Test.X:bad", "sleep:300", "lines:1:3", NULL};
+    char rids[4][64];
+    if (rapi_server_open(&lsn) != RAPI_OK) {
+        LT_CHECK(!"listener");
+        return;
+    }
+    snprintf(body, sizeof body,
+             "{\"schemaVersion\":\"2022-12-13\",\"types\":[\"platform\",\"function\"],\"buffering\":{\"maxItems\":1000,"
+             "\"maxBytes\":262144,\"timeoutMs\":25},\"destination\":{\"protocol\":\"HTTP\",\"URI\":"
+             "\"http://sandbox.localdomain:%u/relay\"}}",
+             (unsigned)lsn.port);
+    snprintf(envbody, sizeof envbody, "OBS_TEL_BODY=%s", body);
+    args[n++] = "-q";
+    args[n++] = "--env";
+    args[n++] = "OBS_EXT=relay";
+    args[n++] = "--env";
+    args[n++] = envbody;
+    args[n++] = "--env";
+    args[n++] = "OBS_TEL_BAD={\"schemaVersion\":\"2022-12-13\",\"types\":[\"nope\"],\"destination\":{\"protocol\":"
+                "\"HTTP\",\"URI\":\"http://sandbox.localdomain:1/\"}}";
+    args[n++] = "--extension";
+    args[n++] = obs_path;
+    for (i = 0; events[i]; i++) {
+        args[n++] = "-e";
+        args[n++] = events[i];
+    }
+    args[n++] = "--";
+    args[n++] = obs_path;
+    args[n++] = "runtime";
+    args[n] = NULL;
+    if (!emu_start(&r, args)) {
+        rapi_server_close(&lsn);
+        return;
+    }
+    tel_collect(&lsn, &r, &t);
+    emu_end(&r, WAIT_MS);
+    rapi_server_close(&lsn);
+    LT_CHECK(child_exited_with(r.reaped, r.status, 0));
+    LT_CHECK(count_lines_in(r.err, r.err_len, "subscribe status=400") == 1); /* the bad subscription first */
+    LT_CHECK(count_lines_in(r.err, r.err_len, "subscribe status=200") == 1);
+    LT_CHECK(count_lines_in(r.err, r.err_len, "types: nope is not platform, function or extension") == 1);
+    LT_CHECK(!t.bad_batch && t.batches >= 2);
+    /* only the subscribed types */
+    for (i = 0; i < t.n; i++) LT_CHECK(strncmp(t.ev[i].type, "platform.", 9) == 0 || streq(t.ev[i].type, "function"));
+    /* init: initStart first, then the subscription, the extension, initRuntimeDone, initReport */
+    LT_CHECK(t.n > 0 && streq(t.ev[0].type, "platform.initStart"));
+    i = tel_index(&t, "platform.telemetrySubscription", NULL, 0);
+    LT_CHECK(i > 0 && strstr(t.ev[i].record, "\"name\":\"bootstrap\",\"state\":\"Subscribed\",\"types\":[\"platform\",\"function\"]"));
+    j = tel_index(&t, "platform.extension", NULL, 0);
+    LT_CHECK(j > i && streq(t.ev[j].record, "{\"name\":\"bootstrap\",\"state\":\"Ready\",\"events\":[\"SHUTDOWN\"]}"));
+    i = tel_index(&t, "platform.initRuntimeDone", NULL, 0);
+    LT_CHECK(i > j && streq(t.ev[i].status, "success"));
+    j = tel_index(&t, "platform.initReport", NULL, 0);
+    LT_CHECK(j > i && rec_num(t.ev[j].record, "metrics.durationMs") > 0);
+    LT_CHECK(tel_count(&t, "platform.start") == 4 && tel_count(&t, "platform.runtimeDone") == 4 &&
+             tel_count(&t, "platform.report") == 4);
+    /* each invocation: start, its lines, runtimeDone, report, in that order */
+    for (inv = 0, i = j; inv < 4; inv++) {
+        int st = tel_index(&t, "platform.start", NULL, i), done, rep, k, lines = 0;
+        if (st < 0) break;
+        snprintf(rids[inv], sizeof rids[inv], "%s", t.ev[st].rid);
+        done = tel_index(&t, "platform.runtimeDone", rids[inv], st);
+        rep = tel_index(&t, "platform.report", rids[inv], st);
+        LT_CHECK(done > st && rep > done);
+        LT_CHECK(tel_index(&t, "platform.start", NULL, st + 1) > rep || inv == 3);
+        for (k = st + 1; k < done; k++) lines += streq(t.ev[k].type, "function");
+        LT_CHECK(lines == (inv == 0 ? 3 : inv == 3 ? 2 : 0));
+        LT_CHECK(rec_num(t.ev[rep].record, "metrics.durationMs") >= 0 &&
+                 rec_num(t.ev[rep].record, "metrics.billedDurationMs") >= 1 &&
+                 rec_num(t.ev[rep].record, "metrics.memorySizeMB") == 128 &&
+                 rec_num(t.ev[rep].record, "metrics.maxMemoryUsedMB") >= 0);
+        LT_CHECK((rec_num(t.ev[rep].record, "metrics.initDurationMs") > 0) == (inv == 0));
+        LT_CHECK(strstr(t.ev[st].record, "\"tracing\":{\"type\":\"X-Amzn-Trace-Id\",\"value\":\"Root=1-") != NULL);
+        if (inv == 1) {
+            LT_CHECK(streq(t.ev[done].status, "error") && strstr(t.ev[done].record, "\"errorType\":\"Test.X\""));
+            LT_CHECK(streq(t.ev[rep].status, "error"));
+        } else {
+            LT_CHECK(streq(t.ev[done].status, "success") && streq(t.ev[rep].status, "success"));
+            LT_CHECK(rec_num(t.ev[done].record, "metrics.producedBytes") == 2); /* "ok" */
+        }
+        LT_CHECK(strstr(t.ev[done].record, "\"spans\":[{\"name\":\"responseLatency\"") != NULL);
+        if (inv == 2) /* timeoutMs 25: the start of a 300 ms invocation arrives before its end */
+            LT_CHECK(t.ev[st].batch < t.ev[done].batch);
+        if (inv == 0) {
+            LT_CHECK(streq(t.ev[st + 1].record, "\"abcde\"") && streq(t.ev[st + 2].record, "\"bcdef\""));
+            LT_CHECK(tel_index(&t, "function", NULL, st) < done && strstr(r.err, "err line") != NULL);
+        }
+        i = rep;
+    }
+    LT_CHECK(inv == 4);
+    /* the output still reaches stderr, as before */
+    LT_CHECK(count_lines_in(r.err, r.err_len, "abcde") == 1 && count_lines_in(r.err, r.err_len, "err line") == 2);
+    tel_free_run(&t);
+    emu_free(&r);
+}
+
+/* maxItems and maxBytes are kept: 2500 short lines, then 600 lines of 1000 bytes; JSON log
+   format: a JSON line becomes an object record */
+static void test_emu_telemetry_limits(void)
+{
+    rapi_server lsn;
+    emu_run r;
+    tel_run t;
+    char body[512], envbody[600];
+    int i, fn = 0, obj = 0;
+    const char *args[24];
+    if (rapi_server_open(&lsn) != RAPI_OK) return;
+    snprintf(body, sizeof body,
+             "{\"schemaVersion\":\"2025-01-29\",\"types\":[\"function\"],\"buffering\":{\"maxItems\":1000,"
+             "\"maxBytes\":262144,\"timeoutMs\":25},\"destination\":{\"protocol\":\"HTTP\",\"URI\":"
+             "\"http://sandbox.localdomain:%u/relay\"}}",
+             (unsigned)lsn.port);
+    snprintf(envbody, sizeof envbody, "OBS_TEL_BODY=%s", body);
+    i = 0;
+    args[i++] = "-q";
+    args[i++] = "--env";
+    args[i++] = "OBS_EXT=relay";
+    args[i++] = "--env";
+    args[i++] = envbody;
+    args[i++] = "--env";
+    args[i++] = "AWS_LAMBDA_LOG_FORMAT=JSON";
+    args[i++] = "--extension";
+    args[i++] = obs_path;
+    args[i++] = "-e";
+    args[i++] = "lines:2500:10";
+    args[i++] = "-e";
+    args[i++] = "lines:600:1000";
+    args[i++] = "-e";
+    args[i++] = "log:fields:1";
+    args[i++] = "--";
+    args[i++] = obs_path;
+    args[i++] = "runtime";
+    args[i] = NULL;
+    if (!emu_start(&r, args)) {
+        rapi_server_close(&lsn);
+        return;
+    }
+    tel_collect(&lsn, &r, &t);
+    emu_end(&r, WAIT_MS);
+    rapi_server_close(&lsn);
+    LT_CHECK(child_exited_with(r.reaped, r.status, 0));
+    LT_CHECK(!t.bad_batch);
+    LT_CHECK(t.max_items_seen == 1000); /* both limits reached, neither passed */
+    LT_CHECK(t.max_body <= 262144 && t.max_body > 200000);
+    if (t.batches < 4) printf("    %d batches, %d events, largest %d events / %lu bytes\n", t.batches, t.n,
+                              t.max_items_seen, (unsigned long)t.max_body);
+    LT_CHECK(t.batches >= 4); /* about 820 KB in 3103 events */
+    for (i = 0; i < t.n; i++) {
+        LT_CHECK(streq(t.ev[i].type, "function"));
+        fn++;
+        if (t.ev[i].record[0] == '{') {
+            obj++;
+            LT_CHECK(strstr(t.ev[i].record, "\"message\":\"fields\",\"bucket\":\"my-bucket\"") != NULL);
+        }
+    }
+    LT_CHECK(fn == 2500 + 1 + 600 + 1 + 1); /* and an "err line" after each lines: command */
+    LT_CHECK(obj == 1);
+    tel_free_run(&t);
+    emu_free(&r);
+}
+
+/* examples/telemetry with examples/metrics under the emulator: the summary at SHUTDOWN */
+static void test_emu_telemetry_example(void)
+{
+    emu_run r;
+    const char *args[] = {"-q", "--extension", telemetry_path, "-e", "{\"a\":1}", "-e", "bad", "-e", "{\"b\":2}", "--",
+                          metrics_path, NULL};
+    const char *l;
+    size_t ll;
+    lambda_json root, v;
+    int64_t x;
+    double d;
+    if (!emu_start(&r, args)) return;
+    emu_end(&r, 10000);
+    LT_CHECK(child_exited_with(r.reaped, r.status, 0));
+    {
+        scn tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.err = r.err;
+        tmp.err_len = r.err_len;
+        l = find_line(&tmp, "{\"extension\":\"bootstrap\"", &ll);
+    }
+    LT_CHECK(l && lambda_json_validate(S(l, ll), &root, NULL) == 0);
+    if (l) {
+        LT_CHECK(lambda_json_find(root, "invocations", &v) == 0 && lambda_json_int64(v, &x) == 0 && x == 3);
+        LT_CHECK(lambda_json_find(root, "function_log_lines", &v) == 0 && lambda_json_int64(v, &x) == 0 && x == 6);
+        LT_CHECK(lambda_json_find(root, "max_duration_ms", &v) == 0 && lambda_json_double(v, &d) == 0 && d > 0);
+        LT_CHECK(lambda_json_find(root, "events", &v) == 0 && lambda_json_int64(v, &x) == 0 && x >= 3 * 5 + 4);
+        LT_CHECK(member_is(root, "shutdownReason", "\"spindown\""));
+    }
+    emu_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir;
@@ -1024,6 +1603,7 @@ int main(int argc, char **argv)
     dir = argv[a];
     snprintf(obs_path, sizeof obs_path, "%s/obs/bootstrap", dir);
     snprintf(metrics_path, sizeof metrics_path, "%s/metrics/bootstrap", dir);
+    snprintf(telemetry_path, sizeof telemetry_path, "%s/telemetry/bootstrap", dir);
     signal(SIGPIPE, SIG_IGN);
     LT_RUN(test_emf_basic);
     LT_RUN(test_emf_split_metrics);
@@ -1038,5 +1618,13 @@ int main(int argc, char **argv)
     LT_RUN(test_xray_cause);
     LT_RUN(test_metadata);
     LT_RUN(test_metrics_example);
+    LT_RUN(test_telemetry_client);
+    LT_RUN(test_telemetry_client_unsupported);
+    if (emu_path) {
+        LT_RUN(test_emu_metadata);
+        LT_RUN(test_emu_telemetry);
+        LT_RUN(test_emu_telemetry_limits);
+        LT_RUN(test_emu_telemetry_example);
+    }
     return LT_REPORT();
 }

@@ -22,14 +22,29 @@
      fail:<type>:<msg>  lambda_error_str(type, msg)
      failbig:<n>        lambda_error of an n-byte message, '\u00e9' (2 bytes) repeated
      az                 body "<az>|<az>": lambda_availability_zone_id twice
+     sleep:<ms>         sleep, body "ok"
+     lines:<n>:<len>    n lines of len bytes ('a'..'z') on stdout, then "err line" on stderr;
+                        body "ok"
    Environment: OBS_XRAY=1 calls lambda_xray_error_cause; OBS_INIT_METRIC=1 records metric
-   "Init" = 1 in an init hook. */
+   "Init" = 1 in an init hook.
+
+   EXTENSION MODE (OBS_EXT=relay and no arguments; a runtime started by lambda-emu with the
+   same environment gets an argument): registers for SHUTDOWN under its file name, then sends
+   PUT /2022-07-01/telemetry itself (raw HTTP) with OBS_TEL_BODY, and, when OBS_TEL_BAD is set,
+   that body first; prints "subscribe status=<status>" for each on stdout, then waits for
+   SHUTDOWN and exits 0. The batches go to whatever port the body names (the test's own
+   listener). */
 #define LAMBDA_RUNTIME_IMPL
 #include "../../lambda_runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 static char out[1 << 16];
 static size_t olen;
@@ -217,6 +232,24 @@ static int handler(const lambda_context *ctx, lambda_str event, lambda_response 
         free(m);
         return rc;
     }
+    if (strncmp(e, "sleep:", 6) == 0) {
+        struct timespec ts;
+        int ms = atoi(e + 6);
+        ts.tv_sec = ms / 1000;
+        ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+        nanosleep(&ts, NULL);
+        return lambda_response_append(res, "ok", 2);
+    }
+    if (strncmp(e, "lines:", 6) == 0) {
+        int n = atoi(e + 6), len = atoi(strchr(e + 6, ':') + 1), i, j;
+        for (i = 0; i < n; i++) {
+            for (j = 0; j < len; j++) putchar('a' + (i + j) % 26);
+            putchar('\n');
+        }
+        fflush(stdout);
+        fputs("err line\n", stderr);
+        return lambda_response_append(res, "ok", 2);
+    }
     if (strcmp(e, "az") == 0) {
         lambda_str a = lambda_availability_zone_id(ctx), b = lambda_availability_zone_id(ctx);
         lambda_response_append(res, a.ptr, a.len);
@@ -233,9 +266,58 @@ static int init(void *user, lambda_response *err)
     return 0;
 }
 
-int main(void)
+/* PUT /2022-07-01/telemetry with `body`, raw: the status of the answer, or -1. */
+static int raw_subscribe(const char *id, const char *body)
+{
+    const char *api = getenv("AWS_LAMBDA_RUNTIME_API"), *colon = api ? strrchr(api, ':') : NULL;
+    struct sockaddr_in a;
+    char req[8192], resp[4096];
+    int fd, n, got = 0;
+    if (!colon) return -1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)atoi(colon + 1));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) return -1;
+    n = snprintf(req, sizeof req,
+                 "PUT /2022-07-01/telemetry HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\n"
+                 "Content-Type: application/json\r\nContent-Length: %lu\r\nConnection: close\r\n\r\n%s",
+                 api, id, (unsigned long)strlen(body), body);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    for (;;) {
+        ssize_t r = read(fd, resp + got, sizeof resp - 1 - (size_t)got);
+        if (r <= 0) break;
+        got += (int)r;
+        resp[got] = 0;
+        if (strstr(resp, "\r\n\r\n")) break;
+    }
+    close(fd);
+    return got > 12 && strncmp(resp, "HTTP/1.1 ", 9) == 0 ? atoi(resp + 9) : -1;
+}
+
+static int relay(void)
+{
+    lambda_extension *ext;
+    lambda_extension_event ev;
+    const char *body = getenv("OBS_TEL_BODY");
+    if (lambda_extension_register(&ext, "bootstrap", LAMBDA_EXTENSION_SHUTDOWN) != 0) return 3;
+    if (getenv("OBS_TEL_BAD")) printf("subscribe status=%d\n", raw_subscribe(lambda_extension_id(ext), getenv("OBS_TEL_BAD")));
+    printf("subscribe status=%d\n", raw_subscribe(lambda_extension_id(ext), body ? body : "{}"));
+    fflush(stdout);
+    while (lambda_extension_next(ext, &ev) == 0 && ev.type != LAMBDA_EXTENSION_SHUTDOWN) {}
+    lambda_extension_free(ext);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     lambda_config cfg = {0};
+    (void)argv;
+    if (argc == 1 && getenv("OBS_EXT")) return relay();
     cfg.handler = handler;
     cfg.init = init;
     if (getenv("OBS_XRAY")) lambda_xray_error_cause(&cfg);
