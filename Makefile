@@ -366,7 +366,7 @@ lint:
 	tests/lint.sh
 
 # ---- fuzzing ------------------------------------------------------------------------------
-FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip fuzz_http_event
+FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip fuzz_http_event fuzz_telemetry
 build/fuzz/%: tests/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<
