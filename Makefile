@@ -11,6 +11,9 @@
 #   make features-test   tests/test_features.c (streaming, lambda_log, the Extensions API client, the
 #                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
 #                        concurrency scenarios under TSan
+#   make obs-test        tests/test_obs.c (EMF metrics, log fields, X-Ray causes, the metadata
+#                        endpoint, the Telemetry API client and the emulator's side): normal and
+#                        ASan+UBSan runs
 #   make soak            tests/test_soak.c with SOAK_N invocations (default 1,000,000; make test
 #                        runs 20,000): flat memory, one connection; then freeze/thaw scenarios
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)

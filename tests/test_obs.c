@@ -1556,6 +1556,55 @@ static void test_emu_telemetry_limits(void)
     emu_free(&r);
 }
 
+/* "extension" records: the extensions' own lines (here the relay's "subscribe status=" line),
+   and nothing of the function's */
+static void test_emu_telemetry_extension(void)
+{
+    rapi_server lsn;
+    emu_run r;
+    tel_run t;
+    char body[512], envbody[600];
+    int i, seen = 0;
+    const char *args[16];
+    if (rapi_server_open(&lsn) != RAPI_OK) return;
+    snprintf(body, sizeof body,
+             "{\"schemaVersion\":\"2022-07-01\",\"types\":[\"extension\"],\"destination\":{\"protocol\":\"HTTP\","
+             "\"URI\":\"http://sandbox.localdomain:%u/relay\"}}",
+             (unsigned)lsn.port);
+    snprintf(envbody, sizeof envbody, "OBS_TEL_BODY=%s", body);
+    i = 0;
+    args[i++] = "-q";
+    args[i++] = "--env";
+    args[i++] = "OBS_EXT=relay";
+    args[i++] = "--env";
+    args[i++] = envbody;
+    args[i++] = "--extension";
+    args[i++] = obs_path;
+    args[i++] = "-e";
+    args[i++] = "lines:3:4";
+    args[i++] = "--";
+    args[i++] = obs_path;
+    args[i++] = "runtime";
+    args[i] = NULL;
+    if (!emu_start(&r, args)) {
+        rapi_server_close(&lsn);
+        return;
+    }
+    tel_collect(&lsn, &r, &t);
+    emu_end(&r, WAIT_MS);
+    rapi_server_close(&lsn);
+    LT_CHECK(child_exited_with(r.reaped, r.status, 0));
+    LT_CHECK(!t.bad_batch && t.n >= 1);
+    for (i = 0; i < t.n; i++) {
+        LT_CHECK(streq(t.ev[i].type, "extension"));
+        seen += streq(t.ev[i].record, "\"subscribe status=200\"");
+    }
+    LT_CHECK(seen == 1);
+    LT_CHECK(count_lines_in(r.err, r.err_len, "subscribe status=200") == 1); /* still on stderr */
+    tel_free_run(&t);
+    emu_free(&r);
+}
+
 /* examples/telemetry with examples/metrics under the emulator: the summary at SHUTDOWN */
 static void test_emu_telemetry_example(void)
 {
@@ -1624,6 +1673,7 @@ int main(int argc, char **argv)
         LT_RUN(test_emu_metadata);
         LT_RUN(test_emu_telemetry);
         LT_RUN(test_emu_telemetry_limits);
+        LT_RUN(test_emu_telemetry_extension);
         LT_RUN(test_emu_telemetry_example);
     }
     return LT_REPORT();
