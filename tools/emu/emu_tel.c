@@ -21,7 +21,7 @@
 #define TEL_MAX_LINE (256u * 1024u)     /* a longer line is cut into records of this size */
 #define TEL_RETRY_MS 100                /* after a failed delivery */
 #define TEL_DELIVERY_MS 5000            /* one POST, connect to answer */
-#define TEL_MAX_LOG 100000              /* events kept in one environment; older ones dropped */
+#define TEL_MAX_LOG 100000              /* events kept in one environment; newer ones dropped */
 
 typedef struct tel_event {
     int kind;                           /* TEL_* */
