@@ -1161,6 +1161,22 @@ static void test_telemetry_client(void)
     LT_CHECK(http_roundtrip(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27, &closed) == 405);
     LT_CHECK(post_batch(fd, "{\"not\":\"an array\"}", &closed) == 400 && closed);
     if (fd >= 0) close(fd);
+    { /* a client that stalls in the middle of a head is dropped (after 2 s), and the others
+         are served */
+        int st = tcp_connect(port), fd2;
+        struct timeval tv;
+        char b;
+        LT_CHECK(st >= 0 && send(st, "POST / HTTP/1.1\r\nContent-Le", 27, MSG_NOSIGNAL) == 27);
+        fd2 = tcp_connect(port);
+        tv.tv_sec = 10;
+        tv.tv_usec = 0;
+        if (fd2 >= 0) setsockopt(fd2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (st >= 0) setsockopt(st, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        LT_CHECK(post_batch(fd2, "[]", &closed) == 200 && !closed);
+        LT_CHECK(st >= 0 && recv(st, &b, 1, 0) == 0); /* closed without an answer */
+        if (st >= 0) close(st);
+        if (fd2 >= 0) close(fd2);
+    }
     fd = tcp_connect(port); /* a second connection: still served */
     LT_CHECK(post_batch(fd, "[]", &closed) == 200);
     if (fd >= 0) close(fd);
