@@ -1021,9 +1021,15 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
    the destination {"protocol":"HTTP","URI":"http://sandbox.localdomain:<port>/"}, the only
    host the platform delivers to). The listener binds the address /etc/hosts gives
    sandbox.localdomain; without an entry, 127.0.0.1 when the Runtime API is on loopback (a
-   local run: lambda-emu delivers to loopback), else 0.0.0.0. It answers each POSTed batch
+   local run: lambda-emu delivers to loopback), else 0.0.0.0 (inferred: the documentation
+   names the host, not its address; the public extensions resolve the name, which the
+   resolver finds in /etc/hosts first). It answers each POSTed batch
    (a JSON array of {"time","type","record"}) with 200 after calling on_event for each of
-   its events in order; a batch that is not such an array gets 400. Batches are served
+   its events in order; a batch that is not such an array, or a request that is not
+   HTTP/1.x, gets 400 and the connection closes; anything but POST gets 405. It serves
+   up to 8 keep-alive connections (more are closed: the platform retries), bodies with
+   Content-Length or chunked up to 8 MiB, and drops a client that stalls for 2 s in the
+   middle of a request (the wait holds up the extension for that long). Batches are served
    while lambda_extension_next waits (no thread: the wait polls the listener too) and
    while lambda_telemetry_poll runs. Returns 0, LAMBDA_E_ARG (bad config), LAMBDA_E_IO
    (no listener), LAMBDA_E_STATUS (the platform said no; 202 from an emulator that does
