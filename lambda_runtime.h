@@ -57,9 +57,9 @@
      the runtime posts {"errorMessage":..,"errorType":..,"stackTrace":[]} to the Runtime API
      and discards whatever body was written (after lambda_stream_begin it becomes the error
      trailers instead). Calling lambda_error fails the invocation whatever the handler then
-     returns. A non-zero return without lambda_error is reported as Runtime.HandlerFailed; a
-     response that outgrew max_response_size as Function.ResponseSizeTooLarge (never a
-     truncated body).
+     returns. A non-zero return without lambda_error is reported as Runtime.HandlerFailed,
+     with a message that names the cause (see ERRORS); a response that outgrew
+     max_response_size as Function.ResponseSizeTooLarge (never a truncated body).
    - stdout: when the program uses stdout, the runtime makes it line-buffered at the start,
      so each printed line goes out at once and belongs to its invocation (and it flushes
      stdout after each handler when fflush is linked: any call to it links it). End your
@@ -89,6 +89,15 @@
    lambda_strerror(code) describes it. lambda_run returns only when it must stop: after
    max_invocations (0), or on a fatal condition (negative), which it has logged on stderr
    as one line starting "lambda_runtime: ". There is no global error state.
+
+   A handler may return a code as it got it (`return lambda_json_writer_finish(&w);`). The
+   error message then says what the code means and which call failed first, when it was a
+   call on the response (a JSON writer over it, lambda_http_*):
+       handler returned -19: a call out of order (JSON writer misuse, no HTTP answer
+       open...); the first failed call: lambda_json_write_int64: a value where a key is due
+   (Runtime.HandlerFailed). A handler that returns 0 after such a call failed gets its
+   response sent and one warning line naming the call. lambda_json_writer_error(w, &call,
+   &why) gives the same for any writer, e.g. one into a buffer of yours.
 
    FORMATTING (what links printf)
    ==========
@@ -170,9 +179,10 @@
    -Wl,--gc-sections): streaming (lambda_stream_begin / _http_begin set the response's
    `chunk` and `finish` pointers), the shutdown hook (lambda_on_shutdown sets
    lambda_config.lambda__shutdown_setup), and through them the Extensions API client;
-   metrics and X-Ray causes (the first lambda_metric and lambda_xray_error_cause set
-   lambda_config.lambda__finish, which flushes the metrics through a pointer of their own
-   and posts the result).
+   metrics and X-Ray causes (the first lambda_metric, and lambda_xray_error_cause's handler
+   wrapper, set the response's `explain` pointer, called after every handler, to
+   lambda__obs_after, which flushes the metrics and posts an error with its cause through
+   pointers of their own).
    The SIGTERM watching and its clean-up are behind pointers set by the same setup.
    Worker threads are a compile-time opt-in (LAMBDA_THREADS). Calling these functions
    directly from the core would make every bootstrap bigger: keep them behind the pointers.
@@ -314,7 +324,7 @@
      >>events          the scratch area, encodings, HTTP requests and answers, routing,
                        batch answers, S3 keys
      >>extension       the Extensions API client
-     >>metrics         EMF documents (record, validate, split, write), the finish hook
+     >>metrics         EMF documents (record, validate, split, write), the after-handler hook
      >>xray            the X-Ray error cause header on /error
      >>metadata        the Availability Zone ID from the metadata endpoint
      >>telemetry       the Telemetry API client: subscription, the listener, batches to events
@@ -424,7 +434,7 @@ typedef struct lambda_str {
     X(DEPTH,    -16, "JSON nested deeper than the limit")                             \
     X(UTF8,     -17, "invalid UTF-8 or lone surrogate in a JSON string")              \
     X(SPACE,    -18, "output buffer too small")                                       \
-    X(STATE,    -19, "JSON writer misuse (a value where a key is due...)")
+    X(STATE,    -19, "a call out of order (JSON writer misuse, no HTTP answer open...)")
 
 typedef enum lambda_err {
 #define LAMBDA__ERR_ENUM(name, val, msg) LAMBDA_E_##name = val,
@@ -482,9 +492,8 @@ typedef struct lambda_config {
        that only programs that call lambda_on_shutdown link the shutdown code. */
     void (*on_shutdown)(void *user);
     int (*lambda__shutdown_setup)(void *runtime);
-    /* Private: how an invocation's result is posted when an opt-in needs a say in it
-       (lambda_xray_error_cause, the first lambda_metric); NULL: the plain way. */
-    int (*lambda__finish)(void *runtime);
+    /* Private: the handler behind lambda_xray_error_cause's wrapper (handler), or NULL. */
+    lambda_handler lambda__handler;
 } lambda_config;
 
 #define LAMBDA_DEFAULT_MAX_EVENT (8u * 1024u * 1024u)   /* 6 MB platform limit plus slack */
@@ -500,7 +509,7 @@ LAMBDA_API int lambda_start(lambda_handler handler);
    LAMBDA_E_* code after logging the reason on stderr. Owns no global state. */
 LAMBDA_API int lambda_run(const lambda_config *cfg);
 
-/* Human-readable text for a LAMBDA_E_* code. Never NULL. */
+/* Human-readable text for a LAMBDA_E_* code ("not a LAMBDA_E_* code" for others). Never NULL. */
 LAMBDA_API const char *lambda_strerror(int err);
 
 /* Milliseconds left before the invocation's deadline (may be negative). */
@@ -568,8 +577,10 @@ LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user))
         "message":"<errorMessage>"}],"paths":[]}
    in ASCII (other characters as \u escapes, so it is a valid header value), at most 64 KiB
    (the message is cut to fit: the platform crops larger causes, and the other runtimes drop
-   the header at 1 MiB). The /error body is unchanged. An opt-in so that programs without
-   it link none of it (hello stays 28 KiB). Works with lambda_metric and streaming. */
+   the header at 1 MiB). The /error body is unchanged. Call it after setting cfg->handler
+   (it wraps the handler; with no handler yet it does nothing). An opt-in so that programs
+   without it link none of it (hello stays 28 KiB). Works with lambda_metric and
+   streaming. */
 LAMBDA_API void lambda_xray_error_cause(lambda_config *cfg);
 
 /* >>log-api
@@ -857,6 +868,9 @@ typedef struct lambda_json_writer {
     char *buf;              /* lambda_json_writer_init_buf: the caller's buffer, cap bytes, */
     size_t cap, len;        /* len used (NUL-terminated) */
     int err;                /* first error (sticky), 0 if none */
+    const char *err_call;   /* the public call that failed first (lambda_json_writer_error) */
+    const char *err_why;    /* and why, or NULL: lambda_strerror(err) says it */
+    lambda_response *note;  /* the response that is told of the first failure, or NULL */
     unsigned depth;         /* open arrays/objects */
     unsigned flags;         /* comma due / key due / document complete */
     unsigned char stack[(LAMBDA_JSON_MAX_DEPTH + 7) / 8]; /* one bit per level: 1 = object */
@@ -999,6 +1013,14 @@ LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, si
 /* Returns 0 if exactly one complete, balanced value was written without error; else the
    first error, or LAMBDA_E_STATE for an unfinished document. */
 LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
+
+/* The first error and where it came from, for messages: returns it (0: none) and sets
+   *call to the public call that failed first ("lambda_json_write_key") and *why to what
+   was wrong ("a key outside an object"); both static strings, "" when there is no error.
+   Either pointer may be NULL. A writer over a response also tells the response: a handler
+   that returns the code without lambda_error gets both in its error message. */
+LAMBDA_API int lambda_json_writer_error(const lambda_json_writer *w, const char **call,
+                                        const char **why);
 
 /* >>telemetry-api
    The Telemetry API (2022-07-01) for extensions: platform events (init, start, runtimeDone,
@@ -1619,8 +1641,9 @@ LAMBDA__PRIVATE int lambda__hexval(int c)
 /* Bit sets over ASCII, bit c of the 16 bytes: RFC 9110 tchar (the bytes of a header name),
    and what Go's net/url leaves unescaped in a path (A-Z a-z 0-9 - . _ ~ $ & + , : ; = @; see
    lambda__req_begin). A table lookup: no strchr per byte. */
-static const unsigned char lambda__tchar_bits[16] = {0x00, 0x00, 0x00, 0x00, 0xfa, 0x6c, 0xff, 0x03,
-                                                     0xfe, 0xff, 0xff, 0xc7, 0xff, 0xff, 0xff, 0x57};
+static const unsigned char lambda__tchar_bits[16] = {0x00, 0x00, 0x00, 0x00, 0xfa, 0x6c, 0xff,
+                                                     0x03, 0xfe, 0xff, 0xff, 0xc7, 0xff, 0xff,
+                                                     0xff, 0x57};
 static const unsigned char lambda__path_bits[16] = {0x00, 0x00, 0x00, 0x00, 0x50, 0x78, 0xff, 0x2f,
                                                     0xff, 0xff, 0xff, 0x87, 0xfe, 0xff, 0xff, 0x47};
 
@@ -1794,11 +1817,19 @@ struct lambda__conn; /* >>conn */
 
 /* The handler's output. The body is sent as the answer, or, after lambda_error, replaced
    by the error document. */
+struct lambda__logger;
+
 struct lambda_response {
     lambda__buf body;
     size_t max;                 /* max_response_size (LAMBDA__NO_LIMIT for error documents) */
     int append_err;             /* the first failed append (sticky), 0 if none */
     int failed;                 /* lambda_error was called: error_text holds it */
+    /* The first public call on this response (or its writers) that failed, and why: named
+       in the error message when the handler returns a code without lambda_error, and in a
+       warning when it returns 0. explain is set by the first such failure, so that programs
+       whose calls never note one link none of this (see LINK-TIME OPT-INS). */
+    const char *cause_call, *cause_why;
+    void (*explain)(lambda_response *res, struct lambda__logger *log);
     lambda__buf error_text;     /* "<type>\0<message>" */
     size_t error_type_len;
     char content_type[256];
@@ -1914,6 +1945,8 @@ LAMBDA__PRIVATE void lambda__response_reset(lambda_response *res)
     if (res->body.ptr) res->body.ptr[0] = '\0';
     res->append_err = 0;
     res->failed = 0;
+    res->cause_call = NULL;
+    res->cause_why = NULL;
     res->error_text.len = 0;
     res->error_type_len = 0;
     res->streaming = 0;
@@ -2043,6 +2076,19 @@ LAMBDA__PRIVATE void lambda__fail(lambda_response *res, const char *type, const 
     va_end(ap);
 }
 
+LAMBDA__PRIVATE void lambda__explain(lambda_response *res, struct lambda__logger *log);
+
+/* Remember the first public call on res that failed (static strings), for the message of
+   a handler that returns its code without lambda_error. */
+LAMBDA__PRIVATE void lambda__note(lambda_response *res, const char *call, const char *why)
+{
+    if (res && res->cause_call == NULL) {
+        res->cause_call = call;
+        res->cause_why = why;
+        if (res->explain == NULL) res->explain = lambda__explain; /* or lambda__obs_after */
+    }
+}
+
 LAMBDA_API int lambda_error(lambda_response *res, const char *error_type, const char *fmt, ...)
 {
     va_list ap;
@@ -2100,14 +2146,21 @@ LAMBDA__PRIVATE const char *lambda__header_safe_type(const char *type)
     return type;
 }
 
+/* The texts one after the other, each ending in a NUL: no table of pointers (the codes
+   run 0, -1, -2 ... without a gap, which lambda_strerror relies on). */
+#define LAMBDA__ERR_TEXT(name, val, msg) msg "\0"
+#define LAMBDA__ERR_ONE(name, val, msg) +1
+static const char lambda__err_texts[] = LAMBDA_ERRORS(LAMBDA__ERR_TEXT);
+enum { LAMBDA__E_COUNT = 0 LAMBDA_ERRORS(LAMBDA__ERR_ONE) };
+#undef LAMBDA__ERR_TEXT
+#undef LAMBDA__ERR_ONE
+
 LAMBDA_API const char *lambda_strerror(int err)
 {
-    switch (err) {
-#define LAMBDA__ERR_CASE(name, val, msg) case val: return msg;
-        LAMBDA_ERRORS(LAMBDA__ERR_CASE)
-#undef LAMBDA__ERR_CASE
-    default: return "unknown error";
-    }
+    const char *p = lambda__err_texts;
+    if (err > 0 || err <= -LAMBDA__E_COUNT) return "not a LAMBDA_E_* code";
+    for (; err < 0; err++) p += strlen(p) + 1;
+    return p;
 }
 /* >>json: scanner, path look-ups, getters, writer. Helpers are lambda__json_* and lambda__jw_*. */
 
@@ -2851,10 +2904,26 @@ LAMBDA_API int lambda_json_get_int64(lambda_str doc, const char *path, int64_t *
 
 /* ---- writing ---- */
 
-LAMBDA__PRIVATE int lambda__jw_fail(lambda_json_writer *w, int rc)
+/* The first error and what was wrong (NULL: lambda_strerror(rc) says it); sticky. */
+LAMBDA__PRIVATE int lambda__jw_fail(lambda_json_writer *w, int rc, const char *why)
 {
-    if (w->err == 0) w->err = rc;
+    if (w->err == 0) {
+        w->err = rc;
+        w->err_why = why;
+    }
     return w->err;
+}
+
+/* What every public write call returns: the first one that fails is named. */
+LAMBDA__PRIVATE int lambda__jw_ret(lambda_json_writer *w, int rc, const char *call)
+{
+    if (rc && w->err_call == NULL) {
+        if (w->err == 0) w->err = rc; /* a failure that did not go through lambda__jw_fail */
+        w->err_call = call;
+        if (w->err_why == NULL) w->err_why = lambda_strerror(w->err);
+        lambda__note(w->note, call, w->err_why);
+    }
+    return rc;
 }
 
 LAMBDA__PRIVATE int lambda__jw_in_object(const lambda_json_writer *w)
@@ -2866,7 +2935,7 @@ LAMBDA__PRIVATE int lambda__jw_put(lambda_json_writer *w, const void *data, size
 {
     int rc = w->res ? lambda_response_append(w->res, data, len)
                     : w->sink(w, (const char *)data, len);
-    return rc ? lambda__jw_fail(w, rc) : 0;
+    return rc ? lambda__jw_fail(w, rc, NULL) : 0;
 }
 
 /* A writer without a response escapes its strings through a stand-in response whose
@@ -2914,8 +2983,10 @@ LAMBDA__PRIVATE int lambda__jw_buf_sink(lambda_json_writer *w, const char *data,
 LAMBDA__PRIVATE int lambda__jw_pre(lambda_json_writer *w)
 {
     if (w->err) return w->err;
-    if ((w->flags & LAMBDA__JW_DONE) || (lambda__jw_in_object(w) && (w->flags & LAMBDA__JW_KEY)))
-        return lambda__jw_fail(w, LAMBDA_E_STATE);
+    if (w->flags & LAMBDA__JW_DONE)
+        return lambda__jw_fail(w, LAMBDA_E_STATE, "a value after the document was complete");
+    if (lambda__jw_in_object(w) && (w->flags & LAMBDA__JW_KEY))
+        return lambda__jw_fail(w, LAMBDA_E_STATE, "a value where a key is due");
     if (w->depth && !lambda__jw_in_object(w) && (w->flags & LAMBDA__JW_COMMA))
         return lambda__jw_put(w, ",", 1);
     return 0;
@@ -2941,7 +3012,8 @@ LAMBDA__PRIVATE int lambda__jw_begin(lambda_json_writer *w, int obj)
     int rc = lambda__jw_pre(w);
     unsigned d = w->depth;
     if (rc) return rc;
-    if (d >= LAMBDA_JSON_MAX_DEPTH) return lambda__jw_fail(w, LAMBDA_E_STATE);
+    if (d >= LAMBDA_JSON_MAX_DEPTH)
+        return lambda__jw_fail(w, LAMBDA_E_STATE, "nested deeper than LAMBDA_JSON_MAX_DEPTH");
     if ((rc = lambda__jw_put(w, obj ? "{" : "[", 1)) != 0) return rc;
     if (obj) w->stack[d >> 3] = (unsigned char)(w->stack[d >> 3] | (1u << (d & 7)));
     else w->stack[d >> 3] = (unsigned char)(w->stack[d >> 3] & ~(1u << (d & 7)));
@@ -2954,8 +3026,13 @@ LAMBDA__PRIVATE int lambda__jw_end(lambda_json_writer *w, int obj)
 {
     int rc;
     if (w->err) return w->err;
-    if (w->depth == 0 || lambda__jw_in_object(w) != obj || (obj && !(w->flags & LAMBDA__JW_KEY)))
-        return lambda__jw_fail(w, LAMBDA_E_STATE);
+    if (w->depth == 0) return lambda__jw_fail(w, LAMBDA_E_STATE, "nothing is open to end");
+    if (lambda__jw_in_object(w) != obj)
+        return lambda__jw_fail(w, LAMBDA_E_STATE,
+                               obj ? "the open container is an array" : "the open container "
+                                                                         "is an object");
+    if (obj && !(w->flags & LAMBDA__JW_KEY))
+        return lambda__jw_fail(w, LAMBDA_E_STATE, "a key without its value");
     if ((rc = lambda__jw_put(w, obj ? "}" : "]", 1)) != 0) return rc;
     w->depth--;
     return lambda__jw_post(w);
@@ -2965,7 +3042,12 @@ LAMBDA_API void lambda_json_writer_init(lambda_json_writer *w, lambda_response *
 {
     memset(w, 0, sizeof *w);
     w->res = res;
-    if (res == NULL) w->err = LAMBDA_E_ARG;
+    w->note = res;
+    if (res == NULL) {
+        w->err = LAMBDA_E_ARG;
+        w->err_call = "lambda_json_writer_init";
+        w->err_why = "the response is NULL";
+    }
 }
 
 LAMBDA_API void lambda_json_writer_init_buf(lambda_json_writer *w, char *buf, size_t cap)
@@ -2975,54 +3057,86 @@ LAMBDA_API void lambda_json_writer_init_buf(lambda_json_writer *w, char *buf, si
     w->escape = lambda__jw_proxy_escape;
     w->buf = buf;
     w->cap = cap;
-    if (buf == NULL || cap == 0) w->err = LAMBDA_E_ARG;
-    else buf[0] = '\0';
+    if (buf == NULL || cap == 0) {
+        w->err = LAMBDA_E_ARG;
+        w->err_call = "lambda_json_writer_init_buf";
+        w->err_why = "no buffer (NULL, or a capacity of 0)";
+    } else {
+        buf[0] = '\0';
+    }
 }
 
 LAMBDA_API int lambda_json_write_begin_object(lambda_json_writer *w)
 {
-    return lambda__jw_begin(w, 1);
+    return lambda__jw_ret(w, lambda__jw_begin(w, 1), "lambda_json_write_begin_object");
 }
-LAMBDA_API int lambda_json_write_end_object(lambda_json_writer *w) { return lambda__jw_end(w, 1); }
+LAMBDA_API int lambda_json_write_end_object(lambda_json_writer *w)
+{
+    return lambda__jw_ret(w, lambda__jw_end(w, 1), "lambda_json_write_end_object");
+}
 LAMBDA_API int lambda_json_write_begin_array(lambda_json_writer *w)
 {
-    return lambda__jw_begin(w, 0);
+    return lambda__jw_ret(w, lambda__jw_begin(w, 0), "lambda_json_write_begin_array");
 }
-LAMBDA_API int lambda_json_write_end_array(lambda_json_writer *w) { return lambda__jw_end(w, 0); }
+LAMBDA_API int lambda_json_write_end_array(lambda_json_writer *w)
+{
+    return lambda__jw_ret(w, lambda__jw_end(w, 0), "lambda_json_write_end_array");
+}
 
-LAMBDA_API int lambda_json_write_key(lambda_json_writer *w, const char *key, size_t len)
+/* The escaper's error: invalid UTF-8, or the append's own. */
+LAMBDA__PRIVATE int lambda__jw_text(lambda_json_writer *w, const char *s, size_t len)
+{
+    int rc = lambda__jw_escape(w, s, len);
+    return rc ? lambda__jw_fail(w, rc, rc == LAMBDA_E_UTF8 ? "not valid UTF-8" : NULL) : 0;
+}
+
+LAMBDA__PRIVATE int lambda__jw_key(lambda_json_writer *w, const char *key, size_t len)
 {
     int rc;
     if (w->err) return w->err;
-    if (!lambda__jw_in_object(w) || !(w->flags & LAMBDA__JW_KEY))
-        return lambda__jw_fail(w, LAMBDA_E_STATE);
-    if (key == NULL && len) return lambda__jw_fail(w, LAMBDA_E_ARG);
+    if (!lambda__jw_in_object(w))
+        return lambda__jw_fail(w, LAMBDA_E_STATE, "a key outside an object");
+    if (!(w->flags & LAMBDA__JW_KEY))
+        return lambda__jw_fail(w, LAMBDA_E_STATE, "a key where a value is due");
+    if (key == NULL && len) return lambda__jw_fail(w, LAMBDA_E_ARG, "the key is NULL");
     if ((w->flags & LAMBDA__JW_COMMA) && (rc = lambda__jw_put(w, ",", 1)) != 0) return rc;
-    if ((rc = lambda__jw_escape(w, key, len)) != 0) return lambda__jw_fail(w, rc);
+    if ((rc = lambda__jw_text(w, key, len)) != 0) return rc;
     if ((rc = lambda__jw_put(w, ":", 1)) != 0) return rc;
     w->flags = 0;
     return 0;
 }
 
+LAMBDA_API int lambda_json_write_key(lambda_json_writer *w, const char *key, size_t len)
+{
+    return lambda__jw_ret(w, lambda__jw_key(w, key, len), "lambda_json_write_key");
+}
+
 LAMBDA_API int lambda_json_write_ckey(lambda_json_writer *w, const char *key)
 {
-    return lambda_json_write_key(w, key, key ? strlen(key) : 1u);
+    return lambda__jw_ret(w, lambda__jw_key(w, key, key ? strlen(key) : 1u),
+                          "lambda_json_write_ckey");
+}
+
+LAMBDA__PRIVATE int lambda__jw_string(lambda_json_writer *w, const char *s, size_t len)
+{
+    int rc = lambda__jw_pre(w);
+    if (rc == 0 && s == NULL && len) rc = lambda__jw_fail(w, LAMBDA_E_ARG, "the string is NULL");
+    if (rc == 0) rc = lambda__jw_text(w, s, len);
+    return rc ? rc : lambda__jw_post(w);
 }
 
 LAMBDA_API int lambda_json_write_string(lambda_json_writer *w, const char *s, size_t len)
 {
-    int rc = lambda__jw_pre(w);
-    if (rc) return rc;
-    if ((rc = lambda__jw_escape(w, s, len)) != 0) return lambda__jw_fail(w, rc);
-    return lambda__jw_post(w);
+    return lambda__jw_ret(w, lambda__jw_string(w, s, len), "lambda_json_write_string");
 }
 
 LAMBDA_API int lambda_json_write_cstring(lambda_json_writer *w, const char *s)
 {
-    return s ? lambda_json_write_string(w, s, strlen(s)) : lambda_json_write_null(w);
+    int rc = s ? lambda__jw_string(w, s, strlen(s)) : lambda__jw_scalar(w, LAMBDA__LIT("null"));
+    return lambda__jw_ret(w, rc, "lambda_json_write_cstring");
 }
 
-LAMBDA_API int lambda_json_write_int64(lambda_json_writer *w, int64_t v)
+LAMBDA__PRIVATE int lambda__jw_int64(lambda_json_writer *w, int64_t v)
 {
     char tmp[24], *q = tmp + sizeof tmp;
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -3031,15 +3145,20 @@ LAMBDA_API int lambda_json_write_int64(lambda_json_writer *w, int64_t v)
     return lambda__jw_scalar(w, q, (size_t)(tmp + sizeof tmp - q));
 }
 
-LAMBDA_API int lambda_json_write_double(lambda_json_writer *w, double v)
+LAMBDA_API int lambda_json_write_int64(lambda_json_writer *w, int64_t v)
+{
+    return lambda__jw_ret(w, lambda__jw_int64(w, v), "lambda_json_write_int64");
+}
+
+LAMBDA__PRIVATE int lambda__jw_double(lambda_json_writer *w, double v)
 {
     char raw[40], out[40];
     int prec;
     size_t n = 0;
     if (w->err) return w->err;
-    if (v != v || v - v != 0.0) return lambda__jw_fail(w, LAMBDA_E_RANGE);
+    if (v != v || v - v != 0.0) return lambda__jw_fail(w, LAMBDA_E_RANGE, "NaN or infinity");
     if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v && (v != 0.0 || 1.0 / v > 0.0))
-        return lambda_json_write_int64(w, (int64_t)v); /* what %.15g prints for these, faster */
+        return lambda__jw_int64(w, (int64_t)v); /* what %.15g prints for these, faster */
     for (prec = 15; prec <= 17; prec++) {
         const char *r;
         double back = 0.0;
@@ -3061,36 +3180,59 @@ LAMBDA_API int lambda_json_write_double(lambda_json_writer *w, double v)
     return lambda__jw_scalar(w, out, n);
 }
 
+LAMBDA_API int lambda_json_write_double(lambda_json_writer *w, double v)
+{
+    return lambda__jw_ret(w, lambda__jw_double(w, v), "lambda_json_write_double");
+}
+
 LAMBDA_API int lambda_json_write_bool(lambda_json_writer *w, int v)
 {
-    return v ? lambda__jw_scalar(w, LAMBDA__LIT("true"))
-             : lambda__jw_scalar(w, LAMBDA__LIT("false"));
+    int rc = v ? lambda__jw_scalar(w, LAMBDA__LIT("true"))
+               : lambda__jw_scalar(w, LAMBDA__LIT("false"));
+    return lambda__jw_ret(w, rc, "lambda_json_write_bool");
 }
 
 LAMBDA_API int lambda_json_write_null(lambda_json_writer *w)
 {
-    return lambda__jw_scalar(w, LAMBDA__LIT("null"));
+    return lambda__jw_ret(w, lambda__jw_scalar(w, LAMBDA__LIT("null")), "lambda_json_write_null");
 }
 
-LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, size_t len)
+LAMBDA__PRIVATE int lambda__jw_raw(lambda_json_writer *w, const char *json, size_t len)
 {
     const char *p = json, *end;
     lambda_json v;
     int rc;
     if (w->err) return w->err;
-    if (json == NULL) return lambda__jw_fail(w, len ? LAMBDA_E_ARG : LAMBDA_E_SYNTAX);
+    if (json == NULL)
+        return len ? lambda__jw_fail(w, LAMBDA_E_ARG, "the JSON text is NULL")
+                   : lambda__jw_fail(w, LAMBDA_E_SYNTAX, "empty JSON text");
     end = json + len;
     rc = lambda__json_scan(&p, end, w->depth, &v);
     if (rc == 0 && lambda__json_ws(p, end) != end) rc = LAMBDA_E_SYNTAX;
-    if (rc) return lambda__jw_fail(w, rc);
+    if (rc) return lambda__jw_fail(w, rc, "the raw value is not one valid JSON value");
     return lambda__jw_scalar(w, v.ptr, v.len);
+}
+
+LAMBDA_API int lambda_json_write_raw(lambda_json_writer *w, const char *json, size_t len)
+{
+    return lambda__jw_ret(w, lambda__jw_raw(w, json, len), "lambda_json_write_raw");
 }
 
 LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w)
 {
-    if (w->err) return w->err;
-    if (!(w->flags & LAMBDA__JW_DONE)) return lambda__jw_fail(w, LAMBDA_E_STATE);
-    return 0;
+    int rc = w->err;
+    if (rc == 0 && !(w->flags & LAMBDA__JW_DONE))
+        rc = lambda__jw_fail(w, LAMBDA_E_STATE, w->depth ? "the document has open containers"
+                                                         : "the document is empty");
+    return lambda__jw_ret(w, rc, "lambda_json_writer_finish");
+}
+
+LAMBDA_API int lambda_json_writer_error(const lambda_json_writer *w, const char **call,
+                                        const char **why)
+{
+    if (call) *call = w->err ? (w->err_call ? w->err_call : "lambda_json_writer_init") : "";
+    if (why) *why = w->err ? (w->err_why ? w->err_why : lambda_strerror(w->err)) : "";
+    return w->err;
 }
 /* >>log: settings, timestamps, line formatting, lambda_log, the runtime's own lines */
 
@@ -3984,6 +4126,34 @@ typedef struct lambda__conn {
     int recent;                 /* the last exchange ended just now: see lambda__ensure_conn */
 } lambda__conn;
 
+/* A cycle counter read without a system call: the time-stamp counter on x86_64, the
+   virtual counter on arm64 (LAMBDA__TICKS set); elsewhere nothing, and the connection
+   check before a POST always runs. Only differences are used, as "was that a moment
+   ago": any jump (another CPU, a migration) makes the difference large, or wraps it. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define LAMBDA__TICKS 1
+LAMBDA__PRIVATE uint32_t lambda__ticks(void)
+{
+    uint32_t lo;
+    __asm__ __volatile__("rdtsc" : "=a"(lo) : : "edx");
+    return lo;
+}
+#elif defined(__GNUC__) && defined(__aarch64__)
+#define LAMBDA__TICKS 1
+LAMBDA__PRIVATE uint32_t lambda__ticks(void)
+{
+    uint64_t t;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(t));
+    return (uint32_t)t;
+}
+#else
+#define LAMBDA__TICKS 0
+#define lambda__ticks() 0u
+#endif
+/* "A moment": 2^18 ticks, 65-260 us of a 1-4 GHz TSC, 0.25-2 ms of arm64's 1 GHz-125 MHz
+   virtual counter. A handler that returns within it answers without a poll first. */
+#define LAMBDA__MOMENT ((uint32_t)1 << 18)
+
 LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *log, const char *base,
                                        const char *api)
 {
@@ -4548,8 +4718,10 @@ LAMBDA__PRIVATE int lambda__conn_alive(lambda__conn *c)
 /* Make sure there is a live connection to send on: drop an idle one the server closed
    (or that holds unasked bytes), open one if there is none. The check is skipped when the
    last exchange ended just before (c->recent: nothing ran since, e.g. GET /next right
-   after a POST): a connection closed in that instant still fails the exchange without
-   an answer, which is retried once on a new one. */
+   after a POST, or only a handler that returned within LAMBDA__MOMENT): a connection
+   closed in that instant still fails the exchange without an answer, which is retried
+   once on a new one. A stream, which cannot be resent, always checks: it starts while
+   the handler runs, when c->recent is 0. */
 LAMBDA__PRIVATE int lambda__ensure_conn(lambda__conn *c)
 {
     int rc;
@@ -4688,6 +4860,8 @@ typedef struct lambda__rt {
     struct lambda__metrics *metrics; /* >>metrics: what lambda_metric recorded, or NULL */
     int az_state;               /* >>metadata: 0 not fetched yet, 1 fetched (or failed) */
     char az_id[64];             /* ... the Availability Zone ID, "" when unknown */
+    int (*obs_post)(struct lambda__rt *rt); /* >>xray: posts /error with the cause, or NULL */
+    int obs_rc;                 /* ... what that post returned (lambda__obs_posted) */
 } lambda__rt;
 
 /* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
@@ -4899,12 +5073,44 @@ LAMBDA__PRIVATE int lambda__post_error(lambda__rt *rt, int init)
                         rt->res.body.len, 0);
 }
 
+
+/* res->explain, after every handler (set by the first failed call on the response, see
+   lambda__note): a handler that succeeded gets a warning naming the call, one that
+   lambda__handler_failed reported (failed == 2) the cause appended to its message. */
+LAMBDA__PRIVATE void lambda__explain(lambda_response *res, struct lambda__logger *log)
+{
+    const char *more[4];
+    int i;
+    if (res->cause_call == NULL) return;
+    if (!res->failed) {
+        lambda__log(log, LAMBDA_LOG_WARN, "request %s: the handler returned 0 after %s failed: %s",
+                    res->ctx ? res->ctx->request_id.ptr : "-", res->cause_call, res->cause_why);
+        return;
+    }
+    more[0] = "; the first failed call: ";
+    more[1] = res->cause_call;
+    more[2] = ": ";
+    more[3] = res->cause_why;
+    for (i = 0; i < 4 && res->failed == 2; i++)
+        (void)lambda__buf_add(&res->error_text, more[i], strlen(more[i]), LAMBDA__NO_LIMIT);
+}
+
+/* A handler returned `hrc` without lambda_error: say what the code means, and (through
+   res->explain) which call on the response failed first. */
+LAMBDA__PRIVATE void lambda__handler_failed(lambda_response *res, int hrc)
+{
+    lambda__fail(res, "Runtime.HandlerFailed", "handler returned %d: %s", hrc,
+                 lambda_strerror(hrc));
+    res->failed = 2;
+}
+
 /* Run the handler on the event in the receive buffer; afterwards rt->res holds the
    response or the error to report. */
 LAMBDA__PRIVATE void lambda__run_handler(lambda__rt *rt)
 {
     lambda_response *res = &rt->res;
     lambda_str event;
+    uint32_t t0;
     int hrc;
     event.ptr = rt->conn.in.ptr + rt->conn.body_off;
     event.len = rt->conn.body_len;
@@ -4913,19 +5119,23 @@ LAMBDA__PRIVATE void lambda__run_handler(lambda__rt *rt)
     rt->conn.recent = 0; /* the handler may run for long: check the connection again */
     res->conn = &rt->conn; /* streaming is possible from here on */
     res->ctx = &rt->ctx;
+    t0 = lambda__ticks();
     hrc = rt->cfg.handler(&rt->ctx, event, res);
+    /* ... unless it returned at once (see lambda__ensure_conn) */
+    rt->conn.recent = LAMBDA__TICKS && (uint32_t)(lambda__ticks() - t0) < LAMBDA__MOMENT;
     rt->served++;
     lambda__stdout_flush(); /* the handler's printf output belongs to this invocation's logs */
     if (res->failed || (hrc == 0 && (res->append_err == 0 || res->append_err == LAMBDA_E_IO)))
-        return;
-    if (res->append_err == LAMBDA_E_TOO_BIG)
+        ; /* as the handler left it */
+    else if (res->append_err == LAMBDA_E_TOO_BIG)
         lambda__fail(res, "Function.ResponseSizeTooLarge",
                      "response larger than the limit of %lu bytes",
                      (unsigned long)rt->cfg.max_response_size);
     else if (res->append_err != 0)
         lambda__fail(res, "Runtime.OutOfMemory", "out of memory while building the response");
     else
-        lambda__fail(res, "Runtime.HandlerFailed", "handler returned %d", hrc);
+        lambda__handler_failed(res, hrc);
+    if (res->explain) res->explain(res, &rt->log);
 }
 
 /* One invocation: GET /next, run the handler, POST the result. Returns 0 to go on,
@@ -4949,7 +5159,6 @@ LAMBDA__PRIVATE int lambda__invoke_once(lambda__rt *rt)
         return lambda__post_error(rt, 0);
     }
     lambda__run_handler(rt);
-    if (rt->cfg.lambda__finish) return rt->cfg.lambda__finish(rt); /* LINK-TIME OPT-INS */
     if (rt->res.streaming) return rt->res.finish(&rt->res);
     if (rt->res.failed) return lambda__post_error(rt, 0);
     lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len,
@@ -5921,6 +6130,17 @@ LAMBDA__PRIVATE const char *lambda__reason(int status)
     }
 }
 
+#define LAMBDA__HTTP_NOT_OPEN "no answer begun (lambda_http_begin), or it already ended"
+#define LAMBDA__HTTP_ENDED "the request is not parsed (lambda_http_parse), or its answer ended"
+
+/* What the public answer calls return: the first failure is noted in the response. */
+LAMBDA__PRIVATE int lambda__http_ret(lambda_http_request *req, int rc, const char *call,
+                                     const char *state_why)
+{
+    if (rc) lambda__note(req->res, call, rc == LAMBDA_E_STATE ? state_why : lambda_strerror(rc));
+    return rc;
+}
+
 LAMBDA__PRIVATE int lambda__http_add(lambda_http_request *req, const char *name, const char *value)
 {
     lambda__http_state *st = &req->lambda__s;
@@ -5960,16 +6180,18 @@ LAMBDA__PRIVATE int lambda__http_add(lambda_http_request *req, const char *name,
 
 LAMBDA_API int lambda_http_add_header(lambda_http_request *req, const char *name, const char *value)
 {
-    return name ? lambda__http_add(req, name, value) : LAMBDA_E_ARG;
+    return lambda__http_ret(req, name ? lambda__http_add(req, name, value) : LAMBDA_E_ARG,
+                            "lambda_http_add_header", LAMBDA__HTTP_ENDED);
 }
 
 LAMBDA_API int lambda_http_add_cookie(lambda_http_request *req, const char *set_cookie)
 {
-    return lambda__http_add(req, NULL, set_cookie);
+    return lambda__http_ret(req, lambda__http_add(req, NULL, set_cookie), "lambda_http_add_cookie",
+                            LAMBDA__HTTP_ENDED);
 }
 
-LAMBDA_API int lambda_http_set_cookie(lambda_http_request *req, const char *name, const char *value,
-                                      size_t len, const char *attributes)
+LAMBDA__PRIVATE int lambda__http_cookie(lambda_http_request *req, const char *name,
+                                        const char *value, size_t len, const char *attributes)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t nl = name ? strlen(name) : 0, al = attributes ? strlen(attributes) : 0, i, n;
@@ -6001,6 +6223,13 @@ LAMBDA_API int lambda_http_set_cookie(lambda_http_request *req, const char *name
     return lambda__http_add(req, NULL, c);
 }
 
+LAMBDA_API int lambda_http_set_cookie(lambda_http_request *req, const char *name, const char *value,
+                                      size_t len, const char *attributes)
+{
+    return lambda__http_ret(req, lambda__http_cookie(req, name, value, len, attributes),
+                            "lambda_http_set_cookie", LAMBDA__HTTP_ENDED);
+}
+
 LAMBDA__PRIVATE int lambda__http_put(lambda_http_request *req, const char *s, size_t n)
 {
     return lambda_response_append(req->res, s, n);
@@ -6016,7 +6245,7 @@ LAMBDA__PRIVATE int lambda__http_open(lambda_http_request *req, int status, cons
     if (req->res == NULL || req->source == LAMBDA_HTTP_NONE || st->state == 3)
         return LAMBDA_E_STATE;
     if (status < 100 || status > 599) return LAMBDA_E_ARG;
-    if (ctype && (rc = lambda_http_add_header(req, "Content-Type", ctype)) != 0) return rc;
+    if (ctype && (rc = lambda__http_add(req, "Content-Type", ctype)) != 0) return rc;
     lambda_response_clear(req->res);
     n = lambda__utoa(num, (uint64_t)status, 10);
     lambda__http_put(req, LAMBDA__LIT("{\"statusCode\":"));
@@ -6039,13 +6268,15 @@ LAMBDA__PRIVATE int lambda__http_open(lambda_http_request *req, int status, cons
 
 LAMBDA_API int lambda_http_begin(lambda_http_request *req, int status, const char *content_type)
 {
-    return lambda__http_open(req, status, content_type, 0);
+    return lambda__http_ret(req, lambda__http_open(req, status, content_type, 0),
+                            "lambda_http_begin", LAMBDA__HTTP_ENDED);
 }
 
 LAMBDA_API int lambda_http_begin_binary(lambda_http_request *req, int status,
                                         const char *content_type)
 {
-    return lambda__http_open(req, status, content_type, 1);
+    return lambda__http_ret(req, lambda__http_open(req, status, content_type, 1),
+                            "lambda_http_begin_binary", LAMBDA__HTTP_ENDED);
 }
 
 /* Bytes needed by the UTF-8 sequence that starts with `c` (1 for anything else). */
@@ -6117,7 +6348,7 @@ LAMBDA__PRIVATE int lambda__http_b64(lambda_http_request *req, const unsigned ch
     return rc;
 }
 
-LAMBDA_API int lambda_http_write(lambda_http_request *req, const void *data, size_t len)
+LAMBDA__PRIVATE int lambda__http_wr(lambda_http_request *req, const void *data, size_t len)
 {
     lambda__http_state *st = &req->lambda__s;
     int rc;
@@ -6130,10 +6361,16 @@ LAMBDA_API int lambda_http_write(lambda_http_request *req, const void *data, siz
     return rc;
 }
 
+LAMBDA_API int lambda_http_write(lambda_http_request *req, const void *data, size_t len)
+{
+    return lambda__http_ret(req, lambda__http_wr(req, data, len), "lambda_http_write",
+                            LAMBDA__HTTP_NOT_OPEN);
+}
+
 /* lambda_http_body_writer's sink: the writer's output is body text. */
 LAMBDA__PRIVATE int lambda__http_sink(lambda_json_writer *w, const char *data, size_t len)
 {
-    return lambda_http_write((lambda_http_request *)w->sink_ctx, data, len);
+    return lambda__http_wr((lambda_http_request *)w->sink_ctx, data, len);
 }
 
 LAMBDA_API void lambda_http_body_writer(lambda_http_request *req, lambda_json_writer *w)
@@ -6142,7 +6379,13 @@ LAMBDA_API void lambda_http_body_writer(lambda_http_request *req, lambda_json_wr
     w->sink = lambda__http_sink;
     w->escape = lambda__jw_proxy_escape;
     w->sink_ctx = req;
-    if (req->lambda__s.state != 1 && req->lambda__s.state != 2) w->err = LAMBDA_E_STATE;
+    w->note = req->res;
+    if (req->lambda__s.state != 1 && req->lambda__s.state != 2) {
+        w->err = LAMBDA_E_STATE;
+        w->err_call = "lambda_http_body_writer";
+        w->err_why = "no answer begun (lambda_http_begin), or it already ended";
+        lambda__note(req->res, w->err_call, w->err_why);
+    }
 }
 
 /* The header's name ("Set-Cookie" for a cookie). */
@@ -6207,7 +6450,7 @@ LAMBDA__PRIVATE void lambda__http_headers(lambda_http_request *req, const char *
     lambda__http_put(req, "}", 1);
 }
 
-LAMBDA_API int lambda_http_end(lambda_http_request *req)
+LAMBDA__PRIVATE int lambda__http_fin(lambda_http_request *req)
 {
     lambda__http_state *st = &req->lambda__s;
     struct lambda__http_hdr *h;
@@ -6249,24 +6492,34 @@ LAMBDA_API int lambda_http_end(lambda_http_request *req)
     return rc;
 }
 
+LAMBDA_API int lambda_http_end(lambda_http_request *req)
+{
+    return lambda__http_ret(req, lambda__http_fin(req), "lambda_http_end", LAMBDA__HTTP_NOT_OPEN);
+}
+
+/* Begin, write, end: a whole answer in one call. */
+LAMBDA__PRIVATE int lambda__http_whole(lambda_http_request *req, int status, const char *ctype,
+                                       const void *body, size_t len, int binary)
+{
+    int rc = lambda__http_open(req, status, ctype, binary), end;
+    if (rc) return rc;
+    rc = lambda__http_wr(req, body, len);
+    end = lambda__http_fin(req); /* after a failed write: a 500 */
+    return rc ? rc : end;
+}
+
 LAMBDA_API int lambda_http_send(lambda_http_request *req, int status, const char *content_type,
                                 const void *body, size_t len)
 {
-    int rc = lambda_http_begin(req, status, content_type), end;
-    if (rc) return rc;
-    rc = lambda_http_write(req, body, len);
-    end = lambda_http_end(req); /* after a failed write: a 500 */
-    return rc ? rc : end;
+    return lambda__http_ret(req, lambda__http_whole(req, status, content_type, body, len, 0),
+                            "lambda_http_send", LAMBDA__HTTP_ENDED);
 }
 
 LAMBDA_API int lambda_http_send_binary(lambda_http_request *req, int status,
                                        const char *content_type, const void *body, size_t len)
 {
-    int rc = lambda_http_begin_binary(req, status, content_type), end;
-    if (rc) return rc;
-    rc = lambda_http_write(req, body, len);
-    end = lambda_http_end(req); /* after a failed write: a 500 */
-    return rc ? rc : end;
+    return lambda__http_ret(req, lambda__http_whole(req, status, content_type, body, len, 1),
+                            "lambda_http_send_binary", LAMBDA__HTTP_ENDED);
 }
 
 /* A text/plain answer whose body is the reason phrase, replacing whatever was begun. */
@@ -6278,7 +6531,7 @@ LAMBDA__PRIVATE int lambda__http_plain(lambda_http_request *req, int status, con
     if (req->res == NULL || req->source == LAMBDA_HTTP_NONE) return LAMBDA_E_STATE;
     st->hdrs = st->last = NULL;
     st->state = 0;
-    if (allow && (rc = lambda_http_add_header(req, "Allow", allow)) != 0) return rc;
+    if (allow && (rc = lambda__http_add(req, "Allow", allow)) != 0) return rc;
     return lambda_http_send(req, status, "text/plain; charset=utf-8", why, strlen(why));
 }
 
@@ -6673,7 +6926,7 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext)
     LAMBDA_FREE(ext);
 }
 
-/* >>metrics: Embedded Metric Format documents (lambda_metric), the finish hook */
+/* >>metrics: Embedded Metric Format documents (lambda_metric), the after-handler hook */
 
 /* Unix time in ms, read as lambda__timestamp does. */
 LAMBDA__PRIVATE int64_t lambda__wall_ms(void)
@@ -6735,7 +6988,7 @@ struct lambda__metrics {
     int n_dims;
     size_t ns, ns_len;          /* the namespace in strs; ns_len 0: the default */
     int warned;                 /* a call was refused since the last flush (warned once) */
-    int (*flush)(lambda__rt *rt);      /* lambda__metrics_write, for the finish hook */
+    int (*flush)(lambda__rt *rt);      /* lambda__metrics_write, for lambda__obs_after */
     void (*next_free)(lambda__rt *rt); /* the clean-up that was in rt->shutdown_free */
 };
 
@@ -6760,35 +7013,27 @@ LAMBDA__PRIVATE void lambda__metrics_clear(struct lambda__metrics *m)
     m->n_dims = m->warned = 0;
 }
 
-/* The finish hook, lambda_config.lambda__finish (see LINK-TIME OPT-INS): set by
-   lambda_xray_error_cause and by the first lambda_metric, called by lambda__invoke_once
-   after the handler. It flushes the metrics (through a pointer: a program with X-Ray
-   causes and no metrics links no metrics code), then posts the result as
-   lambda__invoke_once would, an error through post_error. */
-LAMBDA__PRIVATE int lambda__finish_with(lambda__rt *rt, int (*post_error)(lambda__rt *rt))
+/* res->explain once metrics or X-Ray causes are in use (see LINK-TIME OPT-INS): after
+   every handler, what lambda__explain does, then the metrics flushed (through a pointer:
+   a program with X-Ray causes and no metrics links no metrics code), then a failed
+   invocation's /error posted with its X-Ray cause (rt->obs_post, set by the X-Ray
+   wrapper). The result of that post is handed to lambda__invoke_once through the
+   response's finish pointer, as a stream's would be. */
+LAMBDA__PRIVATE int lambda__obs_posted(lambda_response *res)
 {
-    lambda__conn *c = &rt->conn;
-    lambda_context *ctx = &rt->ctx;
+    return ((lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res)))->obs_rc;
+}
+
+LAMBDA__PRIVATE void lambda__obs_after(lambda_response *res, struct lambda__logger *log)
+{
+    lambda__rt *rt = (lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res));
+    lambda__explain(res, log);
     if (rt->metrics && rt->metrics->flush) (void)rt->metrics->flush(rt);
-    if (rt->res.streaming) return rt->res.finish(&rt->res);
-    if (rt->res.failed) return post_error(rt);
-    lambda__req_begin(c, "POST", "invocation/", ctx->request_id.ptr, ctx->request_id.len,
-                      "/response");
-    if (ctx->invocation_id.len)
-        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", ctx->invocation_id.ptr,
-                           ctx->invocation_id.len);
-    return lambda__post(c, "response", rt->res.content_type,
-                        rt->res.body.ptr ? rt->res.body.ptr : "", rt->res.body.len, 0);
-}
-
-LAMBDA__PRIVATE int lambda__post_invocation_error(lambda__rt *rt)
-{
-    return lambda__post_error(rt, 0);
-}
-
-LAMBDA__PRIVATE int lambda__finish_plain(void *runtime)
-{
-    return lambda__finish_with((lambda__rt *)runtime, lambda__post_invocation_error);
+    if (rt->obs_post && res->failed && !res->streaming) {
+        rt->obs_rc = rt->obs_post(rt);
+        res->streaming = 1; /* posted: lambda__invoke_once returns what finish says */
+        res->finish = lambda__obs_posted;
+    }
 }
 
 /* A name or value in strs: a NUL-terminated copy. Returns 0 and its offset, or NOMEM. */
@@ -6830,7 +7075,7 @@ LAMBDA__PRIVATE lambda__metric *lambda__metrics_find(const struct lambda__metric
 
 LAMBDA__PRIVATE int lambda__metrics_write(lambda__rt *rt);
 
-/* The runtime's metrics, made on first use (which also sets the finish hook). res is
+/* The runtime's metrics, made on first use (which also sets res->explain). res is
    always the runtime's own response (a handler's or an init hook's). */
 LAMBDA__PRIVATE struct lambda__metrics *lambda__metrics_of(lambda_response *res, lambda__rt **out)
 {
@@ -6844,7 +7089,7 @@ LAMBDA__PRIVATE struct lambda__metrics *lambda__metrics_of(lambda_response *res,
     m->next_free = rt->shutdown_free;
     rt->shutdown_free = lambda__metrics_free;
     rt->metrics = m;
-    if (rt->cfg.lambda__finish == NULL) rt->cfg.lambda__finish = lambda__finish_plain;
+    rt->res.explain = lambda__obs_after; /* the flush after every handler */
     return m;
 }
 
@@ -7275,14 +7520,23 @@ LAMBDA__PRIVATE int lambda__post_error_xray(lambda__rt *rt)
     return lambda__post(c, "error", "application/json", rt->res.body.ptr, rt->res.body.len, 0);
 }
 
-LAMBDA__PRIVATE int lambda__finish_xray(void *runtime)
+/* lambda_config.handler under lambda_xray_error_cause: sets up lambda__obs_after, then
+   calls the program's handler. */
+LAMBDA__PRIVATE int lambda__xray_handler(const lambda_context *ctx, lambda_str event,
+                                         lambda_response *res)
 {
-    return lambda__finish_with((lambda__rt *)runtime, lambda__post_error_xray);
+    lambda__rt *rt = (lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res));
+    rt->obs_post = lambda__post_error_xray;
+    res->explain = lambda__obs_after;
+    return rt->cfg.lambda__handler(ctx, event, res);
 }
 
 LAMBDA_API void lambda_xray_error_cause(lambda_config *cfg)
 {
-    if (cfg) cfg->lambda__finish = lambda__finish_xray;
+    if (cfg && cfg->handler && cfg->handler != lambda__xray_handler) {
+        cfg->lambda__handler = cfg->handler;
+        cfg->handler = lambda__xray_handler;
+    }
 }
 
 /* >>metadata: the Availability Zone ID from the Lambda metadata endpoint */
@@ -8071,6 +8325,11 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__PRIVATE
 #undef LAMBDA__MIN
 #undef LAMBDA__DEF
+#undef LAMBDA__TICKS
+#undef LAMBDA__MOMENT
+#ifdef lambda__ticks
+#undef lambda__ticks
+#endif
 #undef LAMBDA__LIT
 #undef LAMBDA__NO_LIMIT
 #undef LAMBDA__MAX_API_BODY

@@ -419,6 +419,35 @@ static void length_smaller_late_bytes(void)
     ft_free(&e);
 }
 
+/* The server closes the connection right after the event, and the handler answers at once:
+   the runtime then posts without checking the idle connection first (it was used a moment
+   ago), the post fails without an answer, and it is sent again, whole, on a new
+   connection. Also with the close a little later, and with a surplus that arrives while a
+   slower handler runs (the check is made then: length_smaller_late_bytes). */
+static void closed_before_quick_post(void)
+{
+    static const unsigned delays_ms[] = {0, 1, 20};
+    size_t i;
+    for (i = 0; i < sizeof delays_ms / sizeof delays_ms[0]; i++) {
+        ft e;
+        char id[32];
+        printf("  close %u ms after the event\n", delays_ms[i]);
+        snprintf(id, sizeof id, "quick-%u", (unsigned)i);
+        if (ft_start(&e, probe_path, NULL, 0) && ft_expect_next(&e) && ft_event(&e, id, "echo:fast")) {
+            if (delays_ms[i]) sleep_ms(delays_ms[i]);
+            rapi_server_close_conn(&e.srv);
+            if (ft_expect_post(&e, id, "response")) {
+                LT_CHECK(body_is(&e, "fast"));
+                LT_CHECK(e.req.conn_seq == 2); /* sent again on a new connection */
+                if (ft_ack(&e)) ft_ok(&e, "quick-after", "echo:on", "on");
+            }
+        }
+        ft_finish(&e);
+        LT_CHECK(e.killed); /* still running */
+        ft_free(&e);
+    }
+}
+
 static void two_content_lengths(void)
 {
     ft e;
@@ -1216,6 +1245,7 @@ int main(int argc, char **argv)
     RUN(cut_mid_reply_body);
     RUN(length_smaller_same_write);
     RUN(length_smaller_late_bytes);
+    RUN(closed_before_quick_post);
     RUN(two_content_lengths);
     RUN(length_and_chunked);
     RUN(bad_content_length_values);

@@ -796,6 +796,66 @@ static void test_s3_key(void)
 }
 
 /* the scratch area is freed with the runtime, and so is everything else */
+/* A failed answer call is noted in the response (the first one), and the message of a
+   handler that returns the code without lambda_error names it. */
+static int failed_with(const char *msg)
+{
+    lambda_response *res = &rt.res;
+    const char *got = res->error_text.ptr ? res->error_text.ptr + res->error_type_len + 1 : "";
+    if (res->failed && strcmp(res->error_text.ptr, "Runtime.HandlerFailed") == 0 &&
+        strcmp(got, msg) == 0)
+        return 1;
+    printf("    message \"%s\", want \"%s\"\n", got, msg);
+    return 0;
+}
+
+/* What lambda__run_handler does with a handler's non-zero return `rc` (which must be
+   `want`): the message must name `cause` as the first failed call (NULL: none). */
+static void reports(int rc, int want, const char *cause)
+{
+    char msg[512];
+    LT_CHECK(rc == want);
+    lambda__handler_failed(&rt.res, rc);
+    if (rt.res.explain) rt.res.explain(&rt.res, &rt.log);
+    snprintf(msg, sizeof msg, "handler returned %d: %s%s%s", want, lambda_strerror(want),
+             cause ? "; the first failed call: " : "", cause ? cause : "");
+    LT_CHECK(failed_with(msg));
+}
+
+#define NOT_OPEN "no answer begun (lambda_http_begin), or it already ended"
+
+static void test_causes(void)
+{
+    lambda_http_request req;
+    lambda_json_writer w;
+    parse_src(&req, 2); /* a write before any begin; the end after it is not the first */
+    reports(lambda_http_write(&req, "x", 1), LAMBDA_E_STATE, "lambda_http_write: " NOT_OPEN);
+    LT_CHECK(lambda_http_end(&req) == LAMBDA_E_STATE && rt.res.cause_call &&
+             strcmp(rt.res.cause_call, "lambda_http_write") == 0);
+    parse_src(&req, 1); /* a bad status, through lambda_http_send */
+    reports(lambda_http_send(&req, 1000, NULL, "", 0), LAMBDA_E_ARG,
+            "lambda_http_send: invalid argument");
+    parse_src(&req, 4); /* a header after the answer ended */
+    LT_CHECK(lambda_http_send(&req, 200, NULL, "", 0) == 0);
+    reports(lambda_http_add_header(&req, "X-Late", "1"), LAMBDA_E_STATE,
+            "lambda_http_add_header: the request is not parsed (lambda_http_parse), or its "
+            "answer ended");
+    parse_src(&req, 3); /* the body writer: its first misuse, not the sink's */
+    LT_CHECK(lambda_http_begin(&req, 200, "application/json") == 0);
+    lambda_http_body_writer(&req, &w);
+    lambda_json_write_begin_array(&w);
+    lambda_json_write_ckey(&w, "k");
+    reports(lambda_json_writer_finish(&w), LAMBDA_E_STATE,
+            "lambda_json_write_ckey: a key outside an object");
+    parse_src(&req, 3); /* a body writer before begin */
+    lambda_http_body_writer(&req, &w);
+    reports(lambda_json_write_null(&w), LAMBDA_E_STATE, "lambda_http_body_writer: " NOT_OPEN);
+    parse_src(&req, 2); /* no failed call: the code alone */
+    reports(LAMBDA_E_NOT_FOUND, LAMBDA_E_NOT_FOUND, NULL);
+}
+
+#undef NOT_OPEN
+
 static void test_free(void)
 {
     lambda__rt_free(&rt);
@@ -819,6 +879,7 @@ int main(void)
     LT_RUN(test_router);
     LT_RUN(test_batch);
     LT_RUN(test_s3_key);
+    LT_RUN(test_causes);
     LT_RUN(test_free);
     return LT_REPORT();
 }

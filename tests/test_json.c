@@ -766,48 +766,80 @@ static void test_writer_escape(void)
     res_free(&res);
 }
 
+/* The writer's first failure: lambda_json_writer_error, and what the response was told. */
+static int cause_is(const lambda_json_writer *w, const lambda_response *res, const char *call,
+                    const char *why)
+{
+    const char *c = NULL, *y = NULL;
+    int rc = lambda_json_writer_error(w, &c, &y);
+    if (rc != 0 && strcmp(c, call) == 0 && strcmp(y, why) == 0 &&
+        (res == NULL || (res->cause_call && strcmp(res->cause_call, call) == 0 &&
+                         strcmp(res->cause_why, why) == 0)))
+        return 1;
+    printf("    cause: got %d \"%s: %s\" (response: \"%s: %s\"), want \"%s: %s\"\n", rc, c, y,
+           res && res->cause_call ? res->cause_call : "-", res && res->cause_why ? res->cause_why : "-",
+           call, why);
+    return 0;
+}
+
 static void test_writer_misuse(void)
 {
     lambda_response res;
     lambda_json_writer w;
     int i;
     res_init(&res, 1 << 20);
-#define FRESH() (lambda_response_clear(&res), lambda_json_writer_init(&w, &res))
+#define FRESH() (lambda_response_clear(&res), res.cause_call = NULL, lambda_json_writer_init(&w, &res))
+#define CAUSE(call, why) LT_CHECK(cause_is(&w, &res, call, why))
     FRESH();   /* value where a key is due; sticky */
     LT_CHECK(lambda_json_write_begin_object(&w) == 0 && lambda_json_write_int64(&w, 1) == LAMBDA_E_STATE);
     LT_CHECK(lambda_json_write_ckey(&w, "a") == LAMBDA_E_STATE && lambda_json_writer_finish(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_int64", "a value where a key is due");
     FRESH();   /* ... also after a complete member */
     LT_CHECK(lambda_json_write_begin_object(&w) == 0 && lambda_json_write_ckey(&w, "a") == 0 && lambda_json_write_null(&w) == 0);
     LT_CHECK(lambda_json_write_cstring(&w, "b") == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_cstring", "a value where a key is due");
     FRESH();   /* key in an array */
     LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_write_ckey(&w, "a") == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_ckey", "a key outside an object");
     FRESH();   /* key at the top level */
     LT_CHECK(lambda_json_write_ckey(&w, "a") == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_ckey", "a key outside an object");
     FRESH();   /* two keys in a row */
     LT_CHECK(lambda_json_write_begin_object(&w) == 0 && lambda_json_write_ckey(&w, "a") == 0 && lambda_json_write_ckey(&w, "b") == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_ckey", "a key where a value is due");
     FRESH();   /* end_object on an array, end_array on an object */
     LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_write_end_object(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_end_object", "the open container is an array");
     FRESH();
     LT_CHECK(lambda_json_write_begin_object(&w) == 0 && lambda_json_write_end_array(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_end_array", "the open container is an object");
     FRESH();   /* end_object right after a key */
     LT_CHECK(lambda_json_write_begin_object(&w) == 0 && lambda_json_write_ckey(&w, "a") == 0 && lambda_json_write_end_object(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_end_object", "a key without its value");
     FRESH();   /* end with nothing open */
     LT_CHECK(lambda_json_write_end_array(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_end_array", "nothing is open to end");
     FRESH();
     LT_CHECK(lambda_json_write_end_object(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_end_object", "nothing is open to end");
     FRESH();   /* anything after the document is complete */
     LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_write_end_array(&w) == 0);
     LT_CHECK(lambda_json_write_begin_array(&w) == LAMBDA_E_STATE && lambda_json_writer_finish(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_begin_array", "a value after the document was complete");
     FRESH();
     LT_CHECK(lambda_json_write_int64(&w, 1) == 0 && lambda_json_write_raw(&w, "2", 1) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_raw", "a value after the document was complete");
     FRESH();   /* unfinished documents */
     LT_CHECK(lambda_json_writer_finish(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_writer_finish", "the document is empty");
     FRESH();
     LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_writer_finish(&w) == LAMBDA_E_STATE);
     LT_CHECK(lambda_json_write_end_array(&w) == LAMBDA_E_STATE); /* sticky even for a now-legal call */
+    CAUSE("lambda_json_writer_finish", "the document has open containers");
     FRESH();   /* depth */
     for (i = 0; i < LAMBDA_JSON_MAX_DEPTH; i++) LT_CHECK(lambda_json_write_begin_array(&w) == 0);
     LT_CHECK(lambda_json_write_begin_array(&w) == LAMBDA_E_STATE);
+    CAUSE("lambda_json_write_begin_array", "nested deeper than LAMBDA_JSON_MAX_DEPTH");
     FRESH();
     for (i = 0; i < LAMBDA_JSON_MAX_DEPTH; i++) lambda_json_write_begin_array(&w);
     for (i = 0; i < LAMBDA_JSON_MAX_DEPTH; i++) lambda_json_write_end_array(&w);
@@ -815,18 +847,22 @@ static void test_writer_misuse(void)
     LT_CHECK(lambda_json_validate(SN(res.body.ptr, res.body.len), NULL, NULL) == 0);
     FRESH();   /* NaN / infinity */
     LT_CHECK(lambda_json_write_double(&w, c_strtod("nan")) == LAMBDA_E_RANGE && res.body.len == 0);
+    CAUSE("lambda_json_write_double", "NaN or infinity");
     FRESH();
     LT_CHECK(lambda_json_write_double(&w, c_strtod("-inf")) == LAMBDA_E_RANGE);
     FRESH();   /* raw must be one valid value */
     LT_CHECK(lambda_json_write_raw(&w, "[1,]", 4) == LAMBDA_E_SYNTAX && lambda_json_writer_finish(&w) == LAMBDA_E_SYNTAX);
+    CAUSE("lambda_json_write_raw", "the raw value is not one valid JSON value");
     FRESH();
     LT_CHECK(lambda_json_write_raw(&w, "1 2", 3) == LAMBDA_E_SYNTAX);
     FRESH();
     LT_CHECK(lambda_json_write_raw(&w, "", 0) == LAMBDA_E_SYNTAX);
     FRESH();
     LT_CHECK(lambda_json_write_raw(&w, NULL, 0) == LAMBDA_E_SYNTAX);
+    CAUSE("lambda_json_write_raw", "empty JSON text");
     FRESH();
     LT_CHECK(lambda_json_write_raw(&w, NULL, 2) == LAMBDA_E_ARG);
+    CAUSE("lambda_json_write_raw", "the JSON text is NULL");
     FRESH();
     LT_CHECK(lambda_json_write_raw(&w, "\"\xff\"", 3) == LAMBDA_E_UTF8);
     FRESH();   /* raw nesting counts from the writer's depth */
@@ -838,13 +874,28 @@ static void test_writer_misuse(void)
     res.max = 8;
     LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_write_cstring(&w, "0123456789") == LAMBDA_E_TOO_BIG);
     LT_CHECK(lambda_json_write_end_array(&w) == LAMBDA_E_TOO_BIG && lambda_json_writer_finish(&w) == LAMBDA_E_TOO_BIG);
+    CAUSE("lambda_json_write_cstring", "payload exceeds the configured limit");
     res.max = 1 << 20;
     lambda_response_clear(&res);
     lambda_json_writer_init(&w, NULL);
     LT_CHECK(lambda_json_write_null(&w) == LAMBDA_E_ARG && lambda_json_writer_finish(&w) == LAMBDA_E_ARG);
+    LT_CHECK(cause_is(&w, NULL, "lambda_json_writer_init", "the response is NULL"));
+    res.cause_call = NULL;
     lambda_json_writer_init(&w, &res);
     LT_CHECK(lambda_json_write_begin_object(&w) == 0 && lambda_json_write_ckey(&w, NULL) == LAMBDA_E_ARG);
+    CAUSE("lambda_json_write_ckey", "the key is NULL");
+    lambda_json_writer_init(&w, &res);
+    res.cause_call = NULL;
+    LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_write_string(&w, "\xc3", 1) == LAMBDA_E_UTF8);
+    CAUSE("lambda_json_write_string", "not valid UTF-8");
+    LT_CHECK(lambda_json_writer_error(&w, NULL, NULL) == LAMBDA_E_UTF8);
+    lambda_json_writer_init(&w, &res); /* no error: empty strings */
+    {
+        const char *c = "x", *y = "x";
+        LT_CHECK(lambda_json_writer_error(&w, &c, &y) == 0 && *c == '\0' && *y == '\0');
+    }
 #undef FRESH
+#undef CAUSE
     res_free(&res);
 }
 

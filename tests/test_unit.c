@@ -4,6 +4,7 @@
 #define LAMBDA_RUNTIME_IMPL
 #include "lambda_runtime.h"
 #include "lt.h"
+#include <limits.h>
 
 #include "guard_page.h"
 #include <sys/wait.h>
@@ -639,7 +640,18 @@ static void test_strerror(void)
 {
     LT_CHECK(strcmp(lambda_strerror(0), "ok") == 0);
     LT_CHECK(strstr(lambda_strerror(LAMBDA_E_ENV), "AWS_LAMBDA_RUNTIME_API") != NULL);
-    LT_CHECK(strcmp(lambda_strerror(12345), "unknown error") == 0);
+    LT_CHECK(strcmp(lambda_strerror(12345), "not a LAMBDA_E_* code") == 0);
+    { /* every code has its own text from LAMBDA_ERRORS; the numbers around them have none */
+#define ROW(name, val, msg) {val, msg},
+        static const struct { int code; const char *msg; } rows[] = {LAMBDA_ERRORS(ROW)};
+#undef ROW
+        size_t i, n = sizeof rows / sizeof rows[0];
+        for (i = 0; i < n; i++) LT_CHECK(strcmp(lambda_strerror(rows[i].code), rows[i].msg) == 0);
+        LT_CHECK(strcmp(lambda_strerror(rows[n - 1].code - 1), "not a LAMBDA_E_* code") == 0);
+        LT_CHECK(strcmp(lambda_strerror(1), "not a LAMBDA_E_* code") == 0);
+        LT_CHECK(strcmp(lambda_strerror(INT_MIN), "not a LAMBDA_E_* code") == 0);
+        LT_CHECK(strcmp(lambda_strerror(INT_MAX), "not a LAMBDA_E_* code") == 0);
+    }
 }
 
 static void test_remaining(void)

@@ -12,6 +12,10 @@
      streamfail0          begin, then lambda_error("Stream.Early", "nothing written") at once
      streamret            begin, write "a", return 3 without lambda_error
      failbefore           lambda_error("Before.Begin", "no stream") without streaming
+     retcode:<n>          return n (a number, e.g. -12 or 7) without lambda_error
+     jwmisuse[0]          a JSON writer over the response: begin_object, then an int64 where a
+                          key is due, a string (its sticky error), end_object; return the writer's
+                          finish code (with "0": return 0, which sends the "{" written so far)
      http                 lambda_stream_http_begin(201, {content-type: text/plain, x-a: b},
                           {"c=1"}), then write "hello"
      httpnull             lambda_stream_http_begin(200, NULL, NULL), then write "hello"
@@ -209,6 +213,18 @@ static int handler(const lambda_context *ctx, lambda_str ev, lambda_response *re
     }
     if (ev.len == 10 && memcmp(ev.ptr, "failbefore", 10) == 0)
         return lambda_error(res, "Before.Begin", "no stream");
+    if ((a = after(ev, "retcode:")) != NULL) return atoi(a);
+    if ((a = after(ev, "jwmisuse")) != NULL) {
+        lambda_json_writer w;
+        int rc;
+        lambda_json_writer_init(&w, res);
+        lambda_json_write_begin_object(&w);
+        lambda_json_write_int64(&w, 1); /* a value where a key is due: the first misuse */
+        lambda_json_write_cstring(&w, "x");
+        lambda_json_write_end_object(&w);
+        rc = lambda_json_writer_finish(&w);
+        return strcmp(a, "0") == 0 ? 0 : rc;
+    }
     if (ev.len == 4 && memcmp(ev.ptr, "http", 4) == 0) {
         static const char *const headers[] = {"content-type", "text/plain", "x-a", "b", NULL};
         static const char *const cookies[] = {"c=1", NULL};
