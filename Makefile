@@ -11,6 +11,9 @@
 #   make features-test   tests/test_features.c (streaming, lambda_log, the Extensions API client, the
 #                        shutdown hook, multi-concurrency): normal and ASan+UBSan runs, then the
 #                        concurrency scenarios under TSan
+#   make obs-test        tests/test_obs.c (EMF metrics, log fields, X-Ray causes, the metadata
+#                        endpoint, the Telemetry API client and the emulator's side): normal and
+#                        ASan+UBSan runs
 #   make soak            tests/test_soak.c with SOAK_N invocations (default 1,000,000; make test
 #                        runs 20,000): flat memory, one connection; then freeze/thaw scenarios
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60; needs clang)
@@ -86,10 +89,11 @@ EXAMPLE_BINS := $(EXAMPLES:%=build/%/bootstrap)
 HDR        := lambda_runtime.h
 HANDLERS   := sigprobe oomprobe
 EMU_SRC    := $(addprefix tools/emu/,emu_main.c emu_util.c emu_loop.c emu_rapi.c emu_ext.c emu_http.c \
-                emu_http_json.c emu_bench.c) \
+                emu_http_json.c emu_tel.c emu_bench.c) \
               tools/rapi_server.c
 
-.PHONY: all demo emu-demo test emu-test faults-test features-test soak fuzz fuzz-diff bench bench-json valgrind arm64 lint clean \
+.PHONY: all demo emu-demo test emu-test faults-test features-test obs-test soak fuzz fuzz-diff bench bench-json \
+        valgrind arm64 lint clean \
         package sizes print-cflags print-sam-targets print-zips
 all: $(EXAMPLE_BINS)
 
@@ -129,6 +133,9 @@ $(call bootstraps,handlers/%,tests/handlers/%.c,$(HDR),plain asan vg)
 # (-DLAMBDA_THREADS -pthread) in those two builds and under TSan
 $(call bootstraps,features,tests/handlers/features.c,$(HDR),plain asan)
 $(call bootstraps,features-mt,tests/handlers/features.c,$(HDR),plain asan tsan,$(MT_FLAGS))
+# the observability bootstrap (tests/handlers/obs.c): EMF metrics, log fields, X-Ray causes,
+# the metadata endpoint
+$(call bootstraps,obs,tests/handlers/obs.c,$(HDR),plain asan)
 # examples/hello with the C library allocator linked in, for the size budget (it includes
 # examples/hello/main.c)
 $(call bootstraps,hello-malloc,tests/handlers/hello_malloc.c,examples/hello/main.c $(HDR),plain)
@@ -155,7 +162,7 @@ build/vg/%/bootstrap: build/vg/%/bootstrap.bin
 # build/<name>/function-arm64.zip: bootstrap alone at the root, mode 0755, reproducible
 # (tools/lambda-zip). Examples in LAYER_EXAMPLES are Lambda extensions, packaged as layers:
 # build/<name>/layer.zip and layer-arm64.zip, holding extensions/<name>.
-LAYER_EXAMPLES := extension
+LAYER_EXAMPLES := extension telemetry
 FUNCTION_EXAMPLES := $(filter-out $(LAYER_EXAMPLES),$(EXAMPLES))
 ARM64_CC ?= aarch64-linux-gnu-gcc
 HAVE_ARM64 := $(shell command -v $(ARM64_CC) 2>/dev/null)
@@ -224,7 +231,9 @@ $(call sam_function,HelloArm64Function,hello,arm64)
 $(call sam_function,EchoFunction,echo,x86_64)
 $(call sam_function,HttpFunction,http,x86_64)
 $(call sam_function,StreamFunction,stream,x86_64)
+$(call sam_function,MetricsFunction,metrics,x86_64)
 $(call sam_layer,ExtensionLayer,extension,x86_64)
+$(call sam_layer,TelemetryLayer,telemetry,x86_64)
 
 # for tests/check_deploy.sh and tests/check_template.py: LOGICAL_ID:EXAMPLE:ARCH:KIND and
 # ZIP:EXAMPLE:ARCH:KIND, one per line
@@ -255,6 +264,7 @@ $(call programs,test_faults,tests/test_faults.c tools/rapi_server.c,$(RAPI_TEST_
 $(call programs,test_soak,tests/test_soak.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
 $(call programs,test_emu,tests/test_emu.c,tests/lt.h,$(TEST_CFLAGS))
+$(call programs,test_obs,tests/test_obs.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
 $(call programs,lambda-emu,$(EMU_SRC),tools/emu/emu.h tools/rapi_server.h,$(EMU_CFLAGS),$(EMU_CFLAGS) -g -O1)
 $(call programs,bench_json,tests/bench_json.c,$(HDR),-std=c99 -O2 $(WARN) -I.)
 
@@ -303,6 +313,8 @@ TEST_SUITES := \
     tests/check_browser.sh build/lambda-emu build/stream/bootstrap -- \
     build/test_faults build -- \
     build/test_faults build/asan -- \
+    build/test_obs --emu build/lambda-emu build -- \
+    build/test_obs --emu build/lambda-emu build/asan -- \
     build/test_soak build -- \
     build/test_soak build/asan -- \
     build/test_features $(FEATURES_SIZES) --emu build/lambda-emu build -- \
@@ -335,11 +347,15 @@ FEATURES_TEST_DEPS := build/test_features build/lambda-emu $(EXAMPLE_BINS) \
     build/asan/features/bootstrap build/asan/features-mt/bootstrap build/asan/stream/bootstrap \
     build/asan/extension/bootstrap build/tsan/features-mt/bootstrap
 
+OBS_TEST_DEPS := build/test_obs build/lambda-emu build/obs/bootstrap build/asan/obs/bootstrap \
+    build/metrics/bootstrap build/asan/metrics/bootstrap build/telemetry/bootstrap \
+    build/asan/telemetry/bootstrap
+
 # tests/check_deploy.sh and tests/check_cmake.sh: make package's zips and what they hold
 DEPLOY_TEST_DEPS := $(PACKAGE_ZIPS) $(ARM64_BINS)
 
 test: all $(TEST_BINS) build/locale/de_DE.UTF-8 $(EMU_TEST_DEPS) $(FAULTS_DEPS) $(FEATURES_TEST_DEPS) \
-      $(DEPLOY_TEST_DEPS) $(SOAK_DEPS)
+      $(OBS_TEST_DEPS) $(DEPLOY_TEST_DEPS) $(SOAK_DEPS)
 	LOCPATH=build/locale tests/run.sh $(TEST_SUITES)
 
 emu-test: $(EMU_TEST_DEPS)
@@ -350,6 +366,9 @@ faults-test: $(FAULTS_DEPS)
 
 features-test: $(FEATURES_TEST_DEPS)
 	tests/run.sh $(call suites_of,build/test_features)
+
+obs-test: $(OBS_TEST_DEPS)
+	tests/run.sh $(call suites_of,build/test_obs)
 
 # a million invocations with flat memory on one connection, then the freeze/thaw scenarios
 SOAK_N ?= 1000000
@@ -367,7 +386,7 @@ lint:
 	tests/lint.sh
 
 # ---- fuzzing ------------------------------------------------------------------------------
-FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip fuzz_http_event
+FUZZERS := fuzz_http fuzz_json fuzz_json_roundtrip fuzz_http_event fuzz_telemetry
 build/fuzz/%: tests/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $<

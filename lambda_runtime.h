@@ -176,12 +176,16 @@
 
    LINK-TIME OPT-INS
    =================
-   A bootstrap carries only the code it can reach. Three features are reachable only
+   A bootstrap carries only the code it can reach. Some features are reachable only
    through a function pointer that their own entry point stores, so that a program which
    never calls that entry point links none of their code (with -ffunction-sections
    -Wl,--gc-sections): streaming (lambda_stream_begin / _http_begin set the response's
    `chunk` and `finish` pointers), the shutdown hook (lambda_on_shutdown sets
-   lambda_config.lambda__shutdown_setup), and through them the Extensions API client.
+   lambda_config.lambda__shutdown_setup), and through them the Extensions API client;
+   metrics and X-Ray causes (the first lambda_metric, and lambda_xray_error_cause's handler
+   wrapper, set the response's `explain` pointer, called after every handler, to
+   lambda__obs_after, which flushes the metrics and posts an error with its cause through
+   pointers of their own).
    The SIGTERM watching and its clean-up are behind pointers set by the same setup.
    Worker threads are a compile-time opt-in (LAMBDA_THREADS). Calling these functions
    directly from the core would make every bootstrap bigger: keep them behind the pointers.
@@ -227,7 +231,27 @@
    lambda_log(ctx, LAMBDA_LOG_INFO, "fmt", ...) follows AWS_LAMBDA_LOG_FORMAT (Text or
    JSON) and AWS_LAMBDA_LOG_LEVEL (TRACE..FATAL, default INFO); details at >>log-api.
    The runtime's own lines use the same format ("logger":"lambda_runtime" in JSON; text
-   lines start "lambda_runtime: ").
+   lines start "lambda_runtime: "). lambda_log_fields adds typed key/value fields
+   (lambda_field_str / _int / _double / _bool): members of the JSON line, or key=value
+   pairs in text, escaped, without allocation.
+
+   METRICS, X-RAY, METADATA
+   ========================
+   lambda_metric(res, "Name", value, LAMBDA_UNIT_COUNT), lambda_metric_dimension,
+   lambda_metric_namespace: CloudWatch metrics in the Embedded Metric Format, written to
+   stdout as one JSON line per document when the handler returns (the spec's limits kept
+   by splitting); details at >>metrics-api. lambda_xray_error_cause(&cfg): /error carries
+   the X-Ray cause document (Lambda-Runtime-Function-XRay-Error-Cause).
+   lambda_availability_zone_id(ctx): "use1-az1", from the Lambda metadata endpoint, cached.
+   Each is linked only into programs that call it.
+
+   TELEMETRY API
+   =============
+   In an extension: lambda_telemetry_subscribe(ext, &tc) opens a small HTTP listener and
+   subscribes it (PUT /2022-07-01/telemetry) to platform events, the function's log lines
+   and/or the extensions' lines; each event of each POSTed batch reaches tc.on_event as
+   type, time and record while lambda_extension_next waits. Details at >>telemetry-api;
+   linked only when called.
 
    HTTP EVENTS, BATCHES, S3
    ========================
@@ -268,7 +292,8 @@
    NOT SUPPORTED
    =============
    TLS (the Runtime API is plain HTTP on the sandbox's loopback), SnapStart restore hooks
-   (provided.* runtimes have no SnapStart), the Telemetry API.
+   (provided.* runtimes have no SnapStart), the older Logs API (2020-08-15: the Telemetry
+   API replaces it), TCP telemetry destinations.
 
    MAP OF THIS FILE
    ================
@@ -277,11 +302,14 @@
      >>includes        the two headers the declarations need
      >>linkage         LAMBDA_API, LAMBDA_PRINTF
      >>types           lambda_str, LAMBDA_E_* errors, lambda_context, lambda_config
-     >>api             lambda_start/_run, the response object, lambda_error, lambda_on_shutdown
-     >>log-api         lambda_log and its line formats
+     >>api             lambda_start/_run, the response object, lambda_error, lambda_on_shutdown,
+                       lambda_xray_error_cause, lambda_availability_zone_id
+     >>log-api         lambda_log and its line formats, structured fields
      >>stream-api      lambda_stream_begin/_http_begin/_write
      >>extension-api   the Extensions API client
+     >>metrics-api     EMF metrics: lambda_metric, dimensions, namespace, flush, units
      >>json-api        the JSON reader and writer (with their manual)
+     >>telemetry-api   the Telemetry API client: subscribe, the listener, events, poll
      >>http-api        HTTP events (request, answer, router), batch answers, S3 keys,
                        base64 / percent / UTF-8, the per-invocation scratch area
      >>implementation  everything below is compiled only with LAMBDA_RUNTIME_IMPL
@@ -291,7 +319,7 @@
                        escaper, the response object (append, printf, lambda_error, error
                        documents), lambda_strerror
      >>json            JSON scanner, path look-ups, getters, writer
-     >>log             log settings, timestamps, line formatting, lambda_log
+     >>log             log settings, timestamps, line formatting, lambda_log, fields
      >>http            the HTTP/1.1 response parser (head, chunked decoder): pure, no I/O
      >>conn            one client connection: address parsing, connect, send, receive, read
                        a response, request heads, one exchange, status handling
@@ -301,6 +329,10 @@
      >>events          the scratch area, encodings, HTTP requests and answers, routing,
                        batch answers, S3 keys
      >>extension       the Extensions API client
+     >>metrics         EMF documents (record, validate, split, write), the after-handler hook
+     >>xray            the X-Ray error cause header on /error
+     >>metadata        the Availability Zone ID from the metadata endpoint
+     >>telemetry       the Telemetry API client: subscription, the listener, batches to events
      >>shutdown        the internal extension behind lambda_on_shutdown (SIGTERM)
      >>threads         LAMBDA_THREADS workers
      >>entry           lambda_run, lambda_start
@@ -465,6 +497,8 @@ typedef struct lambda_config {
        that only programs that call lambda_on_shutdown link the shutdown code. */
     void (*on_shutdown)(void *user);
     int (*lambda__shutdown_setup)(void *runtime);
+    /* Private: the handler behind lambda_xray_error_cause's wrapper (handler), or NULL. */
+    lambda_handler lambda__handler;
 } lambda_config;
 
 #define LAMBDA_DEFAULT_MAX_EVENT (8u * 1024u * 1024u)   /* 6 MB platform limit plus slack */
@@ -485,6 +519,16 @@ LAMBDA_API const char *lambda_strerror(int err);
 
 /* Milliseconds left before the invocation's deadline (may be negative). */
 LAMBDA_API int64_t lambda_remaining_ms(const lambda_context *ctx);
+
+/* The Availability Zone ID the execution environment runs in ("use1-az1"; an AZ ID, the same
+   zone in every account, not a name like "us-east-1a"), from the Lambda metadata endpoint:
+   GET http://$AWS_LAMBDA_METADATA_API/2026-01-15/metadata/execution-environment with
+   "Authorization: Bearer $AWS_LAMBDA_METADATA_TOKEN", field AvailabilityZoneID. Fetched on
+   the first call (connect and answer bounded by 1 s each), then cached for the life of the
+   runtime (once per worker with LAMBDA_THREADS). Empty ("", never NULL) when either variable
+   is unset, or when the call fails: the failure is logged once, never fatal, and not
+   retried. ctx: the handler's. Valid as long as the runtime. */
+LAMBDA_API lambda_str lambda_availability_zone_id(const lambda_context *ctx);
 
 /* Append bytes to the response body. Returns 0, LAMBDA_E_TOO_BIG (over
    max_response_size) or LAMBDA_E_NOMEM. Errors are sticky: after one, further appends
@@ -532,6 +576,18 @@ LAMBDA_API int lambda_error_str(lambda_response *res, const char *error_type, co
    handler is removed when lambda_run returns. */
 LAMBDA_API void lambda_on_shutdown(lambda_config *cfg, void (*hook)(void *user));
 
+/* Opt in to X-Ray error causes: every /error of a failed invocation then carries the header
+   Lambda-Runtime-Function-XRay-Error-Cause with the cause document X-Ray shows for the fault,
+       {"working_directory":"<cwd>","exceptions":[{"type":"<errorType>",
+        "message":"<errorMessage>"}],"paths":[]}
+   in ASCII (other characters as \u escapes, so it is a valid header value), at most 64 KiB
+   (the message is cut to fit: the platform crops larger causes, and the other runtimes drop
+   the header at 1 MiB). The /error body is unchanged. Call it after setting cfg->handler
+   (it wraps the handler; with no handler yet it does nothing). An opt-in so that programs
+   without it link none of it (hello stays 28 KiB). Works with lambda_metric and
+   streaming. */
+LAMBDA_API void lambda_xray_error_cause(lambda_config *cfg);
+
 /* >>log-api
    lambda_log writes one line per call on stderr, formatted as the function's log
    configuration says: AWS_LAMBDA_LOG_FORMAT=JSON gives one JSON object per line,
@@ -549,6 +605,53 @@ enum {
 };
 LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt, ...)
     LAMBDA_PRINTF(3, 4);
+
+/* STRUCTURED FIELDS. lambda_log_fields is lambda_log with key/value fields: in JSON mode
+   each becomes a member of the line's object, after "message"; in text mode a logfmt pair
+   after the message, key=value, the value quoted and escaped when it needs it ("" for an
+   empty one, or one with a space, '=', '"', a control or a non-ASCII byte):
+
+       lambda_log_field f[3];
+       f[0] = lambda_field_str("bucket", bucket);
+       f[1] = lambda_field_str("key", key);
+       f[2] = lambda_field_int("size", size);
+       lambda_log_fields(ctx, LAMBDA_LOG_INFO, f, 3, "object %s received", key);
+
+   {"timestamp":"...","level":"INFO","requestId":"...","message":"object a b.txt received",
+    "bucket":"my-bucket","key":"a b.txt","size":1024}
+   2026-11-27T03:58:11.123Z <TAB> <id> <TAB> INFO <TAB> object a b.txt received
+   bucket=my-bucket key="a b.txt" size=1024
+
+   (the text line is one line). Values: strings (NULL is null in JSON, an empty value in
+   text), int64, double (shortest form that reads back; NaN and infinities as the strings
+   "NaN", "Infinity", "-Infinity"), bool (true/false). Strings are escaped exactly as JSON
+   needs (invalid UTF-8 becomes U+FFFD), keys too; in JSON a key the line already has
+   (timestamp, level, requestId, message, tenantId) gets a leading '_' instead of being a
+   duplicate member; in text the bytes of a key that logfmt cannot hold (space, '=', '"',
+   controls) become '_'. At most LAMBDA_LOG_MAX_FIELDS (64) fields are written. The line is built in
+   the same fixed stack buffer as lambda_log's (no allocation): when it does not fit, the
+   longest of the message and the string values is cut (ending in "...") until it does,
+   and as a last resort fields are dropped from the end. */
+#ifndef LAMBDA_LOG_MAX_FIELDS
+#define LAMBDA_LOG_MAX_FIELDS 64
+#endif
+enum { LAMBDA_FIELD_STRING = 1, LAMBDA_FIELD_INT, LAMBDA_FIELD_DOUBLE, LAMBDA_FIELD_BOOL };
+typedef struct lambda_log_field {
+    const char *key;                 /* NUL-terminated; NULL: the field is skipped */
+    int type;                        /* LAMBDA_FIELD_* */
+    const char *str;                 /* STRING: the value (str_len bytes), NULL for null */
+    size_t str_len;
+    int64_t i;                       /* INT; BOOL (0 or 1) */
+    double d;                        /* DOUBLE */
+} lambda_log_field;
+LAMBDA_API lambda_log_field lambda_field_str(const char *key, const char *value); /* NUL-ended */
+LAMBDA_API lambda_log_field lambda_field_strn(const char *key, const char *value, size_t len);
+LAMBDA_API lambda_log_field lambda_field_int(const char *key, int64_t value);
+LAMBDA_API lambda_log_field lambda_field_double(const char *key, double value);
+LAMBDA_API lambda_log_field lambda_field_bool(const char *key, int value);
+LAMBDA_API void lambda_log_fields(const lambda_context *ctx, int level,
+                                  const lambda_log_field *fields, size_t n, const char *fmt, ...)
+    LAMBDA_PRINTF(5, 6);
 
 /* >>stream-api
    Response streaming (function URLs with InvokeMode RESPONSE_STREAM,
@@ -614,6 +717,73 @@ LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const 
 /* The identifier the platform assigned (Lambda-Extension-Identifier). */
 LAMBDA_API const char *lambda_extension_id(const lambda_extension *ext);
 LAMBDA_API void lambda_extension_free(lambda_extension *ext);
+
+/* >>metrics-api
+   CloudWatch metrics without an agent: the Embedded Metric Format (EMF). Record metrics
+   while the handler runs; when it returns, the runtime writes them to stdout as EMF JSON
+   lines (before the result is posted), which CloudWatch Logs turns into metrics:
+
+       lambda_metric_namespace(res, "MyApp");                     // default below
+       lambda_metric_dimension(res, "FunctionName", ctx->function_name);
+       lambda_metric(res, "Invocations", 1, LAMBDA_UNIT_COUNT);
+       lambda_metric(res, "PayloadBytes", (double)event.len, LAMBDA_UNIT_BYTES);
+       lambda_metric(res, "Latency", 12.5, LAMBDA_UNIT_MILLISECONDS); // again: a second value
+
+   {"_aws":{"Timestamp":1764590291123,"CloudWatchMetrics":[{"Namespace":"MyApp",
+    "Dimensions":[["FunctionName"]],"Metrics":[{"Name":"Invocations","Unit":"Count"},...]}]},
+    "FunctionName":"my-fn","Invocations":1,"PayloadBytes":1234,"Latency":[12.5,9.75]}
+
+   One document per line, each a complete EMF document: _aws.Timestamp (Unix ms, when the
+   handler returned), one directive with the namespace, one dimension set (every dimension
+   of the invocation; [[]] without any) and the metrics; every dimension and metric is a
+   member of the root. A metric recorded several times has an array of values, in order.
+   The spec's limits are kept by splitting: at most 100 metrics and 100 values per metric
+   in a document (and about 200 KB; CloudWatch takes 256 KB), so 150 metrics, or one
+   metric with 250 values, go out as 2 or 3 documents, each with the dimensions. Limits
+   that cannot be split are errors: a 31st dimension (EMF allows 30), more than
+   LAMBDA_METRICS_MAX (1000) metrics or LAMBDA_METRICS_MAX_VALUES (10000) values before a
+   flush: LAMBDA_E_TOO_BIG, and the value is not recorded (one warning line per
+   invocation says so). Names and values are checked as CloudWatch would:
+     metric name   1..255 bytes of UTF-8 without control bytes, not only spaces, not "_aws",
+                   not a dimension's name; a unit other than the first one for the name:
+                   LAMBDA_E_ARG; a value that is NaN or infinite: LAMBDA_E_RANGE
+     dimension     name 1..255 bytes, value 1..1024 bytes, printable ASCII, not only spaces,
+                   the name not starting with ':', not "_aws", not a metric's name
+                   (LAMBDA_E_ARG); setting a name again replaces its value
+     namespace     1..255 bytes of A-Z a-z 0-9 . _ # : / - (LAMBDA_E_ARG); default: the
+                   environment's AWS_EMF_NAMESPACE when valid, else "aws-embedded-metrics"
+   Namespace, dimensions and metrics belong to one invocation: they are cleared after each
+   flush. lambda_metrics_flush writes them at once (a long handler may flush as it goes);
+   the automatic flush writes what is left. Metrics recorded in an init hook go out with
+   the first invocation's. Each document is one write() on stdout, after stdout's own
+   buffer is flushed (printf output stays in order); documents of concurrent workers never
+   interleave. Memory: reused from one invocation to the next. Values are written with
+   lambda_json_write_double (snprintf, see FORMATTING). Linked only when called.
+   Returns 0 or a negative LAMBDA_E_* (and never fails the invocation). */
+#ifndef LAMBDA_METRICS_MAX
+#define LAMBDA_METRICS_MAX 1000
+#endif
+#ifndef LAMBDA_METRICS_MAX_VALUES
+#define LAMBDA_METRICS_MAX_VALUES 10000
+#endif
+enum { /* CloudWatch's units, as EMF spells them ("Bytes/Second" ...) */
+    LAMBDA_UNIT_NONE, LAMBDA_UNIT_SECONDS, LAMBDA_UNIT_MICROSECONDS, LAMBDA_UNIT_MILLISECONDS,
+    LAMBDA_UNIT_BYTES, LAMBDA_UNIT_KILOBYTES, LAMBDA_UNIT_MEGABYTES, LAMBDA_UNIT_GIGABYTES,
+    LAMBDA_UNIT_TERABYTES, LAMBDA_UNIT_BITS, LAMBDA_UNIT_KILOBITS, LAMBDA_UNIT_MEGABITS,
+    LAMBDA_UNIT_GIGABITS, LAMBDA_UNIT_TERABITS, LAMBDA_UNIT_PERCENT, LAMBDA_UNIT_COUNT,
+    LAMBDA_UNIT_BYTES_PER_SECOND, LAMBDA_UNIT_KILOBYTES_PER_SECOND,
+    LAMBDA_UNIT_MEGABYTES_PER_SECOND, LAMBDA_UNIT_GIGABYTES_PER_SECOND,
+    LAMBDA_UNIT_TERABYTES_PER_SECOND, LAMBDA_UNIT_BITS_PER_SECOND,
+    LAMBDA_UNIT_KILOBITS_PER_SECOND, LAMBDA_UNIT_MEGABITS_PER_SECOND,
+    LAMBDA_UNIT_GIGABITS_PER_SECOND, LAMBDA_UNIT_TERABITS_PER_SECOND,
+    LAMBDA_UNIT_COUNT_PER_SECOND
+};
+LAMBDA_API int lambda_metric(lambda_response *res, const char *name, double value, int unit);
+LAMBDA_API int lambda_metric_dimension(lambda_response *res, const char *name, const char *value);
+LAMBDA_API int lambda_metric_namespace(lambda_response *res, const char *ns);
+LAMBDA_API int lambda_metrics_flush(lambda_response *res);
+/* The EMF spelling of a LAMBDA_UNIT_* ("Count", "Bytes/Second"), NULL for another value. */
+LAMBDA_API const char *lambda_unit_name(int unit);
 
 /* >>json-api
 
@@ -868,6 +1038,75 @@ LAMBDA_API int lambda_json_writer_finish(lambda_json_writer *w);
    that returns the code without lambda_error gets both in its error message. */
 LAMBDA_API int lambda_json_writer_error(const lambda_json_writer *w, const char **call,
                                         const char **why);
+
+/* >>telemetry-api
+   The Telemetry API (2022-07-01) for extensions: platform events (init, start, runtimeDone,
+   report with its metrics...), the function's log lines and the extensions' lines, pushed
+   in batches to a small HTTP listener in the extension:
+
+       static void on_event(void *user, const lambda_telemetry_event *ev)
+       {
+           if (lambda_str_eq(ev->type, "platform.report")) ...  // ev->record: its object
+       }
+       lambda_telemetry_config tc = {0};
+       tc.types = LAMBDA_TELEMETRY_PLATFORM | LAMBDA_TELEMETRY_FUNCTION;
+       tc.on_event = on_event;
+       if (lambda_telemetry_subscribe(ext, &tc) != 0) ...   // after lambda_extension_register
+       while (lambda_extension_next(ext, &ev) == 0 && ev.type != LAMBDA_EXTENSION_SHUTDOWN) {}
+       lambda_telemetry_poll(ext, 200);                      // what is still on its way
+
+   lambda_telemetry_subscribe opens the listener, then sends PUT /2022-07-01/telemetry
+   (Lambda-Extension-Identifier; schemaVersion 2022-12-13, the types, the buffering, and
+   the destination {"protocol":"HTTP","URI":"http://sandbox.localdomain:<port>/"}, the only
+   host the platform delivers to). The listener binds the address /etc/hosts gives
+   sandbox.localdomain; without an entry, 127.0.0.1 when the Runtime API is on loopback (a
+   local run: lambda-emu delivers to loopback), else 0.0.0.0 (inferred: the documentation
+   names the host, not its address; the public extensions resolve the name, which the
+   resolver finds in /etc/hosts first). It answers each POSTed batch
+   (a JSON array of {"time","type","record"}) with 200 after calling on_event for each of
+   its events in order; a batch that is not such an array, or a request that is not
+   HTTP/1.x, gets 400 and the connection closes; anything but POST gets 405. It serves
+   up to 8 keep-alive connections (more are closed: the platform retries), bodies with
+   Content-Length or chunked up to 8 MiB, and drops a client that stalls for 2 s in the
+   middle of a request (the wait holds up the extension for that long). Batches are served
+   while lambda_extension_next waits (no thread: the wait polls the listener too) and
+   while lambda_telemetry_poll runs. Returns 0, LAMBDA_E_ARG (bad config), LAMBDA_E_IO
+   (no listener), LAMBDA_E_STATUS (the platform said no; 202 from an emulator that does
+   not implement the API, as the RIE does) or another negative code, after logging why.
+   One subscription per extension. The listener and its connections close with
+   lambda_extension_free. Linked only when called. */
+enum {
+    LAMBDA_TELEMETRY_PLATFORM = 1,   /* "platform": platform.* events */
+    LAMBDA_TELEMETRY_FUNCTION = 2,   /* "function": the function's stdout and stderr lines */
+    LAMBDA_TELEMETRY_EXTENSION = 4   /* "extension": the extensions' lines */
+};
+typedef struct lambda_telemetry_event {
+    lambda_str type;                 /* "platform.start", "platform.report", "function" ... */
+    lambda_str time;                 /* when it happened, as sent: "2026-11-27T03:58:11.123Z" */
+    lambda_json record;              /* its record: an object for platform.* events; for
+                                        function and extension lines a string (text log
+                                        format) or an object (JSON log format) */
+    lambda_json event;               /* the whole event object */
+} lambda_telemetry_event;            /* valid during the callback; strings NUL-terminated */
+typedef void (*lambda_telemetry_fn)(void *user, const lambda_telemetry_event *ev);
+typedef struct lambda_telemetry_config {
+    int types;                       /* LAMBDA_TELEMETRY_* bits, at least one */
+    lambda_telemetry_fn on_event;    /* required */
+    void *user;                      /* on_event's first argument */
+    int max_items;                   /* buffering: events per batch, 1000..10000 (0: 1000) */
+    int max_bytes;                   /* bytes per batch, 262144..1048576 (0: 262144) */
+    int timeout_ms;                  /* longest wait for a batch, 25..30000 ms (0: 1000) */
+    int port;                        /* the listener's port (0: one the kernel picks) */
+} lambda_telemetry_config;
+LAMBDA_API int lambda_telemetry_subscribe(lambda_extension *ext,
+                                          const lambda_telemetry_config *cfg);
+/* Serve the listener for timeout_ms (0: only what is already there). Returns the number of
+   events handed to on_event, or a negative LAMBDA_E_* (LAMBDA_E_STATE: not subscribed). */
+LAMBDA_API int lambda_telemetry_poll(lambda_extension *ext, int timeout_ms);
+/* The listener's port once subscribed, else 0. */
+LAMBDA_API int lambda_telemetry_port(const lambda_extension *ext);
+/* 1 if s is exactly the C string c (a convenience for ev->type), else 0. */
+LAMBDA_API int lambda_str_eq(lambda_str s, const char *c);
 
 /* >>http-api
    HTTP EVENTS, BATCHES, ENCODINGS
@@ -1227,6 +1466,7 @@ LAMBDA_API int lambda_s3_key(lambda_response *res, lambda_json record, lambda_st
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/time.h>
 #include <signal.h>
 #include <fcntl.h>
 #ifdef LAMBDA_THREADS
@@ -1879,7 +2119,7 @@ LAMBDA__PRIVATE void lambda__note(lambda_response *res, const char *call, const 
     if (res && res->cause_call == NULL) {
         res->cause_call = call;
         res->cause_why = why;
-        res->explain = lambda__explain;
+        if (res->explain == NULL) res->explain = lambda__explain; /* or lambda__obs_after */
     }
 }
 
@@ -4252,6 +4492,280 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
                  vsnprintf, fmt, ap);
     va_end(ap);
 }
+/* ---- structured fields: lambda_log_fields ---- */
+
+LAMBDA_API lambda_log_field lambda_field_strn(const char *key, const char *value, size_t len)
+{
+    lambda_log_field f;
+    memset(&f, 0, sizeof f);
+    f.key = key;
+    f.type = LAMBDA_FIELD_STRING;
+    f.str = value;
+    f.str_len = value ? len : 0;
+    return f;
+}
+
+LAMBDA_API lambda_log_field lambda_field_str(const char *key, const char *value)
+{
+    return lambda_field_strn(key, value, value ? strlen(value) : 0);
+}
+
+LAMBDA_API lambda_log_field lambda_field_int(const char *key, int64_t value)
+{
+    lambda_log_field f;
+    memset(&f, 0, sizeof f);
+    f.key = key;
+    f.type = LAMBDA_FIELD_INT;
+    f.i = value;
+    return f;
+}
+
+LAMBDA_API lambda_log_field lambda_field_double(const char *key, double value)
+{
+    lambda_log_field f;
+    memset(&f, 0, sizeof f);
+    f.key = key;
+    f.type = LAMBDA_FIELD_DOUBLE;
+    f.d = value;
+    return f;
+}
+
+LAMBDA_API lambda_log_field lambda_field_bool(const char *key, int value)
+{
+    lambda_log_field f;
+    memset(&f, 0, sizeof f);
+    f.key = key;
+    f.type = LAMBDA_FIELD_BOOL;
+    f.i = value != 0;
+    return f;
+}
+
+/* write() all of p[0..n) on fd (EINTR and short writes); gives up on an error. */
+LAMBDA__PRIVATE void lambda__write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t wr = write(fd, p, n);
+        if (wr < 0 && errno == EINTR) continue;
+        if (wr <= 0) return;
+        p += wr;
+        n -= (size_t)wr;
+    }
+}
+
+/* Where to cut s[0..n) so that the cut part plus "..." is at most `keep` bytes (keep >= 3),
+   backed off to the start of a UTF-8 character. */
+LAMBDA__PRIVATE size_t lambda__cut_at(const char *s, size_t keep)
+{
+    size_t k = keep - 3;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    return k;
+}
+
+/* A double as the JSON writer spells it, or NaN / Infinity / -Infinity. Returns 1 for a
+   number, 0 for one of the three words. out: 40 bytes. */
+LAMBDA__PRIVATE int lambda__double_text(char *out, double d)
+{
+    lambda_json_writer w;
+    lambda_json_writer_init_buf(&w, out, 40);
+    if (lambda_json_write_double(&w, d) == 0) return 1;
+    memcpy(out, d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity", d != d ? 4 : d > 0 ? 9 : 10);
+    return 0;
+}
+
+/* The value of field f as text in out[40] (not for strings): its length. *number = 0 for the
+   words NaN, Infinity, -Infinity (JSON needs them quoted). */
+LAMBDA__PRIVATE size_t lambda__field_scalar(const lambda_log_field *f, char *out, int *number)
+{
+    *number = 1;
+    if (f->type == LAMBDA_FIELD_BOOL) {
+        memcpy(out, f->i ? "true" : "false", f->i ? 5 : 6);
+    } else if (f->type == LAMBDA_FIELD_DOUBLE) {
+        *number = lambda__double_text(out, f->d);
+    } else {
+        out[0] = '-';
+        lambda__utoa(out + (f->i < 0), f->i < 0 ? 0u - (uint64_t)f->i : (uint64_t)f->i, 10);
+    }
+    return strlen(out);
+}
+
+/* A key the JSON line already has: written with a leading '_'. */
+LAMBDA__PRIVATE int lambda__field_reserved(const char *k)
+{
+    return strcmp(k, "timestamp") == 0 || strcmp(k, "level") == 0 ||
+           strcmp(k, "requestId") == 0 || strcmp(k, "message") == 0 ||
+           strcmp(k, "tenantId") == 0;
+}
+
+/* logfmt: a value written bare must be printable ASCII without '=' and '"', and not empty. */
+LAMBDA__PRIVATE int lambda__logfmt_bare(const char *s, size_t n)
+{
+    size_t i;
+    if (n == 0) return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || c == '=' || c == '"') return 0;
+    }
+    return 1;
+}
+
+/* One field appended to a line in lr: ,"key":value (JSON) or  key=value (text). A string
+   value longer than `keep` is cut to it, "..." included. */
+LAMBDA__PRIVATE void lambda__field_put(lambda_response *lr, int json, const lambda_log_field *f,
+                                       size_t keep)
+{
+    const char *k = f->key;
+    size_t kl = strlen(k), n = f->str_len, i;
+    int cut = f->type == LAMBDA_FIELD_STRING && f->str && keep < n, number;
+    char num[40];
+    if (cut) n = lambda__cut_at(f->str, keep);
+    if (json) {
+        lambda_response_append(lr, LAMBDA__LIT(",\""));
+        if (lambda__field_reserved(k)) lambda_response_append(lr, LAMBDA__LIT("_"));
+        lambda__json_escape(lr, k, kl, LAMBDA__JSON_REPLACE);
+        lambda_response_append(lr, LAMBDA__LIT("\":"));
+        if (f->type != LAMBDA_FIELD_STRING) {
+            size_t nl = lambda__field_scalar(f, num, &number);
+            if (!number) lambda_response_append(lr, LAMBDA__LIT("\""));
+            lambda_response_append(lr, num, nl);
+            if (!number) lambda_response_append(lr, LAMBDA__LIT("\""));
+        } else if (f->str == NULL) {
+            lambda_response_append(lr, LAMBDA__LIT("null"));
+        } else {
+            lambda_response_append(lr, LAMBDA__LIT("\""));
+            lambda__json_escape(lr, f->str, n, LAMBDA__JSON_REPLACE);
+            if (cut) lambda_response_append(lr, LAMBDA__LIT("..."));
+            lambda_response_append(lr, LAMBDA__LIT("\""));
+        }
+        return;
+    }
+    lambda_response_append(lr, LAMBDA__LIT(" "));
+    if (kl == 0) lambda_response_append(lr, LAMBDA__LIT("_"));
+    for (i = 0; i < kl; i++) { /* the key, its unusable bytes as '_' */
+        unsigned char c = (unsigned char)k[i];
+        char ch = (c <= 0x20 || c == 0x7f || c == '=' || c == '"') ? '_' : (char)c;
+        lambda_response_append(lr, &ch, 1);
+    }
+    lambda_response_append(lr, LAMBDA__LIT("="));
+    if (f->type != LAMBDA_FIELD_STRING) {
+        size_t nl = lambda__field_scalar(f, num, &number);
+        lambda_response_append(lr, num, nl);
+    } else if (f->str != NULL) {
+        if (!cut && lambda__logfmt_bare(f->str, n)) {
+            lambda_response_append(lr, f->str, n);
+            return;
+        }
+        lambda_response_append(lr, LAMBDA__LIT("\""));
+        lambda__json_escape(lr, f->str, n, LAMBDA__JSON_REPLACE);
+        if (cut) lambda_response_append(lr, LAMBDA__LIT("..."));
+        lambda_response_append(lr, LAMBDA__LIT("\""));
+    }
+}
+
+/* lambda_log_fields' line: built like lambda__vlog's (a fixed stack buffer whose appends
+   fail instead of growing it); when it does not fit, the longest of the message and the
+   string values is cut by an eighth and the line built again, and when nothing can be cut
+   any more the last field is dropped. One write() on stderr. */
+LAMBDA__PRIVATE void lambda__vlog_fields(const lambda_context *ctx, int json, int level,
+                                         const lambda_log_field *fields, size_t n,
+                                         const char *fmt, va_list ap)
+{
+    char msg[LAMBDA_LOG_LINE_MAX], line[LAMBDA_LOG_LINE_MAX], ts[32];
+    size_t keep[LAMBDA_LOG_MAX_FIELDS], mlen, i, nf = LAMBDA__MIN(n, LAMBDA_LOG_MAX_FIELDS);
+    const char *lv = lambda__level_name(level);
+    lambda_str rid, tenant;
+    lambda_response lr;
+    int qr = LAMBDA__JSON_QUOTE | LAMBDA__JSON_REPLACE, r;
+    r = vsnprintf(msg, sizeof msg, fmt ? fmt : "", ap);
+    mlen = r < 0 ? 0 : (size_t)r;
+    if (mlen >= sizeof msg) {
+        mlen = lambda__cut_at(msg, sizeof msg - 1) + 3;
+        memcpy(msg + mlen - 3, "...", 3);
+    }
+    rid.ptr = tenant.ptr = "";
+    rid.len = tenant.len = 0;
+    if (ctx) {
+        rid = ctx->request_id;
+        tenant = ctx->tenant_id;
+    }
+    if (rid.len > 256) rid.len = 256;
+    if (tenant.len > 256) tenant.len = 256;
+    for (i = 0; i < nf; i++)
+        keep[i] = fields[i].type == LAMBDA_FIELD_STRING ? fields[i].str_len : 0;
+    lambda__timestamp(ts);
+    memset(&lr, 0, sizeof lr);
+    for (;;) {
+        size_t best = mlen > 3 ? mlen : 0, which = nf;
+        lambda__buf_use(&lr.body, line, sizeof line);
+        lr.max = sizeof line - 2; /* room for the newline */
+        lr.append_err = 0;
+        if (json) {
+            lambda_response_append(&lr, LAMBDA__LIT("{\"timestamp\":\""));
+            lambda_response_append(&lr, ts, 24);
+            lambda_response_append(&lr, LAMBDA__LIT("\",\"level\":\""));
+            lambda_response_append(&lr, lv, strlen(lv));
+            lambda_response_append(&lr, LAMBDA__LIT("\","));
+            if (rid.len) {
+                lambda_response_append(&lr, LAMBDA__LIT("\"requestId\":"));
+                lambda__json_escape(&lr, rid.ptr, rid.len, qr);
+                lambda_response_append(&lr, LAMBDA__LIT(","));
+            }
+            lambda_response_append(&lr, LAMBDA__LIT("\"message\":"));
+            lambda__json_escape(&lr, msg, mlen, qr);
+        } else {
+            char prefix[400];
+            size_t pl = (size_t)lambda__fmt(prefix, sizeof prefix, "%s\t%.*s\t%s\t", ts, 256,
+                                            rid.len ? rid.ptr : "-", lv), at;
+            lambda_response_append(&lr, prefix, LAMBDA__MIN(pl, sizeof prefix - 1));
+            at = lr.body.len;
+            lambda_response_append(&lr, msg, mlen);
+            for (; at < lr.body.len; at++) /* one line, as lambda_log's */
+                if (line[at] == '\n') line[at] = '\r';
+        }
+        for (i = 0; i < nf; i++)
+            if (fields[i].key) lambda__field_put(&lr, json, &fields[i], keep[i]);
+        if (json && tenant.len) {
+            lambda_response_append(&lr, LAMBDA__LIT(",\"tenantId\":"));
+            lambda__json_escape(&lr, tenant.ptr, tenant.len, qr);
+        }
+        if (json) lambda_response_append(&lr, LAMBDA__LIT("}"));
+        if (lr.append_err == 0) break;
+        for (i = 0; i < nf; i++)
+            if (fields[i].key && fields[i].str && keep[i] > 3 && keep[i] > best) {
+                best = keep[i];
+                which = i;
+            }
+        if (best == 0) { /* nothing left to cut */
+            if (nf == 0) return;
+            nf--;
+            continue;
+        }
+        best = best / 8 * 7 > 3 ? best / 8 * 7 : 3;
+        if (which < nf) {
+            keep[which] = best;
+        } else {
+            mlen = lambda__cut_at(msg, best) + 3;
+            memcpy(msg + mlen - 3, "...", 3);
+        }
+    }
+    line[lr.body.len++] = '\n';
+    lambda__stdout_flush(); /* printf output written before this line comes first */
+    lambda__write_all(2, line, lr.body.len);
+}
+
+LAMBDA_API void lambda_log_fields(const lambda_context *ctx, int level,
+                                  const lambda_log_field *fields, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    int json = ctx ? ctx->log_json : lambda__env_log_json();
+#ifdef LAMBDA_THREADS
+    if (!ctx && lambda__env_int("AWS_LAMBDA_MAX_CONCURRENCY") > 1) json = 1;
+#endif
+    if (level < (ctx ? ctx->log_level : lambda__env_log_level())) return;
+    if (fields == NULL) n = 0;
+    va_start(ap, fmt);
+    lambda__vlog_fields(ctx, json, level, fields, n, fmt, ap);
+    va_end(ap);
+}
 /* >>http: the HTTP/1.1 response parser (head, chunked decoder); pure, no I/O */
 
 /* The response headers the runtime looks at. */
@@ -4710,6 +5224,7 @@ LAMBDA__PRIVATE void lambda__conn_init(lambda__conn *c, const lambda__logger *lo
    the others finish their invocation, post its result, and stop. */
 typedef struct lambda__pool {
     pthread_mutex_t mu;
+    pthread_mutex_t out_mu;     /* one EMF document at a time on stdout (>>metrics) */
     int stop;                   /* 0 serving, 1 stopped (a fatal error), 2 draining (SIGTERM) */
     int rc, n;
     int notify_fd;              /* a worker that stops writes one byte here, or -1 */
@@ -5393,6 +5908,11 @@ typedef struct lambda__rt {
        page of its own (they move to the allocator when they outgrow this). */
     char req_store[512], body_store[1024];
     struct lambda__scratch *scratch; /* >>events: lambda_scratch's blocks, or NULL */
+    struct lambda__metrics *metrics; /* >>metrics: what lambda_metric recorded, or NULL */
+    int az_state;               /* >>metadata: 0 not fetched yet, 1 fetched (or failed) */
+    char az_id[64];             /* ... the Availability Zone ID, "" when unknown */
+    int (*obs_post)(struct lambda__rt *rt); /* >>xray: posts /error with the cause, or NULL */
+    int obs_rc;                 /* ... what that post returned (lambda__obs_posted) */
 } lambda__rt;
 
 /* Make `entry` ("_X_AMZN_TRACE_ID=...") the environment's only _X_AMZN_TRACE_ID, or
@@ -7288,6 +7808,10 @@ struct lambda_extension {
     lambda_response err;        /* lambda_extension_error's document */
     char id[128];               /* Lambda-Extension-Identifier */
     lambda__buf strs;           /* the unescaped strings of the last event */
+    /* >>telemetry: the subscription, or NULL; its clean-up (a pointer: programs without
+       one link none of it) */
+    struct lambda__telemetry *tel;
+    void (*tel_free)(struct lambda__telemetry *t);
 };
 
 /* A connection to the Extensions API of the same server as `from`. */
@@ -7446,10 +7970,1065 @@ LAMBDA_API int lambda_extension_error(lambda_extension *ext, int at_exit, const 
 LAMBDA_API void lambda_extension_free(lambda_extension *ext)
 {
     if (ext == NULL) return;
+    if (ext->tel_free) ext->tel_free(ext->tel);
     lambda__conn_free(&ext->conn);
     lambda__response_free(&ext->err);
     lambda__buf_free(&ext->strs);
     LAMBDA_FREE(ext);
+}
+
+/* >>metrics: Embedded Metric Format documents (lambda_metric), the after-handler hook */
+
+/* Unix time in ms, read as lambda__timestamp does. */
+LAMBDA__PRIVATE int64_t lambda__wall_ms(void)
+{
+    struct timespec now;
+#if defined(SYS_clock_gettime) && defined(__linux__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+    if (syscall(SYS_clock_gettime, (long)CLOCK_REALTIME, &now) != 0) now.tv_sec = now.tv_nsec = 0;
+#else
+    clock_gettime(CLOCK_REALTIME, &now);
+#endif
+    return (int64_t)now.tv_sec * 1000 + (int64_t)(now.tv_nsec / 1000000);
+}
+
+#define LAMBDA__EMF_METRICS 100      /* metrics in one document (EMF) */
+#define LAMBDA__EMF_VALUES 100       /* values of one metric in one document (EMF) */
+#define LAMBDA__EMF_DIMS 30          /* keys in a dimension set (EMF) */
+#define LAMBDA__EMF_DOC_BYTES 200000 /* a document's size, roughly (CloudWatch: 256 KB) */
+
+static const char *const lambda__unit_names[] = {
+    "None", "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes",
+    "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent",
+    "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second",
+    "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second",
+    "Terabits/Second", "Count/Second"};
+
+LAMBDA_API const char *lambda_unit_name(int unit)
+{
+    return unit >= 0 && unit < (int)(sizeof lambda__unit_names / sizeof lambda__unit_names[0])
+               ? lambda__unit_names[unit]
+               : NULL;
+}
+
+typedef struct lambda__metric {
+    size_t name, name_len;      /* the name, in strs */
+    int unit;
+    size_t count;               /* values recorded */
+    size_t first, last;         /* its values, a list through lambda__mval.next */
+    size_t at;                  /* while flushing: the next value to write */
+} lambda__metric;
+
+typedef struct lambda__mval {
+    double v;
+    size_t next;                /* the metric's next value, or (size_t)-1 */
+} lambda__mval;
+
+typedef struct lambda__mdim {
+    size_t name, name_len, value, value_len; /* in strs */
+} lambda__mdim;
+
+/* What the invocation recorded (one per runtime, reused; cleared by each flush). */
+struct lambda__metrics {
+    lambda__buf strs;           /* names, dimension values and the namespace, each NUL-ended */
+    lambda__buf defs;           /* lambda__metric[n_metrics] */
+    lambda__buf vals;           /* lambda__mval[n_vals] */
+    lambda__buf line;           /* the document being written */
+    size_t n_metrics, n_vals;
+    lambda__mdim dims[LAMBDA__EMF_DIMS];
+    int n_dims;
+    size_t ns, ns_len;          /* the namespace in strs; ns_len 0: the default */
+    int warned;                 /* a call was refused since the last flush (warned once) */
+    int (*flush)(lambda__rt *rt);      /* lambda__metrics_write, for lambda__obs_after */
+    void (*next_free)(lambda__rt *rt); /* the clean-up that was in rt->shutdown_free */
+};
+
+/* lambda__rt_free's clean-up (through rt->shutdown_free), then the one before it. */
+LAMBDA__PRIVATE void lambda__metrics_free(lambda__rt *rt)
+{
+    struct lambda__metrics *m = rt->metrics;
+    void (*chain)(lambda__rt *) = m->next_free;
+    lambda__buf_free(&m->strs);
+    lambda__buf_free(&m->defs);
+    lambda__buf_free(&m->vals);
+    lambda__buf_free(&m->line);
+    LAMBDA_FREE(m);
+    rt->metrics = NULL;
+    rt->shutdown_free = chain;
+    if (chain) chain(rt);
+}
+
+LAMBDA__PRIVATE void lambda__metrics_clear(struct lambda__metrics *m)
+{
+    m->strs.len = m->n_metrics = m->n_vals = m->ns_len = 0;
+    m->n_dims = m->warned = 0;
+}
+
+/* res->explain once metrics or X-Ray causes are in use (see LINK-TIME OPT-INS): after
+   every handler, what lambda__explain does, then the metrics flushed (through a pointer:
+   a program with X-Ray causes and no metrics links no metrics code), then a failed
+   invocation's /error posted with its X-Ray cause (rt->obs_post, set by the X-Ray
+   wrapper). The result of that post is handed to lambda__invoke_once through the
+   response's finish pointer, as a stream's would be. */
+LAMBDA__PRIVATE int lambda__obs_posted(lambda_response *res)
+{
+    return ((lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res)))->obs_rc;
+}
+
+LAMBDA__PRIVATE void lambda__obs_after(lambda_response *res, struct lambda__logger *log)
+{
+    lambda__rt *rt = (lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res));
+    lambda__explain(res, log);
+    if (rt->metrics && rt->metrics->flush) (void)rt->metrics->flush(rt);
+    if (rt->obs_post && res->failed && !res->streaming) {
+        rt->obs_rc = rt->obs_post(rt);
+        res->streaming = 1; /* posted: lambda__invoke_once returns what finish says */
+        res->finish = lambda__obs_posted;
+    }
+}
+
+/* A name or value in strs: a NUL-terminated copy. Returns 0 and its offset, or NOMEM. */
+LAMBDA__PRIVATE int lambda__metrics_str(struct lambda__metrics *m, const char *s, size_t n,
+                                        size_t *off)
+{
+    *off = m->strs.len;
+    return lambda__buf_add(&m->strs, s, n + 1, LAMBDA__NO_LIMIT); /* the NUL comes along */
+}
+
+LAMBDA__PRIVATE const char *lambda__metrics_at(const struct lambda__metrics *m, size_t off)
+{
+    return m->strs.ptr + off;
+}
+
+/* The dimension called name[0..n), or -1. */
+LAMBDA__PRIVATE int lambda__metrics_dim(const struct lambda__metrics *m, const char *name,
+                                        size_t n)
+{
+    int i;
+    for (i = 0; i < m->n_dims; i++)
+        if (m->dims[i].name_len == n &&
+            memcmp(lambda__metrics_at(m, m->dims[i].name), name, n) == 0)
+            return i;
+    return -1;
+}
+
+/* The metric called name[0..n), or NULL. */
+LAMBDA__PRIVATE lambda__metric *lambda__metrics_find(const struct lambda__metrics *m,
+                                                     const char *name, size_t n)
+{
+    lambda__metric *d = (lambda__metric *)(void *)m->defs.ptr;
+    size_t i;
+    for (i = 0; i < m->n_metrics; i++)
+        if (d[i].name_len == n && memcmp(lambda__metrics_at(m, d[i].name), name, n) == 0)
+            return &d[i];
+    return NULL;
+}
+
+LAMBDA__PRIVATE int lambda__metrics_write(lambda__rt *rt);
+
+/* The runtime's metrics, made on first use (which also sets res->explain). res is
+   always the runtime's own response (a handler's or an init hook's). */
+LAMBDA__PRIVATE struct lambda__metrics *lambda__metrics_of(lambda_response *res, lambda__rt **out)
+{
+    lambda__rt *rt = (lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res));
+    struct lambda__metrics *m = rt->metrics;
+    *out = rt;
+    if (m) return m;
+    if ((m = (struct lambda__metrics *)LAMBDA_MALLOC(sizeof *m)) == NULL) return NULL;
+    memset(m, 0, sizeof *m);
+    m->flush = lambda__metrics_write;
+    m->next_free = rt->shutdown_free;
+    rt->shutdown_free = lambda__metrics_free;
+    rt->metrics = m;
+    rt->res.explain = lambda__obs_after; /* the flush after every handler */
+    return m;
+}
+
+/* A refused call: its code, and one warning line until the next flush. */
+LAMBDA__PRIVATE int lambda__metrics_refuse(lambda__rt *rt, struct lambda__metrics *m,
+                                           const char *what, const char *name, int rc)
+{
+    if (m && !m->warned) {
+        m->warned = 1;
+        lambda__log(&rt->log, LAMBDA_LOG_WARN, "metrics: %s \"%.*s\" not recorded: %s", what, 100,
+                    name ? name : "(null)", lambda_strerror(rc));
+    }
+    return rc;
+}
+
+/* A metric name: 1..255 bytes of UTF-8, no control byte, not only spaces, not "_aws". */
+LAMBDA__PRIVATE int lambda__metric_name_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    int visible = 0;
+    if (n == 0 || n > 255 || (n == 4 && memcmp(s, "_aws", 4) == 0)) return 0;
+    while (p < end) {
+        if (*p >= 0x80) {
+            int k = lambda__utf8_len(p, end);
+            if (k == 0) return 0;
+            p += k;
+            visible = 1;
+            continue;
+        }
+        if (*p < 0x20 || *p == 0x7f) return 0;
+        visible |= *p != ' ';
+        p++;
+    }
+    return visible;
+}
+
+/* A dimension name or value: 1..max bytes of printable ASCII, not only spaces. */
+LAMBDA__PRIVATE int lambda__dim_text_ok(const char *s, size_t n, size_t max)
+{
+    size_t i;
+    int visible = 0;
+    if (n == 0 || n > max) return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e) return 0;
+        visible |= c != ' ';
+    }
+    return visible;
+}
+
+/* A namespace: 1..255 bytes of A-Z a-z 0-9 . _ # : / - */
+LAMBDA__PRIVATE int lambda__namespace_ok(const char *s, size_t n)
+{
+    size_t i;
+    if (n == 0 || n > 255) return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '#' || c == ':' || c == '/' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+LAMBDA_API int lambda_metric(lambda_response *res, const char *name, double value, int unit)
+{
+    lambda__rt *rt;
+    struct lambda__metrics *m;
+    lambda__metric *d;
+    lambda__mval *v;
+    size_t nl, idx;
+    int rc;
+    if (res == NULL) return LAMBDA_E_ARG;
+    if ((m = lambda__metrics_of(res, &rt)) == NULL) return LAMBDA_E_NOMEM;
+    nl = name ? strlen(name) : 0;
+    if (!name || !lambda__metric_name_ok(name, nl) || lambda_unit_name(unit) == NULL ||
+        lambda__metrics_dim(m, name, nl) >= 0)
+        return lambda__metrics_refuse(rt, m, "metric", name, LAMBDA_E_ARG);
+    if (value != value || value - value != 0) /* NaN, or infinite (inf - inf is NaN) */
+        return lambda__metrics_refuse(rt, m, "metric", name, LAMBDA_E_RANGE);
+    d = lambda__metrics_find(m, name, nl);
+    if (d && d->unit != unit) return lambda__metrics_refuse(rt, m, "metric", name, LAMBDA_E_ARG);
+    if (m->n_vals >= LAMBDA_METRICS_MAX_VALUES || (!d && m->n_metrics >= LAMBDA_METRICS_MAX))
+        return lambda__metrics_refuse(rt, m, "metric", name, LAMBDA_E_TOO_BIG);
+    if ((rc = lambda__buf_reserve(&m->vals, sizeof *v, LAMBDA__NO_LIMIT)) != 0 ||
+        (!d && (rc = lambda__buf_reserve(&m->defs, sizeof *d, LAMBDA__NO_LIMIT)) != 0))
+        return lambda__metrics_refuse(rt, m, "metric", name, rc);
+    if (!d) {
+        d = (lambda__metric *)(void *)m->defs.ptr + m->n_metrics;
+        memset(d, 0, sizeof *d);
+        if ((rc = lambda__metrics_str(m, name, nl, &d->name)) != 0)
+            return lambda__metrics_refuse(rt, m, "metric", name, rc);
+        d->name_len = nl;
+        d->unit = unit;
+        m->n_metrics++;
+        m->defs.len = m->n_metrics * sizeof *d;
+    }
+    idx = m->n_vals++;
+    m->vals.len = m->n_vals * sizeof *v;
+    v = (lambda__mval *)(void *)m->vals.ptr;
+    v[idx].v = value;
+    v[idx].next = (size_t)-1;
+    if (d->count++) v[d->last].next = idx;
+    else d->first = idx;
+    d->last = idx;
+    return 0;
+}
+
+LAMBDA_API int lambda_metric_dimension(lambda_response *res, const char *name, const char *value)
+{
+    lambda__rt *rt;
+    struct lambda__metrics *m;
+    size_t nl, vl, off;
+    int i, rc;
+    if (res == NULL) return LAMBDA_E_ARG;
+    if ((m = lambda__metrics_of(res, &rt)) == NULL) return LAMBDA_E_NOMEM;
+    nl = name ? strlen(name) : 0;
+    vl = value ? strlen(value) : 0;
+    if (!name || !value || !lambda__dim_text_ok(name, nl, 255) || name[0] == ':' ||
+        (nl == 4 && memcmp(name, "_aws", 4) == 0) || !lambda__dim_text_ok(value, vl, 1024) ||
+        lambda__metrics_find(m, name, nl) != NULL)
+        return lambda__metrics_refuse(rt, m, "dimension", name, LAMBDA_E_ARG);
+    i = lambda__metrics_dim(m, name, nl);
+    if (i < 0 && m->n_dims >= LAMBDA__EMF_DIMS)
+        return lambda__metrics_refuse(rt, m, "dimension", name, LAMBDA_E_TOO_BIG);
+    if ((rc = lambda__metrics_str(m, value, vl, &off)) != 0)
+        return lambda__metrics_refuse(rt, m, "dimension", name, rc);
+    if (i < 0) {
+        size_t noff;
+        if ((rc = lambda__metrics_str(m, name, nl, &noff)) != 0)
+            return lambda__metrics_refuse(rt, m, "dimension", name, rc);
+        i = m->n_dims++;
+        m->dims[i].name = noff;
+        m->dims[i].name_len = nl;
+    }
+    m->dims[i].value = off;
+    m->dims[i].value_len = vl;
+    return 0;
+}
+
+LAMBDA_API int lambda_metric_namespace(lambda_response *res, const char *ns)
+{
+    lambda__rt *rt;
+    struct lambda__metrics *m;
+    size_t n, off;
+    int rc;
+    if (res == NULL) return LAMBDA_E_ARG;
+    if ((m = lambda__metrics_of(res, &rt)) == NULL) return LAMBDA_E_NOMEM;
+    n = ns ? strlen(ns) : 0;
+    if (!ns || !lambda__namespace_ok(ns, n))
+        return lambda__metrics_refuse(rt, m, "namespace", ns, LAMBDA_E_ARG);
+    if ((rc = lambda__metrics_str(m, ns, n, &off)) != 0)
+        return lambda__metrics_refuse(rt, m, "namespace", ns, rc);
+    m->ns = off;
+    m->ns_len = n;
+    return 0;
+}
+
+/* A JSON key or string from strs. */
+LAMBDA__PRIVATE void lambda__emf_key(lambda_json_writer *w, const struct lambda__metrics *m,
+                                     size_t off, size_t n)
+{
+    lambda_json_write_key(w, lambda__metrics_at(m, off), n);
+}
+
+/* One EMF document with the metrics batch[0..nb), each with its next (at most 100) values;
+   written on stdout as one line. Returns 0 or the writer's error. */
+LAMBDA__PRIVATE int lambda__emf_doc(lambda__rt *rt, struct lambda__metrics *m,
+                                    const size_t *batch, size_t nb, const char *ns, size_t ns_len,
+                                    int64_t ts)
+{
+    lambda__metric *defs = (lambda__metric *)(void *)m->defs.ptr;
+    const lambda__mval *vals = (const lambda__mval *)(const void *)m->vals.ptr;
+    lambda_response doc;
+    lambda_json_writer w;
+    size_t i, k;
+    int d, rc;
+    memset(&doc, 0, sizeof doc);
+    doc.body = m->line;
+    doc.body.len = 0;
+    doc.max = LAMBDA__NO_LIMIT;
+    lambda_json_writer_init(&w, &doc);
+    lambda_json_write_begin_object(&w);
+    lambda_json_write_ckey(&w, "_aws");
+    lambda_json_write_begin_object(&w);
+    lambda_json_write_ckey(&w, "Timestamp");
+    lambda_json_write_int64(&w, ts);
+    lambda_json_write_ckey(&w, "CloudWatchMetrics");
+    lambda_json_write_begin_array(&w);
+    lambda_json_write_begin_object(&w);
+    lambda_json_write_ckey(&w, "Namespace");
+    lambda_json_write_string(&w, ns, ns_len);
+    lambda_json_write_ckey(&w, "Dimensions");
+    lambda_json_write_begin_array(&w);
+    lambda_json_write_begin_array(&w);
+    for (d = 0; d < m->n_dims; d++)
+        lambda_json_write_string(&w, lambda__metrics_at(m, m->dims[d].name), m->dims[d].name_len);
+    lambda_json_write_end_array(&w);
+    lambda_json_write_end_array(&w);
+    lambda_json_write_ckey(&w, "Metrics");
+    lambda_json_write_begin_array(&w);
+    for (i = 0; i < nb; i++) {
+        lambda__metric *x = &defs[batch[i]];
+        lambda_json_write_begin_object(&w);
+        lambda_json_write_ckey(&w, "Name");
+        lambda_json_write_string(&w, lambda__metrics_at(m, x->name), x->name_len);
+        lambda_json_write_ckey(&w, "Unit");
+        lambda_json_write_cstring(&w, lambda__unit_names[x->unit]);
+        lambda_json_write_end_object(&w);
+    }
+    lambda_json_write_end_array(&w);
+    lambda_json_write_end_object(&w);
+    lambda_json_write_end_array(&w);
+    lambda_json_write_end_object(&w); /* _aws */
+    for (d = 0; d < m->n_dims; d++) {
+        lambda__emf_key(&w, m, m->dims[d].name, m->dims[d].name_len);
+        lambda_json_write_string(&w, lambda__metrics_at(m, m->dims[d].value), m->dims[d].value_len);
+    }
+    for (i = 0; i < nb; i++) {
+        lambda__metric *x = &defs[batch[i]];
+        lambda__emf_key(&w, m, x->name, x->name_len);
+        if (x->count == 1) {
+            lambda_json_write_double(&w, vals[x->first].v);
+            x->at = (size_t)-1;
+            continue;
+        }
+        lambda_json_write_begin_array(&w);
+        for (k = 0; k < LAMBDA__EMF_VALUES && x->at != (size_t)-1; k++) {
+            lambda_json_write_double(&w, vals[x->at].v);
+            x->at = vals[x->at].next;
+        }
+        lambda_json_write_end_array(&w);
+    }
+    lambda_json_write_end_object(&w);
+    rc = lambda_json_writer_finish(&w);
+    if (rc == 0) rc = lambda_response_append(&doc, "\n", 1);
+    m->line = doc.body; /* it may have grown */
+    if (rc) return rc;
+#ifdef LAMBDA_THREADS
+    if (rt->conn.pool) pthread_mutex_lock(&rt->conn.pool->out_mu);
+#endif
+    lambda__stdout_flush(); /* printf output written before comes first */
+    lambda__write_all(1, m->line.ptr, m->line.len);
+#ifdef LAMBDA_THREADS
+    if (rt->conn.pool) pthread_mutex_unlock(&rt->conn.pool->out_mu);
+#else
+    (void)rt;
+#endif
+    return 0;
+}
+
+/* Everything recorded, as EMF documents on stdout, then cleared. Round r holds the values
+   r*100 .. r*100+99 of every metric that has them, in documents of at most 100 metrics and
+   about LAMBDA__EMF_DOC_BYTES bytes (a bound from the lengths: names escape to at most
+   twice their bytes, a double is at most 24 characters). */
+LAMBDA__PRIVATE int lambda__metrics_write(lambda__rt *rt)
+{
+    struct lambda__metrics *m = rt->metrics;
+    lambda__metric *defs = (lambda__metric *)(void *)m->defs.ptr;
+    size_t batch[LAMBDA__EMF_METRICS], nb, i, base, round, ns_len;
+    const char *ns = "aws-embedded-metrics";
+    int64_t ts = lambda__wall_ms();
+    int d, rc = 0, more = 1;
+    ns_len = sizeof "aws-embedded-metrics" - 1;
+    if (m->ns_len) {
+        ns = lambda__metrics_at(m, m->ns);
+        ns_len = m->ns_len;
+    } else {
+        const char *env = getenv("AWS_EMF_NAMESPACE");
+        if (env && lambda__namespace_ok(env, strlen(env))) ns_len = strlen(ns = env);
+    }
+    base = 4 * ns_len + 200;
+    for (d = 0; d < m->n_dims; d++) base += 4 * m->dims[d].name_len + 2 * m->dims[d].value_len + 16;
+    for (i = 0; i < m->n_metrics; i++) defs[i].at = defs[i].first;
+    for (round = 0; more && rc == 0; round++) {
+        size_t size = base;
+        more = 0;
+        nb = 0;
+        for (i = 0; i <= m->n_metrics && rc == 0; i++) {
+            size_t left, cost = 0;
+            if (i < m->n_metrics) {
+                if (defs[i].count <= round * LAMBDA__EMF_VALUES) continue;
+                left = defs[i].count - round * LAMBDA__EMF_VALUES;
+                if (left > LAMBDA__EMF_VALUES) {
+                    more = 1;
+                    left = LAMBDA__EMF_VALUES;
+                }
+                cost = 4 * defs[i].name_len + 48 + 26 * left;
+                if (nb == 0 || (nb < LAMBDA__EMF_METRICS && size + cost <= LAMBDA__EMF_DOC_BYTES)) {
+                    batch[nb++] = i;
+                    size += cost;
+                    continue;
+                }
+            }
+            if (nb) rc = lambda__emf_doc(rt, m, batch, nb, ns, ns_len, ts);
+            if (i < m->n_metrics) { /* the one that did not fit starts the next document */
+                batch[0] = i;
+                nb = 1;
+                size = base + cost;
+            }
+        }
+    }
+    if (rc)
+        lambda__log(&rt->log, LAMBDA_LOG_WARN, "metrics: documents not written: %s",
+                    lambda_strerror(rc));
+    lambda__metrics_clear(m);
+    return rc;
+}
+
+LAMBDA_API int lambda_metrics_flush(lambda_response *res)
+{
+    lambda__rt *rt;
+    struct lambda__metrics *m;
+    if (res == NULL) return LAMBDA_E_ARG;
+    if ((m = lambda__metrics_of(res, &rt)) == NULL) return LAMBDA_E_NOMEM;
+    if (m->n_metrics) return lambda__metrics_write(rt);
+    lambda__metrics_clear(m);
+    return 0;
+}
+
+/* >>xray: the X-Ray error cause on /error (lambda_xray_error_cause) */
+
+#define LAMBDA__XRAY_MAX 65536 /* the platform's cap on a cause (X-Ray's document size) */
+
+/* Append the inside of a JSON string for s[0..n) to the request head, in ASCII: '"', '\\'
+   and control bytes escaped, every other non-ASCII character as \uXXXX (a surrogate pair
+   above U+FFFF), invalid UTF-8 as \ufffd. At most `room` bytes: what does not fit is cut
+   at a character and "..." ends it. Returns the bytes appended. */
+LAMBDA__PRIVATE size_t lambda__xray_str(lambda__conn *c, const char *s, size_t n, size_t room)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    size_t out = 0;
+    if (room < 3) return 0;
+    while (p < end) {
+        char e[16];
+        size_t el = 0, run = 0;
+        unsigned long cp;
+        int k, half;
+        while (p + run < end && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run) { /* a plain run, as much of it as fits */
+            size_t take = out + run + 3 <= room ? run : room - 3 - out;
+            lambda__req_add(c, s + (p - (const unsigned char *)s), take);
+            out += take;
+            p += take;
+            if (take < run) break;
+            continue;
+        }
+        if (*p < 0x80) {
+            cp = *p;
+            k = 1;
+        } else if ((k = lambda__utf8_len(p, end)) == 0) {
+            cp = 0xFFFD;
+            k = 1;
+        } else {
+            cp = p[0] & (0x7F >> k);
+            for (half = 1; half < k; half++) cp = (cp << 6) | (p[half] & 0x3F);
+        }
+        if (cp == '"' || cp == '\\') {
+            e[el++] = '\\';
+            e[el++] = (char)cp;
+        } else {
+            for (half = cp > 0xFFFF ? 2 : 1; half > 0; half--) {
+                unsigned long u = cp;
+                if (cp > 0xFFFF) /* UTF-16: the high surrogate first */
+                    u = half == 2 ? 0xD800 + ((cp - 0x10000) >> 10)
+                                  : 0xDC00 + ((cp - 0x10000) & 0x3FF);
+                e[el++] = '\\';
+                e[el++] = 'u';
+                e[el++] = hex[(u >> 12) & 15];
+                e[el++] = hex[(u >> 8) & 15];
+                e[el++] = hex[(u >> 4) & 15];
+                e[el++] = hex[u & 15];
+            }
+        }
+        if (out + el + 3 > room) break;
+        lambda__req_add(c, e, el);
+        out += el;
+        p += k;
+    }
+    if (p < end) {
+        lambda__req_add(c, LAMBDA__LIT("..."));
+        out += 3;
+    }
+    return out;
+}
+
+/* The Lambda-Runtime-Function-XRay-Error-Cause header line for the error in res. */
+LAMBDA__PRIVATE void lambda__xray_header(lambda__conn *c, const lambda_response *res)
+{
+    char cwd[4096];
+    const char *type = "Runtime.Unknown", *msg = "unknown error";
+    size_t type_len = sizeof "Runtime.Unknown" - 1, msg_len = sizeof "unknown error" - 1, used;
+    if (res->failed && res->error_text.ptr && res->error_text.len > res->error_type_len) {
+        type = res->error_text.ptr;
+        type_len = res->error_type_len;
+        msg = res->error_text.ptr + type_len + 1;
+        msg_len = res->error_text.len - type_len - 1;
+    }
+    if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
+    lambda__req_add(c, LAMBDA__LIT("Lambda-Runtime-Function-XRay-Error-Cause: "
+                                   "{\"working_directory\":\""));
+    /* the value's fixed parts are 77 bytes */
+    used = 77 + lambda__xray_str(c, cwd, strlen(cwd), 16384);
+    lambda__req_add(c, LAMBDA__LIT("\",\"exceptions\":[{\"type\":\""));
+    used += lambda__xray_str(c, type, type_len, 1024);
+    lambda__req_add(c, LAMBDA__LIT("\",\"message\":\""));
+    lambda__xray_str(c, msg, msg_len, LAMBDA__XRAY_MAX - used);
+    lambda__req_add(c, LAMBDA__LIT("\"}],\"paths\":[]}\r\n"));
+}
+
+/* lambda__post_error for an invocation, with the cause header. */
+LAMBDA__PRIVATE int lambda__post_error_xray(lambda__rt *rt)
+{
+    lambda__conn *c = &rt->conn;
+    const char *type;
+    int rc = lambda__error_doc(&rt->res, &type);
+    if (rc) return rc;
+    lambda__req_begin(c, "POST", "invocation/", rt->ctx.request_id.ptr, rt->ctx.request_id.len,
+                      "/error");
+    type = lambda__header_safe_type(type);
+    lambda__req_header(c, "Lambda-Runtime-Function-Error-Type", type, strlen(type));
+    if (rt->ctx.invocation_id.len)
+        lambda__req_header(c, "Lambda-Runtime-Invocation-Id", rt->ctx.invocation_id.ptr,
+                           rt->ctx.invocation_id.len);
+    lambda__xray_header(c, &rt->res);
+    return lambda__post(c, "error", "application/json", rt->res.body.ptr, rt->res.body.len, 0);
+}
+
+/* lambda_config.handler under lambda_xray_error_cause: sets up lambda__obs_after, then
+   calls the program's handler. */
+LAMBDA__PRIVATE int lambda__xray_handler(const lambda_context *ctx, lambda_str event,
+                                         lambda_response *res)
+{
+    lambda__rt *rt = (lambda__rt *)(void *)((char *)res - offsetof(lambda__rt, res));
+    rt->obs_post = lambda__post_error_xray;
+    res->explain = lambda__obs_after;
+    return rt->cfg.lambda__handler(ctx, event, res);
+}
+
+LAMBDA_API void lambda_xray_error_cause(lambda_config *cfg)
+{
+    if (cfg && cfg->handler && cfg->handler != lambda__xray_handler) {
+        cfg->lambda__handler = cfg->handler;
+        cfg->handler = lambda__xray_handler;
+    }
+}
+
+/* >>metadata: the Availability Zone ID from the Lambda metadata endpoint */
+
+/* GET /2026-01-15/metadata/execution-environment on its own connection, every step bounded
+   by 1 s (SO_SNDTIMEO also bounds connect on Linux); rt->az_id on success, a warning line
+   otherwise. */
+LAMBDA__PRIVATE void lambda__metadata_fetch(lambda__rt *rt)
+{
+    const char *api = getenv("AWS_LAMBDA_METADATA_API"), *tok = getenv("AWS_LAMBDA_METADATA_TOKEN");
+    const char *why = NULL;
+    char eb[24];
+    lambda__conn c;
+    struct timeval tv;
+    size_t n = 0, i;
+    int fd, got = 0, rc;
+    if (api == NULL || *api == '\0' || tok == NULL || *tok == '\0') return; /* not on Lambda */
+    for (i = 0; tok[i]; i++)
+        if ((unsigned char)tok[i] <= 0x20 || (unsigned char)tok[i] >= 0x7f || i > 1024) {
+            lambda__log(&rt->log, LAMBDA_LOG_WARN,
+                        "metadata endpoint: AWS_LAMBDA_METADATA_TOKEN is not a token; no AZ ID");
+            return;
+        }
+    lambda__conn_init(&c, &rt->log, "/2026-01-15/", "metadata endpoint");
+    if (lambda__resolve(&c, api) != 0) {
+        lambda__log(&rt->log, LAMBDA_LOG_WARN,
+                    "metadata endpoint: AWS_LAMBDA_METADATA_API=\"%.*s\" is not host:port", 100,
+                    api);
+        return;
+    }
+    tv.tv_sec = 1;
+    tv.tv_usec = 0;
+    fd = socket(c.addr.ss_family, SOCK_STREAM | LAMBDA__SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+        connect(fd, (struct sockaddr *)(void *)&c.addr, c.addr_len) != 0) {
+        lambda__log(&rt->log, LAMBDA_LOG_WARN, "metadata endpoint: connect to %s: %s; no AZ ID",
+                    c.host, lambda__errno_name(errno, eb));
+        if (fd >= 0) close(fd);
+        return;
+    }
+    c.fd = fd;
+    lambda__req_begin(&c, "GET", "metadata/execution-environment", "", 0, "");
+    lambda__req_str(&c, "Authorization: Bearer ");
+    lambda__req_str(&c, tok);
+    lambda__req_add(&c, LAMBDA__LIT("\r\n\r\n"));
+    rc = lambda__send(&c, NULL, 0);
+    if (rc == 0) rc = lambda__read_response(&c, 65536, &got);
+    if (rc != 0) {
+        lambda__log(&rt->log, LAMBDA_LOG_WARN, "metadata endpoint: %s%s%s; no AZ ID",
+                    c.err_op ? c.err_op : lambda_strerror(rc), c.err_op ? ": " : "",
+                    c.err_op ? lambda__errno_name(c.err_no, eb) : "");
+    } else if (c.head.status != 200 || c.too_big) {
+        lambda__log(&rt->log, LAMBDA_LOG_WARN, "metadata endpoint: HTTP %d: %.*s; no AZ ID",
+                    c.head.status, (int)LAMBDA__MIN(c.too_big ? 0 : c.body_len, 200),
+                    c.in.ptr + c.body_off);
+    } else {
+        lambda_str doc;
+        doc.ptr = c.in.ptr + c.body_off;
+        doc.len = c.body_len;
+        if (lambda_json_get_string(doc, "AvailabilityZoneID", rt->az_id, sizeof rt->az_id,
+                                   &n) != 0 ||
+            !lambda__dim_text_ok(rt->az_id, n, sizeof rt->az_id - 1))
+            why = "no usable AvailabilityZoneID in the answer";
+        if (why) {
+            rt->az_id[0] = '\0';
+            lambda__log(&rt->log, LAMBDA_LOG_WARN, "metadata endpoint: %s: %.*s", why,
+                        (int)LAMBDA__MIN(c.body_len, 200), doc.ptr);
+        }
+    }
+    lambda__conn_free(&c);
+}
+
+LAMBDA_API lambda_str lambda_availability_zone_id(const lambda_context *ctx)
+{
+    lambda__rt *rt;
+    if (ctx == NULL) return lambda__str("", 0);
+    rt = (lambda__rt *)(uintptr_t)((const char *)ctx - offsetof(lambda__rt, ctx));
+    if (!rt->az_state) {
+        rt->az_state = 1;
+        lambda__metadata_fetch(rt);
+    }
+    return lambda__str(rt->az_id, strlen(rt->az_id));
+}
+
+/* >>telemetry: the Telemetry API client: subscription, the listener, batches to events */
+
+#define LAMBDA__TEL_CLIENTS 8                    /* connections the listener serves at once */
+#define LAMBDA__TEL_MAX_BODY ((size_t)8 << 20)   /* a batch (the platform's cap is 1 MiB) */
+
+/* The subscription of one extension (lambda_extension.tel). */
+struct lambda__telemetry {
+    int listen_fd;
+    int port;
+    lambda_telemetry_fn fn;
+    void *user;
+    lambda__conn clients[LAMBDA__TEL_CLIENTS];   /* accepted connections (fd -1: a free slot) */
+    long delivered;                              /* events handed to fn */
+};
+
+LAMBDA_API int lambda_str_eq(lambda_str s, const char *c)
+{
+    size_t n = c ? strlen(c) : 0;
+    return c != NULL && s.len == n && (n == 0 || memcmp(s.ptr, c, n) == 0);
+}
+
+LAMBDA__PRIVATE void lambda__tel_free(struct lambda__telemetry *t)
+{
+    int i;
+    if (t == NULL) return;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++) lambda__conn_free(&t->clients[i]);
+    if (t->listen_fd >= 0) close(t->listen_fd);
+    LAMBDA_FREE(t);
+}
+
+/* sandbox.localdomain's IPv4 address in /etc/hosts, into *addr; 0 if there is none. */
+LAMBDA__PRIVATE int lambda__tel_hosts_addr(struct in_addr *addr)
+{
+    char buf[16384];
+    size_t n = 0, i = 0;
+    int fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC), found = 0;
+    if (fd < 0) return 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+        if (n == sizeof buf - 1) break;
+    }
+    close(fd);
+    buf[n] = '\0';
+    while (i < n && !found) { /* "address name name ... # comment", one entry a line */
+        char ip[64];
+        size_t s, e = i, k, w = 0;
+        while (e < n && buf[e] != '\n') e++;
+        for (k = i; k < e && buf[k] != '#'; k++) {}
+        e = k;
+        while (i < e) {
+            while (i < e && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r')) i++;
+            s = i;
+            while (i < e && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r') i++;
+            if (i == s) break;
+            if (w++ == 0) {
+                if (i - s >= sizeof ip) break;
+                memcpy(ip, buf + s, i - s);
+                ip[i - s] = '\0';
+            } else if (lambda__ieq(buf + s, i - s, "sandbox.localdomain") &&
+                       lambda__ip4(ip, (unsigned char *)&addr->s_addr)) {
+                found = 1;
+                break;
+            }
+        }
+        while (i < n && buf[i] != '\n') i++;
+        i++;
+    }
+    return found;
+}
+
+/* The listener: see >>telemetry-api for the address. Returns the socket or -1 (logged). */
+LAMBDA__PRIVATE int lambda__tel_listen(const lambda__conn *api, int port, int *bound)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    char eb[24];
+    int fd, one = 1, loop = 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    if (!lambda__tel_hosts_addr(&a.sin_addr)) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)(const void *)&api->addr;
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)&api->addr;
+        static const unsigned char lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (api->addr.ss_family == AF_INET)
+            loop = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+        else if (api->addr.ss_family == AF_INET6)
+            loop = memcmp(&in6->sin6_addr, lo6, 16) == 0;
+        a.sin_addr.s_addr = htonl(loop ? INADDR_LOOPBACK : INADDR_ANY);
+    }
+    fd = socket(AF_INET, SOCK_STREAM | LAMBDA__SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)(void *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)(void *)&a, &al) != 0) {
+        lambda__log(api->log, LAMBDA_LOG_ERROR, "telemetry listener on port %d: %s", port,
+                    lambda__errno_name(errno, eb));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *bound = ntohs(a.sin_port);
+    return fd;
+}
+
+LAMBDA__PRIVATE int lambda__tel_wait(lambda__conn *c);
+
+LAMBDA_API int lambda_telemetry_subscribe(lambda_extension *ext,
+                                          const lambda_telemetry_config *cfg)
+{
+    static const char *const names[3] = {"\"platform\"", "\"function\"", "\"extension\""};
+    struct lambda__telemetry *t;
+    lambda__conn *c;
+    char body[512], types[64] = "", *tp = types;
+    const char *base;
+    int items, bytes, ms, i, rc, n;
+    if (ext == NULL || cfg == NULL || cfg->on_event == NULL || (cfg->types & 7) == 0 ||
+        (cfg->types & ~7) != 0 || ext->tel != NULL)
+        return LAMBDA_E_ARG;
+    items = cfg->max_items ? cfg->max_items : 1000;
+    bytes = cfg->max_bytes ? cfg->max_bytes : 262144;
+    ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;
+    if (items < 1000 || items > 10000 || bytes < 262144 || bytes > 1048576 || ms < 25 ||
+        ms > 30000 || cfg->port < 0 || cfg->port > 65535)
+        return LAMBDA_E_ARG;
+    c = &ext->conn;
+    if ((t = (struct lambda__telemetry *)LAMBDA_MALLOC(sizeof *t)) == NULL) return LAMBDA_E_NOMEM;
+    memset(t, 0, sizeof *t);
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++) {
+        lambda__conn_init(&t->clients[i], &ext->log, "/", "telemetry listener");
+        t->clients[i].fd = -1;
+    }
+    t->fn = cfg->on_event;
+    t->user = cfg->user;
+    if ((t->listen_fd = lambda__tel_listen(c, cfg->port, &t->port)) < 0) {
+        lambda__tel_free(t);
+        return LAMBDA_E_IO;
+    }
+    for (i = 0; i < 3; i++)
+        if (cfg->types & (1 << i)) {
+            if (tp != types) *tp++ = ',';
+            memcpy(tp, names[i], strlen(names[i]) + 1);
+            tp += strlen(tp);
+        }
+    n = lambda__fmt(body, sizeof body,
+                    "{\"schemaVersion\":\"2022-12-13\",\"types\":[%s],\"buffering\":"
+                    "{\"maxItems\":%d,\"maxBytes\":%d,\"timeoutMs\":%d},\"destination\":"
+                    "{\"protocol\":\"HTTP\",\"URI\":\"http://sandbox.localdomain:%d/\"}}",
+                    types, items, bytes, ms, t->port);
+    base = c->base;
+    c->base = "/2022-07-01/";
+    lambda__req_begin(c, "PUT", "telemetry", "", 0, "");
+    c->base = base;
+    lambda__req_header(c, "Lambda-Extension-Identifier", ext->id, strlen(ext->id));
+    rc = lambda__post(c, "telemetry subscribe", "application/json", body, (size_t)n,
+                      LAMBDA_E_STATUS);
+    if (rc == 0 && c->head.status != 200) { /* 202: an emulator without the API */
+        lambda__log(c->log, LAMBDA_LOG_WARN,
+                    "telemetry subscribe: HTTP %d from the Telemetry API (not supported here?): "
+                    "%.*s", c->head.status, (int)LAMBDA__MIN(c->too_big ? 0 : c->body_len, 200),
+                    c->in.ptr + c->body_off);
+        rc = LAMBDA_E_STATUS;
+    }
+    if (rc) {
+        lambda__tel_free(t);
+        return rc;
+    }
+    ext->tel = t;
+    ext->tel_free = lambda__tel_free;
+    c->watch_fd = t->listen_fd; /* lambda_extension_next serves it while it waits */
+    c->wait_idle = lambda__tel_wait;
+    return 0;
+}
+
+/* One request from a client of the listener, read into c->in: the head (its request line,
+   "POST <target> HTTP/1.x", overwritten in place by a status line so that
+   lambda__parse_head reads the headers and the framing), then the body. */
+LAMBDA__PRIVATE int lambda__tel_read_request(lambda__conn *c, int *is_post)
+{
+    size_t hl = 0, i, scanned = 0;
+    long n;
+    int minor;
+    c->in.len = 0;
+    c->too_big = 0;
+    c->body_len = 0;
+    while ((hl = lambda__head_end(c->in.ptr ? c->in.ptr : "", c->in.len, scanned)) == 0) {
+        if (c->in.len >= LAMBDA_MAX_HEAD_SIZE) return LAMBDA_E_HTTP;
+        scanned = c->in.len;
+        if ((n = lambda__recv(c, LAMBDA_RECV_SIZE)) <= 0) return n ? (int)n : LAMBDA_E_IO;
+    }
+    for (i = 0; i < hl && c->in.ptr[i] != '\r' && c->in.ptr[i] != '\n'; i++) {}
+    if (i < 14 || memcmp(c->in.ptr + i - 9, " HTTP/1.", 8) != 0 || c->in.ptr[i - 1] < '0' ||
+        c->in.ptr[i - 1] > '9')
+        return LAMBDA_E_HTTP;
+    minor = c->in.ptr[i - 1] - '0';
+    *is_post = memcmp(c->in.ptr, "POST ", 5) == 0;
+    memcpy(c->in.ptr, "HTTP/1.1 200", 12);
+    c->in.ptr[7] = (char)('0' + minor);
+    memset(c->in.ptr + 12, ' ', i - 12);
+    if (lambda__parse_head(c->in.ptr, hl, &c->head) != 0) return LAMBDA_E_HTTP;
+    c->body_off = hl;
+    if (c->head.chunked) return lambda__read_chunked(c, LAMBDA__TEL_MAX_BODY);
+    if (c->head.has_length) return lambda__read_length(c, LAMBDA__TEL_MAX_BODY);
+    return 0;
+}
+
+/* The events of one batch (a JSON array of objects) handed to fn, in order. Returns the
+   number delivered, or LAMBDA_E_SYNTAX for a body that is not such an array. */
+LAMBDA__PRIVATE int lambda__tel_deliver(struct lambda__telemetry *t, lambda_str body)
+{
+    lambda_json arr, item;
+    lambda_json_iter it;
+    int n = 0, rc;
+    if (lambda_json_validate(body, &arr, NULL) != 0 || arr.type != LAMBDA_JSON_ARRAY)
+        return LAMBDA_E_SYNTAX;
+    lambda_json_iter_init(&it, arr);
+    while ((rc = lambda_json_next(&it, NULL, &item)) == 1) {
+        lambda_telemetry_event ev;
+        lambda_json v;
+        char type[128], time[64];
+        size_t tl = 0, ml = 0;
+        if (item.type != LAMBDA_JSON_OBJECT) continue;
+        type[0] = time[0] = '\0';
+        if (lambda_json_find(item, "type", &v) == 0)
+            (void)lambda_json_string(v, type, sizeof type, &tl);
+        if (lambda_json_find(item, "time", &v) == 0)
+            (void)lambda_json_string(v, time, sizeof time, &ml);
+        ev.type.ptr = type;
+        ev.type.len = type[0] ? tl : 0;
+        ev.time.ptr = time;
+        ev.time.len = time[0] ? ml : 0;
+        if (lambda_json_find(item, "record", &ev.record) != 0) {
+            ev.record.ptr = "null";
+            ev.record.len = 4;
+            ev.record.type = LAMBDA_JSON_NULL;
+        }
+        ev.event = item;
+        t->fn(t->user, &ev);
+        t->delivered++;
+        n++;
+    }
+    return rc < 0 ? rc : n;
+}
+
+/* Serve one request on client c (readable): 200 after delivering a batch, 400 for a
+   malformed one (then the connection closes), 405 for anything but POST. */
+LAMBDA__PRIVATE void lambda__tel_serve(struct lambda__telemetry *t, lambda__conn *c)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                              "Connection: close\r\n\r\n";
+    static const char method[] = "HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    struct iovec iov;
+    int post = 0, rc = lambda__tel_read_request(c, &post);
+    const char *answer = ok;
+    size_t len = sizeof ok - 1;
+    if (rc == LAMBDA_E_IO) { /* closed, or stalled past SO_RCVTIMEO */
+        lambda__close(c);
+        return;
+    }
+    if (rc == 0 && !c->too_big && post) {
+        lambda_str body;
+        body.ptr = c->in.ptr + c->body_off;
+        body.len = c->body_len;
+        if (lambda__tel_deliver(t, body) < 0) rc = LAMBDA_E_SYNTAX;
+    } else if (rc == 0 && !c->too_big) {
+        answer = method;
+        len = sizeof method - 1;
+    }
+    if (rc != 0 || c->too_big) {
+        lambda__log(c->log, LAMBDA_LOG_WARN, "telemetry listener: %s batch; answered 400",
+                    c->too_big ? "an oversized" : "a malformed");
+        answer = bad;
+        len = sizeof bad - 1;
+        c->head.close = 1;
+    }
+    iov.iov_base = (void *)(uintptr_t)answer;
+    iov.iov_len = len;
+    if (lambda__sendv(c, &iov, 1) != 0 || c->head.close) lambda__close(c);
+}
+
+/* poll() the listener, its clients and `watch` (-1: none) for up to timeout_ms (-1: no
+   limit), serving whatever is ready. Returns 1 when watch is readable, 0 at the timeout,
+   LAMBDA_E_IO if poll fails. */
+LAMBDA__PRIVATE int lambda__tel_pump(struct lambda__telemetry *t, int watch, int timeout_ms)
+{
+    struct pollfd p[LAMBDA__TEL_CLIENTS + 2];
+    int i, n, r;
+    p[0].fd = watch;
+    p[1].fd = t->listen_fd;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++) p[2 + i].fd = t->clients[i].fd;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS + 2; i++) {
+        p[i].events = POLLIN;
+        p[i].revents = 0;
+    }
+    n = LAMBDA__TEL_CLIENTS + 2;
+    r = poll(p, (nfds_t)n, timeout_ms);
+    if (r < 0) return errno == EINTR ? 0 : LAMBDA_E_IO;
+    for (i = 0; i < LAMBDA__TEL_CLIENTS; i++)
+        if (p[2 + i].fd >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+            lambda__tel_serve(t, &t->clients[i]);
+    if (p[1].revents & POLLIN) {
+        int fd = accept(t->listen_fd, NULL, NULL);
+        if (fd >= 0) {
+            struct timeval tv;
+            for (i = 0; i < LAMBDA__TEL_CLIENTS && t->clients[i].fd >= 0; i++) {}
+            tv.tv_sec = 2; /* a client that stalls in the middle of a request is dropped */
+            tv.tv_usec = 0;
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (i < LAMBDA__TEL_CLIENTS) t->clients[i].fd = fd;
+            else close(fd); /* full: the platform retries */
+        }
+    }
+    return watch >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? 1 : 0;
+}
+
+/* lambda__conn.wait_idle of a subscribed extension's connection: serve telemetry until the
+   Extensions API answers. */
+LAMBDA__PRIVATE int lambda__tel_wait(lambda__conn *c)
+{
+    lambda_extension *ext =
+        (lambda_extension *)(void *)((char *)c - offsetof(lambda_extension, conn));
+    for (;;) {
+        int r = lambda__tel_pump(ext->tel, c->fd, -1);
+        if (r != 0) return r == 1 ? 0 : r;
+    }
+}
+
+LAMBDA_API int lambda_telemetry_poll(lambda_extension *ext, int timeout_ms)
+{
+    struct lambda__telemetry *t = ext ? ext->tel : NULL;
+    long before, end;
+    struct timespec now;
+    if (t == NULL) return LAMBDA_E_STATE;
+    before = t->delivered;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    end = (long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + (timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        long left;
+        int r;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        left = end - ((long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        r = lambda__tel_pump(t, -1, left > 0 ? (int)left : 0);
+        if (r < 0) return r;
+        if (left <= 0) break;
+    }
+    return (int)(t->delivered - before);
+}
+
+LAMBDA_API int lambda_telemetry_port(const lambda_extension *ext)
+{
+    return ext && ext->tel ? ext->tel->port : 0;
 }
 
 /* >>shutdown: the internal extension behind lambda_on_shutdown, and its SIGTERM handler */
@@ -7664,6 +9243,7 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
         return LAMBDA_E_NOMEM;
     }
     pthread_mutex_init(&pool.mu, NULL);
+    pthread_mutex_init(&pool.out_mu, NULL);
     pool.n = n;
     main_rt->log.json = main_rt->ctx.log_json = 1; /* Managed Instances: JSON logs only */
     for (i = 0; i < n; i++) {
@@ -7698,6 +9278,7 @@ LAMBDA__PRIVATE int lambda__serve_pool(lambda__rt *main_rt, int n)
     rc = term && pool.stop == 2 ? LAMBDA__SHUTDOWN : pool.rc;
     for (i = 0; i < n; i++) lambda__rt_free(&pool.workers[i]);
     pthread_mutex_destroy(&pool.mu);
+    pthread_mutex_destroy(&pool.out_mu);
     LAMBDA_FREE(pool.workers);
     LAMBDA_FREE(tids);
     return rc;
@@ -7826,6 +9407,13 @@ LAMBDA_API int lambda_start(lambda_handler handler)
 #undef LAMBDA__PUBLISH
 #undef LAMBDA__SCRATCH_MIN
 #undef LAMBDA__ALIGN16
+#undef LAMBDA__EMF_METRICS
+#undef LAMBDA__EMF_VALUES
+#undef LAMBDA__EMF_DIMS
+#undef LAMBDA__EMF_DOC_BYTES
+#undef LAMBDA__XRAY_MAX
+#undef LAMBDA__TEL_CLIENTS
+#undef LAMBDA__TEL_MAX_BODY
 #endif /* LAMBDA_RUNTIME_IMPL */
 
 /* >>history

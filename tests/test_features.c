@@ -59,6 +59,7 @@ static const struct { const char *name; long budget; } size_budgets[] = {
     {"hello", 28672L},       {"echo", 25600L},   {"http", 47104L},
     {"sqs", 33792L},         {"s3", 34816L},
     {"stream", 51200L},      {"extension", 43008L}, {"hello-malloc", 36864L},
+    {"metrics", 67584L},     {"telemetry", 63488L},
 };
 
 static char feat_path[4096], featmt_path[4096], stream_path[4096], ext_path[4096], hello_path[4096], hm_path[4096];

@@ -3,13 +3,15 @@
 
    build/lambda-emu [options] -- BOOTSTRAP [ARGS...]
 
-   Serves the Runtime API (2018-06-01) and the Extensions API (2020-01-01) on 127.0.0.1, starts
+   Serves the Runtime API (2018-06-01), the Extensions API (2020-01-01), the Telemetry API
+   (2022-07-01) and the metadata endpoint (2026-01-15) on 127.0.0.1, starts
    BOOTSTRAP (and any --extension executables before it) as its children with the environment a
    real function sees, and feeds it events: from -e/-f, one per line from stdin, from an
    invoke endpoint compatible with the AWS runtime interface emulator (--listen), and/or from
    real HTTP requests turned into function URL (or REST API / ALB) events (--http). Response
    bodies go to stdout (one per invocation), REPORT lines to stderr, like the platform. The
-   children's own stdout is sent to our stderr so that stdout carries only responses.
+   children's own stdout and stderr reach our stderr (through pipes, whose lines also become
+   telemetry records) so that stdout carries only responses.
    Shutdown follows the platform: SIGTERM only when an extension is registered, SHUTDOWN events
    for external extensions. --concurrency N emulates Lambda Managed Instances.
 
@@ -24,13 +26,15 @@
    Files (each includes this header first; cross-file functions keep their names and are
    declared at the end of this header, by the file that defines them):
      emu_main.c    the command line (a table of options) and main()
-     emu_util.c    small utilities and the signal self-pipe
+     emu_util.c    small utilities, the signal self-pipe, growing buffers, listeners
      emu_loop.c    the event queue, processes and their environment, connections, the
                    execution environment, stdin events, the event loop
      emu_rapi.c    delivering results, the Runtime API handlers, streaming, the invoke endpoint
      emu_ext.c     the Extensions API
      emu_http.c    the HTTP front (--http): clients, limits, answers, streamed answers
      emu_http_json.c  the HTTP front's JSON: events from requests, HTTP answers from results
+     emu_tel.c     the Telemetry API (subscriptions, platform events, the function's and the
+                   extensions' lines, batched delivery) and the metadata endpoint
      emu_bench.c   the benchmark (--bench) */
 #ifndef EMU_H
 #define EMU_H
@@ -104,6 +108,7 @@ typedef struct config {
     int http_options;       /* an --http-* option was given (they need --http) */
     int verbose, quiet;
     int concurrency;        /* --concurrency N (Lambda Managed Instances), 0 = on demand */
+    const char *az;         /* --az: the metadata endpoint's AvailabilityZoneID (default use1-az1) */
     char **ext_paths;       /* --extension executables */
     size_t n_ext_paths;
     env_kv *env;            /* --env overrides */
@@ -157,6 +162,8 @@ typedef struct invocation {
     char request_id[37], invocation_id[37];
     char trace_id[160];
     long long start_ns, deadline_ns, deadline_wall_ms;
+    long long start_wall_ms;  /* for the telemetry spans */
+    long long s_first_ns;     /* streaming: when the first byte was forwarded */
     int cold;
     double init_ms;
     int delivered;           /* the result went to its caller (or stdout) */
@@ -283,6 +290,7 @@ typedef struct emu {
     char *in_buf;
     size_t in_len, in_cap;
 
+    struct tel *tel;         /* the Telemetry API and the captured output, see emu_tel.c */
     int exit_status;         /* 0 ok; 1 an invocation failed on the platform side; 3 init failed */
     int warned_no_invocation_id;
     unsigned long invocations;
@@ -323,7 +331,7 @@ void queue_push_front(emu *m, event *e);
 event *queue_pop(emu *m);
 int max_inflight(const emu *m);
 void setup_child_env(emu *m);
-pid_t spawn_child(char **argv, int stdout_to);
+pid_t spawn_child(char **argv, int stdout_to, int stderr_to);
 void describe_status(int status, char *out, size_t cap);
 extern emu *g_emu;
 void kill_all_children(void);
@@ -355,6 +363,7 @@ void ext_queue_invoke(emu *m, extension *x, invocation *iv);
 void handle_register(emu *m, conn *c, const rapi_request *req);
 void handle_event_next(emu *m, conn *c, const rapi_request *req);
 void handle_ext_error(emu *m, conn *c, const rapi_request *req, int at_exit);
+extension *ext_find(emu *m, const char *id);
 
 /* emu_http.c */
 int http_open(emu *m);
@@ -376,11 +385,38 @@ void hb_fmt(hbuf *b, const char *fmt, ...);
 void hb_free(hbuf *b);
 void hb_b64(hbuf *b, const unsigned char *p, size_t n);
 void hb_json_str(hbuf *b, const char *p, size_t n);
+int utf8_valid(const char *s, size_t n);
 void http_event_build(emu *m, const rapi_request *req, const char *peer_ip, unsigned short port, const char *url_id,
                       const char *request_id, hbuf *out);
 int http_answer_parse(const char *doc, size_t len, int format, int prelude, http_answer *a, char *why, size_t whycap);
 void http_answer_free(http_answer *a);
 const char *http_reason(int status);
+int json_valid(const char *p, size_t n);
+int json_member(const char *p, size_t n, const char *name, const char **vp, size_t *vn);
+int json_element(const char *p, size_t n, size_t k, const char **vp, size_t *vn);
+int json_string_value(const char *p, size_t n, hbuf *out);
+
+/* emu_tel.c */
+void tel_setup_env(emu *m);
+void handle_metadata(emu *m, conn *c, const rapi_request *req);
+void handle_telemetry(emu *m, conn *c, const rapi_request *req);
+void tel_platform(emu *m, const char *type, const char *fmt, ...);
+void tel_tracing(const invocation *iv, char *out, size_t cap);
+void tel_start(emu *m, invocation *iv);
+void tel_runtime_done(emu *m, invocation *iv, const result *r);
+void tel_report(emu *m, invocation *iv);
+void tel_init_error(emu *m, const char *type);
+void tel_iso(long long ms, char *out, size_t cap);
+int tel_pipe(emu *m, int extension);
+void tel_drain_outputs(emu *m);
+size_t tel_nfds(const emu *m);
+size_t tel_pollfds(emu *m, struct pollfd *p, size_t cap);
+void tel_service(emu *m, const struct pollfd *p, size_t n);
+void tel_tick(emu *m, long long t);
+long long tel_next_deadline(const emu *m);
+int tel_flushing(emu *m);
+void tel_env_start(emu *m);
+void tel_env_end(emu *m);
 
 /* emu_bench.c */
 int run_bench(emu *m);

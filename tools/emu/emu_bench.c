@@ -233,7 +233,7 @@ static int bench_one(emu *m, bench_boot *b, const char *ev, size_t ev_len, long 
     rtt = (long long *)xmalloc(sizeof *rtt * (size_t)(n > 0 ? n : 1));
     rapi_server_close_conn(&m->api);
     t0 = now_ns();
-    m->pid = spawn_child(b->argv, devnull);
+    m->pid = spawn_child(b->argv, devnull, -1);
     if (devnull >= 0) close(devnull);
     if (m->pid < 0) {
         snprintf(why, cap, "fork: %s", strerror(errno));

@@ -12,6 +12,11 @@ static extension *ext_by_id(emu *m, const char *id)
     return NULL;
 }
 
+extension *ext_find(emu *m, const char *id)
+{
+    return ext_by_id(m, id);
+}
+
 static ext_proc *xp_by_name(emu *m, const char *name)
 {
     size_t i;

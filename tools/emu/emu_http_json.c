@@ -2,139 +2,9 @@
      - the event built from an HTTP request: a function URL / HTTP API event (payload 2.0), a
        REST API event (payload 1.0) or an ALB target group event (--http-format);
      - the HTTP answer built from the function's result (or from a streamed answer's prelude),
-       with a small validating JSON reader;
-     - growing buffers, JSON string escaping, base64 and the reason phrases. */
+       with a small validating JSON reader (also emu_tel.c's);
+     - the reason phrases. (The growing buffers are in emu_util.c.) */
 #include "emu.h"
-
-/* ------------------------------------------------------------------ buffers */
-
-void hb_put(hbuf *b, const void *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *np;
-        while (cap < b->len + n + 1) cap *= 2;
-        np = (char *)realloc(b->p, cap);
-        if (!np) die_oom();
-        b->p = np;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-void hb_str(hbuf *b, const char *s)
-{
-    hb_put(b, s, strlen(s));
-}
-
-void hb_fmt(hbuf *b, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof small) {
-        hb_put(b, small, (size_t)n);
-        return;
-    }
-    {
-        char *big = (char *)xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        hb_put(b, big, (size_t)n);
-        free(big);
-    }
-}
-
-void hb_free(hbuf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-void hb_b64(hbuf *b, const unsigned char *p, size_t n)
-{
-    static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-    for (i = 0; i < n; i += 3) {
-        char q[4];
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n) v |= p[i + 2];
-        q[0] = tb[(v >> 18) & 63];
-        q[1] = tb[(v >> 12) & 63];
-        q[2] = i + 1 < n ? tb[(v >> 6) & 63] : '=';
-        q[3] = i + 2 < n ? tb[v & 63] : '=';
-        hb_put(b, q, 4);
-    }
-}
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 (no overlongs, no
-   surrogates, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len, i;
-    unsigned cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
-    else return 0;
-    if (n < len) return 0;
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-static int utf8_valid(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-        if (!k) return 0;
-        i += k;
-    }
-    return 1;
-}
-
-/* A JSON string: "..." with the escapes JSON needs; bytes that are not valid UTF-8 are kept as
-   the code points of the same value (Latin-1), so the document stays valid JSON. */
-void hb_json_str(hbuf *b, const char *p, size_t n)
-{
-    size_t i = 0, run = 0;
-    hb_put(b, "\"", 1);
-    while (i < n) {
-        unsigned char c = (unsigned char)p[i];
-        size_t k = utf8_seq((const unsigned char *)p + i, n - i);
-        if (k > 1 || (k == 1 && c >= 0x20 && c != '"' && c != '\\')) {
-            i += k;
-            run += k;
-            continue;
-        }
-        hb_put(b, p + i - run, run);
-        run = 0;
-        if (c == '"') hb_put(b, "\\\"", 2);
-        else if (c == '\\') hb_put(b, "\\\\", 2);
-        else if (c == '\n') hb_put(b, "\\n", 2);
-        else if (c == '\r') hb_put(b, "\\r", 2);
-        else if (c == '\t') hb_put(b, "\\t", 2);
-        else hb_fmt(b, "\\u%04x", c);
-        i++;
-    }
-    hb_put(b, p + i - run, run);
-    hb_put(b, "\"", 1);
-}
 
 static void hb_jstr(hbuf *b, const char *s)
 {
@@ -744,6 +614,62 @@ static int j_text(jv v, hbuf *out)
         default: hb_put(out, p, 1); break; /* \" \\ \/ */
         }
     }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the reader, for emu_tel.c */
+
+/* p[0..n) is exactly one JSON value (whitespace around it allowed) in valid UTF-8. */
+int json_valid(const char *p, size_t n)
+{
+    const char *e = p + n, *q = j_end(p, e, 0);
+    return q && j_ws(q, e) == e && utf8_valid(p, n);
+}
+
+/* The raw text of member `name` of the (valid) JSON object p[0..n). 0, or -1 if absent. */
+int json_member(const char *p, size_t n, const char *name, const char **vp, size_t *vn)
+{
+    jv v, out;
+    const char *s = j_ws(p, p + n);
+    v.p = s;
+    v.n = (size_t)(p + n - s);
+    while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\n' || v.p[v.n - 1] == '\r')) v.n--;
+    if (j_get(v, name, &out) != 0) return -1;
+    *vp = out.p;
+    *vn = out.n;
+    return 0;
+}
+
+/* Element k of the (valid) JSON array p[0..n). 0, or -1 if there is none. */
+int json_element(const char *p, size_t n, size_t k, const char **vp, size_t *vn)
+{
+    jv v, key, val;
+    jit it;
+    size_t i = 0;
+    v.p = p;
+    v.n = n;
+    if (j_iter(v, &it) != 0 || it.obj) return -1;
+    while (j_next(&it, &key, &val))
+        if (i++ == k) {
+            *vp = val.p;
+            *vn = val.n;
+            return 0;
+        }
+    return -1;
+}
+
+/* A JSON string value p[0..n) unescaped into out (NUL-terminated). 0, or -1 if it is not a
+   string. */
+int json_string_value(const char *p, size_t n, hbuf *out)
+{
+    jv v;
+    v.p = p;
+    v.n = n;
+    if (n < 2 || p[0] != '"') return -1;
+    out->len = 0;
+    if (j_text(v, out) != 0) return -1;
+    hb_put(out, "", 1); /* the NUL */
+    out->len--;
     return 0;
 }
 

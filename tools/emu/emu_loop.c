@@ -129,6 +129,7 @@ void setup_child_env(emu *m)
         set_default_env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
     }
     set_default_env("TZ", ":UTC");
+    tel_setup_env(m); /* the metadata endpoint (--env may override it, to test a bad token) */
     unsetenv("_X_AMZN_TRACE_ID"); /* a custom runtime sets it per invocation */
     unsetenv("AWS_EXECUTION_ENV"); /* not defined for custom runtimes */
     for (i = 0; i < c->n_env; i++) {
@@ -143,8 +144,9 @@ void setup_child_env(emu *m)
     setenv("AWS_LAMBDA_RUNTIME_API", buf, 1);
 }
 
-/* fork + exec the bootstrap. stdout_to: fd to use as the child's stdout (-1: keep ours). */
-pid_t spawn_child(char **argv, int stdout_to)
+/* fork + exec the bootstrap. stdout_to, stderr_to: fds to use as the child's stdout and stderr
+   (-1: keep ours). */
+pid_t spawn_child(char **argv, int stdout_to, int stderr_to)
 {
     pid_t pid = fork();
     if (pid < 0) return -1;
@@ -161,6 +163,7 @@ pid_t spawn_child(char **argv, int stdout_to)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (stdout_to >= 0 && stdout_to != 1) dup2(stdout_to, 1);
+        if (stderr_to >= 0 && stderr_to != 2) dup2(stderr_to, 2);
         execvp(argv[0], argv);
         fprintf(stderr, "lambda-emu: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -230,7 +233,7 @@ static void conn_add(emu *m, int fd)
     memset(c, 0, sizeof *c);
     c->rs.listen_fd = -1;
     c->rs.conn_fd = fd;
-    c->rs.max_head = RAPI_DEFAULT_MAX_HEAD;
+    c->rs.max_head = 1u << 20; /* Go's default MaxHeaderBytes: room for a 64 KiB X-Ray cause */
     c->rs.max_body = EMU_MAX_STREAM;
     c->id = ++m->conn_seq;
     c->rs.accepts = c->id; /* rapi_request.conn_seq */
@@ -313,9 +316,12 @@ void api_reply(emu *m, conn *c, int status, const char *type, const char *fmt, .
 
 static void start_runtime(emu *m)
 {
-    int out = 2; /* the function's stdout is a log: send it to stderr, keep ours for responses */
+    /* the function's stdout is a log: to stderr, through a pipe (emu_tel.c copies it to our
+       stderr and makes its lines telemetry records); our stdout is for responses */
+    int out = tel_pipe(m, 0);
     m->spawn_ns = now_ns();
-    m->pid = spawn_child(m->cfg.argv, out);
+    m->pid = spawn_child(m->cfg.argv, out >= 0 ? out : 2, out);
+    if (out >= 0) close(out);
     m->env = ENV_RUNNING;
     if (m->pid < 0) {
         logf_("fork: %s", strerror(errno));
@@ -339,13 +345,21 @@ static void start_environment(emu *m)
     m->cold = 1;
     m->sd_reason = NULL;
     m->sd_ext_phase = 0;
+    m->env = ENV_EXT_INIT; /* a telemetry log from here on */
+    tel_env_start(m);
+    tel_platform(m, "platform.initStart",
+                 "{\"initializationType\":\"%s\",\"phase\":\"init\",\"functionName\":\"%s\",\"functionVersion\":\"%s\"}",
+                 getenv("AWS_LAMBDA_INITIALIZATION_TYPE"), getenv("AWS_LAMBDA_FUNCTION_NAME"),
+                 getenv("AWS_LAMBDA_FUNCTION_VERSION"));
     for (i = 0; i < m->n_xp; i++) {
         char *argv[2];
+        int out = tel_pipe(m, 1);
         argv[0] = m->xp[i].path;
         argv[1] = NULL;
         m->xp[i].registered = 0;
         m->xp[i].killed = 0;
-        m->xp[i].pid = spawn_child(argv, 2);
+        m->xp[i].pid = spawn_child(argv, out >= 0 ? out : 2, out);
+        if (out >= 0) close(out);
         if (m->xp[i].pid < 0) {
             logf_("fork: %s", strerror(errno));
             m->xp[i].pid = 0;
@@ -378,6 +392,19 @@ void check_init(emu *m)
     m->init_done = 1;
     m->init_ms = (double)(now_ns() - m->env_start_ns) / 1e6;
     if (m->cfg.verbose) logf_("init complete after %.2f ms", m->init_ms);
+    for (k = 0; k < m->n_exts; k++) {
+        extension *x = m->exts[k];
+        char esc[600];
+        json_escape(esc, sizeof esc, x->name);
+        tel_platform(m, "platform.extension", "{\"name\":\"%s\",\"state\":\"Ready\",\"events\":[%s%s%s]}", esc,
+                     (x->events & EV_INVOKE) ? "\"INVOKE\"" : "", x->events == (EV_INVOKE | EV_SHUTDOWN) ? "," : "",
+                     (x->events & EV_SHUTDOWN) ? "\"SHUTDOWN\"" : "");
+    }
+    tel_platform(m, "platform.initRuntimeDone", "{\"initializationType\":\"%s\",\"phase\":\"init\",\"status\":\"success\"}",
+                 getenv("AWS_LAMBDA_INITIALIZATION_TYPE"));
+    tel_platform(m, "platform.initReport",
+                 "{\"initializationType\":\"%s\",\"phase\":\"init\",\"status\":\"success\",\"metrics\":{\"durationMs\":%.3f}}",
+                 getenv("AWS_LAMBDA_INITIALIZATION_TYPE"), m->init_ms);
     if (!m->cfg.quiet)
         for (k = 0; k < m->n_exts; k++) {
             extension *x = m->exts[k];
@@ -391,6 +418,7 @@ static void finish_shutdown(emu *m)
 {
     size_t i;
     if (m->cfg.verbose) logf_("execution environment shut down (%s)", m->sd_reason ? m->sd_reason : "-");
+    tel_env_end(m);
     ext_free_all(m);
     for (i = 0; i < m->n_xp; i++) m->xp[i].registered = 0;
     for (i = 0; i < m->n_conns; i++) conn_drop(m->conns[i]); /* freed by conns_sweep */
@@ -417,6 +445,8 @@ static void shutdown_progress(emu *m)
         }
         return; /* reaped soon: SIGKILL cannot be ignored */
     }
+    /* the telemetry of the environment goes out before SHUTDOWN (within the budget) */
+    if (!m->sd_ext_phase && tel_flushing(m) && t < end - 300 * 1000000LL) return;
     if (!m->sd_ext_phase) {
         m->sd_ext_phase = 1;
         for (i = 0; i < m->n_xp; i++) {
@@ -693,6 +723,7 @@ static void tick(emu *m)
 {
     long long t = now_ns();
     check_deadlines(m, t);
+    tel_tick(m, t);
     if ((m->env == ENV_EXT_INIT || (m->env == ENV_RUNNING && !m->init_done && m->state != RT_INIT_FAILED)) &&
         t >= m->init_deadline_ns) {
         invocation *iv;
@@ -733,6 +764,8 @@ static int poll_timeout_ms(const emu *m)
     {
         long long h = http_next_deadline(m);
         if (h && h < next) next = h;
+        h = tel_next_deadline(m);
+        if (h && h < next) next = h;
     }
     if (m->env == ENV_STOPPING) {
         long long end = m->sd_start_ns + EMU_SHUTDOWN_MS * 1000000LL;
@@ -761,7 +794,9 @@ int run_loop(emu *m)
     int stopping = 0, rc = 0;
     for (;;) {
         int np = 0, i_sig, i_al = -1, i_il = -1, i_ic = -1, i_in = -1, i_http = -1, n, first_conn, end_conn;
-        size_t i, n_http = 0;
+        size_t i, n_http = 0, n_tel = 0;
+        int i_tel = -1;
+        tel_drain_outputs(m); /* what the children wrote comes before what their exits cause */
         reap(m);
         if (got_stop_signal && !stopping) {
             stopping = 1;
@@ -777,8 +812,8 @@ int run_loop(emu *m)
             dispatch(m);
         }
 
-        if (cap < m->n_conns + http_nfds(m) + 8) {
-            cap = m->n_conns + http_nfds(m) + 16;
+        if (cap < m->n_conns + http_nfds(m) + tel_nfds(m) + 8) {
+            cap = m->n_conns + http_nfds(m) + tel_nfds(m) + 16;
             p = (struct pollfd *)realloc(p, cap * sizeof *p);
             pc = (conn **)realloc(pc, cap * sizeof *pc);
             if (!p || !pc) die_oom();
@@ -814,6 +849,9 @@ int run_loop(emu *m)
             n_http = http_pollfds(m, p + np, cap - (size_t)np - 1);
             np += (int)n_http;
         }
+        i_tel = np;
+        n_tel = tel_pollfds(m, p + np, cap - (size_t)np - 1);
+        np += (int)n_tel;
         if (m->stdin_mode && !m->stdin_eof && !m->q_head && !stopping && (lmi(m) || !m->inflight)) {
             i_in = np;
             p[np].fd = 0;
@@ -828,6 +866,7 @@ int run_loop(emu *m)
             break;
         }
         if (p[i_sig].revents) drain_sig_pipe();
+        if (n_tel) tel_service(m, p + i_tel, n_tel); /* the children's output first */
         for (n = first_conn; n < end_conn; n++)
             if (p[n].revents) service_conn(m, pc[n]);
         if (p[i_al].revents) accept_conns(m);

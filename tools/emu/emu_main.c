@@ -39,6 +39,8 @@ static void usage(FILE *f)
           "                           it registers under its file name\n"
           "  --concurrency N          Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY=N, up to N\n"
           "                           invocations at once, timeouts reported but not enforced\n"
+          "  --az ID                  the Availability Zone ID the metadata endpoint reports\n"
+          "                           (AWS_LAMBDA_METADATA_API; default use1-az1)\n"
           "output:\n"
           "  -q, --quiet              no ERROR, REPORT, EXTENSION or HTTP access lines (INIT_REPORT\n"
           "                           lines and other lambda-emu: messages are still printed)\n"
@@ -243,6 +245,7 @@ static const emu_option options[] = {
     {0, "--api-port", 1, opt_int, CFG(api_port), 1, 65535},
     {0, "--extension", 1, opt_extension, 0, 0, 0},
     {0, "--concurrency", 1, opt_int, CFG(concurrency), 1, 64},
+    {0, "--az", 1, opt_str, CFG(az), 0, 0},
     /* output */
     {'q', "--quiet", 0, opt_flag, CFG(quiet), 1, 0},
     {'v', "--verbose", 0, opt_flag, CFG(verbose), 1, 0},

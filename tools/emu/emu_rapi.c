@@ -84,6 +84,7 @@ void iv_free(emu *m, invocation *iv, int remember)
 /* The invocation is over (result delivered, extensions done): REPORT, then forget it. */
 void complete(emu *m, invocation *iv)
 {
+    tel_report(m, iv);
     print_report(m, iv);
     m->invocations++;
     iv_free(m, iv, 1);
@@ -102,6 +103,7 @@ static void caller_send(emu *m, const char *data, size_t len)
 static void stream_begin(emu *m, invocation *iv, const char *content_type)
 {
     iv->streaming = 1;
+    iv->s_first_ns = now_ns();
     if (iv->ev->http_conn) {
         http_stream_begin(m, iv, content_type);
     } else if (iv->ev->caller) {
@@ -172,6 +174,7 @@ static void stream_end(emu *m, invocation *iv, const char *err_type, const char 
 static void finish(emu *m, invocation *iv, result *r)
 {
     if (!iv || iv->delivered) return;
+    tel_runtime_done(m, iv, r);
     if (!r->ok && r->platform && m->exit_status == 0) m->exit_status = 1;
     if (m->pid > 0) {
         long h = proc_hwm_kb(m->pid);
@@ -356,6 +359,7 @@ static void dispatch_one(emu *m, conn *c)
         if (hw > 0) m->hwm_kb = hw;
     }
     iv->start_ns = now_ns();
+    iv->start_wall_ms = wall_ms();
     iv->deadline_ns = iv->start_ns + m->cfg.timeout_ms * 1000000LL;
     if (m->cfg.verbose) logf_("invoke %s (%lu bytes) on connection %u", iv->request_id, (unsigned long)e->len, c->id);
     {
@@ -381,6 +385,7 @@ static void dispatch_one(emu *m, conn *c)
                   iv->request_id, (unsigned long)e->len);
             conn_drop(c);
         }
+        tel_start(m, iv);
         for (k = 0; k < m->n_exts; k++)
             if (m->exts[k]->events & EV_INVOKE) ext_queue_invoke(m, m->exts[k], iv);
     }
@@ -580,6 +585,7 @@ static void handle_init_error(emu *m, conn *c, const rapi_request *req)
     if (json_peek_string(req->body, req->body_len, "errorType", type, sizeof type) != 0)
         snprintf(type, sizeof type, "%s", ht ? ht : "Runtime.Unknown");
     fprintf(stderr, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s\n", m->init_ms, type);
+    tel_init_error(m, type);
     m->state = RT_INIT_FAILED;
     m->kill_at_ns = now_ns() + EMU_INIT_ERROR_GRACE_MS * 1000000LL; /* it must exit by itself */
     /* Lambda serves the init error as the response to the pending invoke */
@@ -635,8 +641,19 @@ static void handle_api_request(emu *m, conn *c, const rapi_request *req)
             return;
         }
     }
-    if (strncmp(path, "/2022-07-01/telemetry", 21) == 0 || strncmp(path, "/2020-08-15/logs", 16) == 0)
-        logf_("runtime called %s %s: the Telemetry/Logs APIs are not emulated; answered 404", req->method, path);
+    if (strcmp(path, "/2022-07-01/telemetry") == 0 || strcmp(path, "/2022-07-01/telemetry/") == 0) {
+        if (strcmp(req->method, "PUT") != 0) goto bad_method;
+        handle_telemetry(m, c, req);
+        return;
+    }
+    if (strcmp(path, "/2026-01-15/metadata/execution-environment") == 0) {
+        if (strcmp(req->method, "GET") != 0) goto bad_method;
+        handle_metadata(m, c, req);
+        return;
+    }
+    if (strncmp(path, "/2020-08-15/logs", 16) == 0)
+        logf_("runtime called %s %s: the Logs API is not emulated (the Telemetry API is); answered 404", req->method,
+              path);
     else
         logf_("runtime called unknown endpoint %s %s; answered 404", req->method, req->target);
     api_reply(m, c, 404, "NotFound", "Not found: %s", path);
@@ -942,51 +959,4 @@ void service_invoke(emu *m)
     } else {
         rapi_server_close_conn(&m->inv);
     }
-}
-
-/* Binds host:port for the invoke endpoint and swaps it into the rapi_server (which only knows
-   127.0.0.1:0). A bare port means 127.0.0.1. */
-int open_listener(rapi_server *s, const char *spec, int default_port)
-{
-    char host[256] = "127.0.0.1";
-    const char *colon = strrchr(spec ? spec : "", ':');
-    long port = default_port;
-    struct sockaddr_in a;
-    socklen_t al = sizeof a;
-    int fd, one = 1;
-    if (rapi_server_open(s) != RAPI_OK) return -1;
-    if (spec) {
-        char *end;
-        if (colon) {
-            size_t hl = (size_t)(colon - spec);
-            if (hl >= sizeof host) return -1;
-            if (hl > 0) {
-                memcpy(host, spec, hl);
-                host[hl] = 0;
-            }
-            port = strtol(colon + 1, &end, 10);
-        } else {
-            port = strtol(spec, &end, 10);
-        }
-        if (*end || port < 0 || port > 65535) return -1;
-    }
-    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)port);
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) return -1;
-    if (port == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK)) return 0; /* rapi's own socket is it */
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
-        close(fd);
-        return -1;
-    }
-    rapi_server_stop_listening(s);
-    s->listen_fd = fd;
-    s->port = ntohs(a.sin_port);
-    return 0;
 }

@@ -1,5 +1,6 @@
 /* emu_util.c - lambda-emu: small utilities (clocks, allocation, log lines, ids, base64, the
-   small JSON and percent-encoding helpers, /proc, files) and the signal self-pipe. */
+   small JSON and percent-encoding helpers, /proc, files), the signal self-pipe, the growing
+   buffers (hbuf) and the invoke endpoint's listener. */
 #include "emu.h"
 
 /* ------------------------------------------------------------------ small utilities */
@@ -331,4 +332,183 @@ void drain_sig_pipe(void)
     char b[64];
     while (read(sig_pipe[0], b, sizeof b) > 0) {
     }
+}
+
+/* ------------------------------------------------------------------ growing buffers, JSON strings */
+
+void hb_put(hbuf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        char *np;
+        while (cap < b->len + n + 1) cap *= 2;
+        np = (char *)realloc(b->p, cap);
+        if (!np) die_oom();
+        b->p = np;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void hb_str(hbuf *b, const char *s)
+{
+    hb_put(b, s, strlen(s));
+}
+
+void hb_fmt(hbuf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        hb_put(b, small, (size_t)n);
+        return;
+    }
+    {
+        char *big = (char *)xmalloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        hb_put(b, big, (size_t)n);
+        free(big);
+    }
+}
+
+void hb_free(hbuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+void hb_b64(hbuf *b, const unsigned char *p, size_t n)
+{
+    static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+    for (i = 0; i < n; i += 3) {
+        char q[4];
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n) v |= p[i + 2];
+        q[0] = tb[(v >> 18) & 63];
+        q[1] = tb[(v >> 12) & 63];
+        q[2] = i + 1 < n ? tb[(v >> 6) & 63] : '=';
+        q[3] = i + 2 < n ? tb[v & 63] : '=';
+        hb_put(b, q, 4);
+    }
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 (no overlongs, no
+   surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len, i;
+    unsigned cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
+    else return 0;
+    if (n < len) return 0;
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+int utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A JSON string: "..." with the escapes JSON needs; bytes that are not valid UTF-8 are kept as
+   the code points of the same value (Latin-1), so the document stays valid JSON. */
+void hb_json_str(hbuf *b, const char *p, size_t n)
+{
+    size_t i = 0, run = 0;
+    hb_put(b, "\"", 1);
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        size_t k = utf8_seq((const unsigned char *)p + i, n - i);
+        if (k > 1 || (k == 1 && c >= 0x20 && c != '"' && c != '\\')) {
+            i += k;
+            run += k;
+            continue;
+        }
+        hb_put(b, p + i - run, run);
+        run = 0;
+        if (c == '"') hb_put(b, "\\\"", 2);
+        else if (c == '\\') hb_put(b, "\\\\", 2);
+        else if (c == '\n') hb_put(b, "\\n", 2);
+        else if (c == '\r') hb_put(b, "\\r", 2);
+        else if (c == '\t') hb_put(b, "\\t", 2);
+        else hb_fmt(b, "\\u%04x", c);
+        i++;
+    }
+    hb_put(b, p + i - run, run);
+    hb_put(b, "\"", 1);
+}
+
+/* ------------------------------------------------------------------ listeners */
+
+/* Binds host:port for the invoke endpoint and swaps it into the rapi_server (which only knows
+   127.0.0.1:0). A bare port means 127.0.0.1. */
+int open_listener(rapi_server *s, const char *spec, int default_port)
+{
+    char host[256] = "127.0.0.1";
+    const char *colon = strrchr(spec ? spec : "", ':');
+    long port = default_port;
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int fd, one = 1;
+    if (rapi_server_open(s) != RAPI_OK) return -1;
+    if (spec) {
+        char *end;
+        if (colon) {
+            size_t hl = (size_t)(colon - spec);
+            if (hl >= sizeof host) return -1;
+            if (hl > 0) {
+                memcpy(host, spec, hl);
+                host[hl] = 0;
+            }
+            port = strtol(colon + 1, &end, 10);
+        } else {
+            port = strtol(spec, &end, 10);
+        }
+        if (*end || port < 0 || port > 65535) return -1;
+    }
+    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) return -1;
+    if (port == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK)) return 0; /* rapi's own socket is it */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+        close(fd);
+        return -1;
+    }
+    rapi_server_stop_listening(s);
+    s->listen_fd = fd;
+    s->port = ntohs(a.sin_port);
+    return 0;
 }
