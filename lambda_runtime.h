@@ -758,7 +758,7 @@ LAMBDA_API void lambda_extension_free(lambda_extension *ext);
    the first invocation's. Each document is one write() on stdout, after stdout's own
    buffer is flushed (printf output stays in order); documents of concurrent workers never
    interleave. Memory: reused from one invocation to the next. Values are written with
-   lambda_json_write_double (snprintf, see FORMATTING). Linked only when called.
+   lambda_json_write_double (shortest digits, no printf). Linked only when called.
    Returns 0 or a negative LAMBDA_E_* (and never fails the invocation). */
 #ifndef LAMBDA_METRICS_MAX
 #define LAMBDA_METRICS_MAX 1000
