@@ -255,14 +255,14 @@ $1: $2 $3
 endef
 programs = $(eval $(call program_rule,build/$1,$2,$3,$4))$(if $5,$(eval $(call program_rule,build/asan/$1,$2,$3,$5 $(SAN_FLAGS))))
 
-RAPI_TEST_DEPS := tools/rapi_server.h tests/lt.h tests/e2e_util.h
+RAPI_TEST_DEPS := tools/rapi_server.h tests/lt.h tests/e2e_util.h $(HDR)
 $(call programs,test_unit,tests/test_unit.c,tests/lt.h tests/guard_page.h $(HDR),$(TEST_CFLAGS),$(TEST_CFLAGS))
 $(call programs,test_json,tests/test_json.c,tests/lt.h tests/guard_page.h $(HDR),$(TEST_CFLAGS) -O2 -Wconversion,$(TEST_CFLAGS) -Wconversion)
 $(call programs,test_http,tests/test_http.c,tests/lt.h $(HDR),$(TEST_CFLAGS) -Wconversion,$(TEST_CFLAGS) -Wconversion)
 $(call programs,test_e2e,tests/test_e2e.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_faults,tests/test_faults.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_soak,tests/test_soak.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
-$(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
+$(call programs,test_features,tests/test_features.c tools/rapi_server.c,$(RAPI_TEST_DEPS),$(TEST_CFLAGS))
 $(call programs,test_emu,tests/test_emu.c,tests/lt.h,$(TEST_CFLAGS))
 $(call programs,test_obs,tests/test_obs.c tools/rapi_server.c,$(RAPI_TEST_DEPS) $(HDR),$(TEST_CFLAGS))
 $(call programs,lambda-emu,$(EMU_SRC),tools/emu/emu.h tools/rapi_server.h,$(EMU_CFLAGS),$(EMU_CFLAGS) -g -O1)
