@@ -5886,7 +5886,7 @@ LAMBDA__PRIVATE lambda_str lambda__hdr(const lambda__conn *c, int k)
    buffers take turns, so a new value is always complete before environ points at it. */
 typedef struct lambda__trace {
     lambda__buf entry[2];       /* "_X_AMZN_TRACE_ID=..."; entry[cur] is in environ while `set` */
-    char store[2][256];         /* where they start (trace ids are about 100 bytes) */
+    char store[2][192];         /* where they start (trace ids are about 100 bytes) */
     int cur;
     int set;
     char **env_arr;             /* the environ array made to add the entry, or NULL */
@@ -5919,7 +5919,7 @@ typedef struct lambda__rt {
     int park_fd;                /* the internal extension's parked /event/next, else -1 */
     /* Where the request head and the response body start: a small answer then needs no
        page of its own (they move to the allocator when they outgrow this). */
-    char req_store[512], body_store[1024];
+    char req_store[384], body_store[512];
     struct lambda__scratch *scratch; /* >>events: lambda_scratch's blocks, or NULL */
     struct lambda__metrics *metrics; /* >>metrics: what lambda_metric recorded, or NULL */
     int az_state;               /* >>metadata: 0 not fetched yet, 1 fetched (or failed) */
