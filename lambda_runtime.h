@@ -226,6 +226,9 @@
    2xx goes on, 400/403/410/413 are logged and the runtime goes on to the next event,
    5xx is fatal. A connection the server closed while idle is reopened transparently,
    once; a failure on the fresh connection is fatal (the platform restarts the sandbox).
+   Before a POST, the idle connection is checked (one poll) when the handler took more
+   than a moment (2^18 ticks of rdtsc / cntvct_el0; elsewhere always), and before a stream
+   always: a warm invocation of a quick handler is 4 system calls, 2 sendmsg, 2 recv.
 
    LOGGING
    =======
