@@ -4,7 +4,9 @@
            <dir>/echo/bootstrap on one connection, events of changing sizes (up to 96 KiB),
            each answer compared byte for byte. Memory must be flat: VmHWM after the last
            invocation equals VmHWM after the first tenth (at least 4,000: every event size has
-           been seen by then), and VmRSS does not grow either. One connection for the whole run, nothing on stderr.
+           been seen by then), and VmRSS does not grow either (under ASan, whose allocator
+           keeps freed blocks in a quarantine and hands memory back lazily, both may grow by
+           at most 256 kB). One connection for the whole run, nothing on stderr.
    freeze: <dir>/probe/bootstrap is stopped (SIGSTOP) and continued (SIGCONT) at every point
            of an exchange, many times, as the platform freezes a sandbox between invocations:
            while it waits for /next, in the middle of an event's head and body, while the
@@ -149,6 +151,8 @@ static void pin_cpu0(pid_t pid)
     sched_setaffinity(pid, sizeof set, &set);
 }
 
+static long mem_slack; /* kB the memory may grow by: 0, or 256 under ASan (see the top) */
+
 static void soak(void)
 {
     run r;
@@ -193,8 +197,8 @@ static void soak(void)
     LT_CHECK(i == soak_n);
     LT_CHECK(bad == 0);
     LT_CHECK(r.srv.accepts == 1);
-    LT_CHECK(hwm_tenth > 0 && hwm_end == hwm_tenth);
-    LT_CHECK(rss_tenth > 0 && rss_end <= rss_tenth);
+    LT_CHECK(hwm_tenth > 0 && hwm_end >= hwm_tenth && hwm_end <= hwm_tenth + mem_slack);
+    LT_CHECK(rss_tenth > 0 && rss_end <= rss_tenth + mem_slack);
     run_finish(&r);
     free(ev);
     sched_setaffinity(0, sizeof old, &old);
@@ -342,6 +346,7 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(echo_path, sizeof echo_path, "%s/echo/bootstrap", argv[1]);
+    if (strstr(argv[1], "asan") != NULL) mem_slack = 256;
     snprintf(probe_path, sizeof probe_path, "%s/probe/bootstrap", argv[1]);
     if (argc > 2) soak_n = strtol(argv[2], NULL, 10);
     if (soak_n < 10000) soak_n = 10000;
