@@ -832,6 +832,15 @@ LAMBDA_API const char *lambda_unit_name(int unit);
    of the value you pass to the end of the value they return, with the same rules as
    lambda_json_validate, and nothing after it. They never read outside [ptr, ptr + len).
    Call lambda_json_validate once if the whole document must be well-formed.
+   Bytes are checked once: every value the reader returns (get, find, key, index, next, and
+   validate's root) carries a seal (a private field) saying its bytes were checked, and a
+   look-up or a walk that starts from a sealed value skips over them instead of checking
+   them again (iterating an array and looking a path up in each element reads each element
+   at skimming speed, not three times checking it). Answers and errors stay those above: a
+   value you make yourself or change (another ptr or len: a sub-range) has no seal and is
+   checked. A value is good as long as its document's bytes are unchanged: write other
+   bytes there and look the values up again (with old values, the answers are unspecified
+   but stay inside the value). No memory is kept between calls; threads share nothing.
 
    Speed. On x86_64 (SSE2, or AVX2 when cpuid says so) and arm64 (NEON) a structural
    scanner reads 64 bytes at a time, in the manner of simdjson: validation, and look-ups
@@ -873,11 +882,14 @@ typedef enum lambda_json_type {
 } lambda_json_type;
 
 /* One JSON value: its raw bytes in the document (strings include their quotes, and are
-   still escaped). Points into the document: valid as long as the document is. */
+   still escaped). Points into the document: valid as long as the document is, and its
+   bytes unchanged. Made by hand: {ptr, len, type, 0}, or zero it first. */
 typedef struct lambda_json {
     const char *ptr;
     size_t len;
     lambda_json_type type;
+    unsigned seal;          /* private: the reader's mark that these bytes were checked
+                               (Laziness, above); a value you make yourself has seal 0 */
 } lambda_json;
 
 /* Walks the members of an array or object; see lambda_json_next. Fields are private. */
@@ -886,6 +898,7 @@ typedef struct lambda_json_iter {
     const char *end;        /* one past the container's closing bracket */
     lambda_json_type kind;  /* LAMBDA_JSON_ARRAY or LAMBDA_JSON_OBJECT */
     int state;              /* 0 start, 1 between members, 2 done, < 0 a LAMBDA_E_* code */
+    int checked;            /* the container carries the reader's seal: skip, do not check */
     size_t index;           /* members returned so far (public: read it freely) */
 } lambda_json_iter;
 
@@ -1465,6 +1478,11 @@ LAMBDA_API int lambda_s3_key(lambda_response *res, lambda_json record, lambda_st
     (defined(__x86_64__) || defined(__aarch64__)) && \
     (!defined(__OPTIMIZE_SIZE__) || defined(LAMBDA_JSON_SIMD))
 #  define LAMBDA__JSON_SIMD 1
+#endif
+/* The reader's seals (>>json: look-ups in a value it returned skip without checking
+   again): in every build but those for size, where they would cost hello its budget. */
+#if defined(LAMBDA__JSON_SIMD) || !defined(__OPTIMIZE_SIZE__)
+#  define LAMBDA__JSON_SEAL 1
 #endif
 
 /* >>sysinc */
@@ -2399,6 +2417,7 @@ LAMBDA__PRIVATE void lambda__json_none(lambda_json *v)
         v->ptr = NULL;
         v->len = 0;
         v->type = LAMBDA_JSON_NONE;
+        v->seal = 0;
     }
 }
 
@@ -2558,6 +2577,103 @@ LAMBDA__INLINE void lambda__json_tokens(lambda__jst *s, uint64_t q, uint64_t x, 
     s->high = high & x;
 }
 
+/* The skims of a block for lambda__json_skip_box and lambda__json_tkey (a container
+   already checked): only quotes, backslashes and brackets; returns the brackets outside
+   strings, *open the opening ones ('[' and '{' are one compare after OR 0x20, as are ']'
+   and '}'), *oq the opening quotes. */
+LAMBDA__INLINE uint64_t lambda__json_skim_bits(lambda__jst *s, uint64_t q, uint64_t in, uint64_t op,
+                                               uint64_t cl, uint64_t *open, uint64_t *oq)
+{
+    in ^= s->ins;
+    s->ins = (uint64_t)0 - (in >> 63);
+    *open = op & ~in;
+    *oq = q & in; /* the opening quotes */
+    return (op | cl) & ~in;
+}
+
+/* lambda__json_tkey: the string at q, at depth 1 of a checked object, is the key k[0..n)
+   followed by ':': 1 with *pp at its value; 0 if not; -1 when that takes unescaping (the
+   member walk will tell) */
+LAMBDA__PRIVATE int lambda__json_key_is(const unsigned char *q, const unsigned char *e, const char *k,
+                                        size_t n);
+LAMBDA__PRIVATE int lambda__json_tkey_at(const char *q, const char *end, const char *k, size_t n,
+                                         const char **pp)
+{
+    const char *v;
+    int is = lambda__json_key_is((const unsigned char *)q, (const unsigned char *)end, k, n);
+    if (is <= 0) return is;
+    v = lambda__json_ws(q + n + 2, end);
+    if (v >= end || *v != ':') return 0; /* a value, the same as the key */
+    v = lambda__json_ws(v + 1, end);
+    if (v >= end || lambda__json_type_of(*v) == LAMBDA_JSON_NONE) return -1;
+    *pp = v;
+    return 1;
+}
+
+/* lambda__json_skip_box's loop over the blocks, for each kernel: an open bracket count,
+   the end at the bracket that brings it back to 0 (the end of the range if none does) */
+#define LAMBDA__JSON_BOX_LOOP(skim)                                                          \
+    {                                                                                        \
+        const unsigned char *b = (const unsigned char *)p, *e = (const unsigned char *)end; \
+        unsigned char tail[64];                                                              \
+        lambda__jst s;                                                                       \
+        size_t d = 0;                                                                        \
+        s.esc = s.ins = 0;                                                                   \
+        for (; b < e; b += 64) {                                                             \
+            const unsigned char *src = b;                                                    \
+            uint64_t open, oq, m;                                                            \
+            if (e - b < 64) {                                                                \
+                memset(tail, ' ', sizeof tail);                                              \
+                memcpy(tail, b, (size_t)(e - b));                                            \
+                src = tail;                                                                  \
+            }                                                                                \
+            for (m = skim(src, &s, &open, &oq); m; m &= m - 1) {                             \
+                unsigned i = (unsigned)__builtin_ctzll(m);                                   \
+                if ((open >> i) & 1) d++;                                                    \
+                else if (--d == 0) return (const char *)b + i + 1;                           \
+            }                                                                                \
+        }                                                                                    \
+        return end;                                                                          \
+    }
+
+/* lambda__json_tkey's loop: the same count, and at each opening quote at depth 1 a
+   comparison with the key (lambda__json_tkey_at) */
+#define LAMBDA__JSON_KEY_LOOP(skim)                                                          \
+    {                                                                                        \
+        const unsigned char *b = (const unsigned char *)*pp, *e = (const unsigned char *)end; \
+        unsigned char tail[64];                                                              \
+        lambda__jst s;                                                                       \
+        size_t d = 0;                                                                        \
+        s.esc = s.ins = 0;                                                                   \
+        for (; b < e; b += 64) {                                                             \
+            const unsigned char *src = b;                                                    \
+            uint64_t open, oq, m;                                                            \
+            unsigned from;                                                                   \
+            if (e - b < 64) {                                                                \
+                memset(tail, ' ', sizeof tail);                                              \
+                memcpy(tail, b, (size_t)(e - b));                                            \
+                src = tail;                                                                  \
+            }                                                                                \
+            m = skim(src, &s, &open, &oq);                                                   \
+            for (from = 0;; m &= m - 1) { /* each bracket, and the quotes before it */      \
+                unsigned i = m ? (unsigned)__builtin_ctzll(m) : 64;                          \
+                if (d == 1) { /* the opening quotes at depth 1 in [from, i) */               \
+                    uint64_t q1 = oq & ~(((uint64_t)1 << from) - 1);                         \
+                    if (i < 64) q1 &= ((uint64_t)1 << i) - 1;                                \
+                    for (; q1; q1 &= q1 - 1) {                                               \
+                        int rc_ = lambda__json_tkey_at((const char *)b + __builtin_ctzll(q1), end, k, n, pp); \
+                        if (rc_ != 0) return rc_;                                            \
+                    }                                                                        \
+                }                                                                            \
+                if (i == 64) break;                                                          \
+                from = i;                                                                    \
+                if ((open >> i) & 1) d++;                                                    \
+                else if (--d == 0) return 0;                                                 \
+            }                                                                                \
+        }                                                                                    \
+        return -1;                                                                           \
+    }
+
 #if defined(__x86_64__)
 static int lambda__json_isa_v; /* 0 unknown, else LAMBDA__JSON_ISA_*: the kernel in use */
 enum { LAMBDA__JSON_ISA_SCALAR = 1, LAMBDA__JSON_ISA_SSE2, LAMBDA__JSON_ISA_AVX2 };
@@ -2626,6 +2742,60 @@ lambda__json_stage1_avx2(const unsigned char *p, lambda__jst *s)
     }
 }
 
+
+LAMBDA__INLINE uint64_t lambda__json_skim_sse2(const unsigned char *p, lambda__jst *s, uint64_t *open,
+                                               uint64_t *oq)
+{
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
+    const __m128i lb = _mm_set1_epi8('{'), rb = _mm_set1_epi8('}');
+    uint64_t mq = 0, mb = 0, mo = 0, mc = 0, escd;
+    int i;
+    for (i = 0; i < 64; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i)), y = _mm_or_si128(x, sp);
+        mq |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, q)) << i;
+        mb |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, bs)) << i;
+        mo |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, lb)) << i;
+        mc |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, rb)) << i;
+    }
+    mq = lambda__json_quotes(s, mq, mb, &escd);
+    return lambda__json_skim_bits(s, mq, lambda__json_prefix_xor(mq), mo, mc, open, oq);
+}
+
+LAMBDA__INLINE __attribute__((target("avx2,pclmul"))) uint64_t
+lambda__json_skim_avx2(const unsigned char *p, lambda__jst *s, uint64_t *open,
+                                               uint64_t *oq)
+{
+    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), sp = _mm256_set1_epi8(' ');
+    const __m256i lb = _mm256_set1_epi8('{'), rb = _mm256_set1_epi8('}');
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    __m256i y0 = _mm256_or_si256(x0, sp), y1 = _mm256_or_si256(x1, sp);
+#define LAMBDA__M2(a, b) ((uint64_t)(uint32_t)_mm256_movemask_epi8(a) | (uint64_t)(uint32_t)_mm256_movemask_epi8(b) << 32)
+    uint64_t mq = LAMBDA__M2(_mm256_cmpeq_epi8(x0, q), _mm256_cmpeq_epi8(x1, q));
+    uint64_t mb = LAMBDA__M2(_mm256_cmpeq_epi8(x0, bs), _mm256_cmpeq_epi8(x1, bs));
+    uint64_t mo = LAMBDA__M2(_mm256_cmpeq_epi8(y0, lb), _mm256_cmpeq_epi8(y1, lb));
+    uint64_t mc = LAMBDA__M2(_mm256_cmpeq_epi8(y0, rb), _mm256_cmpeq_epi8(y1, rb)), escd;
+#undef LAMBDA__M2
+    mq = lambda__json_quotes(s, mq, mb, &escd);
+    return lambda__json_skim_bits(s, mq, (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(
+                                             _mm_cvtsi64_si128((long long)mq), _mm_set1_epi8(-1), 0)),
+                                  mo, mc, open, oq);
+}
+
+LAMBDA__PRIVATE const char *lambda__json_box_sse2(const char *p, const char *end)
+LAMBDA__JSON_BOX_LOOP(lambda__json_skim_sse2)
+
+LAMBDA__PRIVATE __attribute__((target("avx2,pclmul"))) const char *
+lambda__json_box_avx2(const char *p, const char *end)
+LAMBDA__JSON_BOX_LOOP(lambda__json_skim_avx2)
+
+LAMBDA__PRIVATE int lambda__json_tkey_sse2(const char **pp, const char *end, const char *k, size_t n)
+LAMBDA__JSON_KEY_LOOP(lambda__json_skim_sse2)
+
+LAMBDA__PRIVATE __attribute__((target("avx2,pclmul"))) int
+lambda__json_tkey_avx2(const char **pp, const char *end, const char *k, size_t n)
+LAMBDA__JSON_KEY_LOOP(lambda__json_skim_avx2)
+
 LAMBDA__PRIVATE void lambda__json_cpuid(unsigned leaf, unsigned *r)
 {
     __asm__ __volatile__("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0u));
@@ -2656,6 +2826,10 @@ LAMBDA__PRIVATE int lambda__json_isa(void)
 
 #define LAMBDA__JSON_STAGE1(isa, p, s) \
     ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_stage1_avx2(p, s) : lambda__json_stage1_sse2(p, s))
+#define LAMBDA__JSON_BOX(isa, p, end) \
+    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_box_avx2(p, end) : lambda__json_box_sse2(p, end))
+#define LAMBDA__JSON_TKEY(isa, pp, end, k, n) \
+    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_tkey_avx2(pp, end, k, n) : lambda__json_tkey_sse2(pp, end, k, n))
 #else /* __aarch64__ */
 static int lambda__json_isa_v; /* 0: NEON; LAMBDA__JSON_ISA_SCALAR: off */
 enum { LAMBDA__JSON_ISA_SCALAR = 1, LAMBDA__JSON_ISA_NEON };
@@ -2710,6 +2884,37 @@ LAMBDA__PRIVATE int lambda__json_isa(void)
 }
 
 #define LAMBDA__JSON_STAGE1(isa, p, s) ((void)(isa), lambda__json_stage1_neon(p, s))
+
+LAMBDA__INLINE uint64_t lambda__json_skim_neon(const unsigned char *p, lambda__jst *s, uint64_t *open,
+                                               uint64_t *oq)
+{
+    const uint8x16_t q = vdupq_n_u8('"'), bs = vdupq_n_u8('\\'), sp = vdupq_n_u8(' ');
+    const uint8x16_t lb = vdupq_n_u8('{'), rb = vdupq_n_u8('}');
+    uint8x16_t cq[4], cb[4], co[4], cc[4];
+    uint64_t escd, mq;
+    int i;
+    for (i = 0; i < 4; i++) {
+        uint8x16_t x = vld1q_u8(p + 16 * i), y = vorrq_u8(x, sp);
+        cq[i] = vceqq_u8(x, q);
+        cb[i] = vceqq_u8(x, bs);
+        co[i] = vceqq_u8(y, lb);
+        cc[i] = vceqq_u8(y, rb);
+    }
+    mq = lambda__json_quotes(s, lambda__json_neon_bits(cq[0], cq[1], cq[2], cq[3]),
+                             lambda__json_neon_bits(cb[0], cb[1], cb[2], cb[3]), &escd);
+    return lambda__json_skim_bits(s, mq, lambda__json_prefix_xor(mq),
+                                  lambda__json_neon_bits(co[0], co[1], co[2], co[3]),
+                                  lambda__json_neon_bits(cc[0], cc[1], cc[2], cc[3]), open, oq);
+}
+
+LAMBDA__PRIVATE const char *lambda__json_box_neon(const char *p, const char *end)
+LAMBDA__JSON_BOX_LOOP(lambda__json_skim_neon)
+
+LAMBDA__PRIVATE int lambda__json_tkey_neon(const char **pp, const char *end, const char *k, size_t n)
+LAMBDA__JSON_KEY_LOOP(lambda__json_skim_neon)
+
+#define LAMBDA__JSON_BOX(isa, p, end) ((void)(isa), lambda__json_box_neon(p, end))
+#define LAMBDA__JSON_TKEY(isa, pp, end, k, n) ((void)(isa), lambda__json_tkey_neon(pp, end, k, n))
 #endif
 
 /* The key string whose opening quote is at q matches k[0..n): 1, 0, or -1 when that takes
@@ -3099,6 +3304,259 @@ LAMBDA__PRIVATE int lambda__json_path_ok(const char *path)
     return 1;
 }
 
+#ifdef LAMBDA__JSON_SEAL
+/* ---- look-ups in a value the reader has already checked ----
+   Iterating an array and looking a path up in each element used to read every byte three
+   times, each time checking it: lambda_json_get checked all of "Records" to return it,
+   lambda_json_next checked each record again, and lambda_json_find checked each record
+   again up to the key. Now every value the reader returns (lambda_json_get/find/key/index/
+   next/validate) carries a seal: a hash of its address, length, type and first and last 8
+   bytes, that says "these bytes were checked, by the same rules, with at least this
+   nesting allowance". A look-up or an iterator that starts from a sealed value does not
+   check again: it only skips, strings to their closing quote 16 bytes at a time and
+   containers to their closing bracket by the quotes and brackets of 64-byte blocks (or a
+   byte at a time), keys at the opening quotes one level down in those blocks (raw bytes
+   compared; a backslash in the way sends it to the member walk, which unescapes), and
+   seals what it returns, which lies inside the checked bytes. No
+   memory is kept between calls, nothing is shared between threads, and a value you make
+   yourself, or change (another length: a sub-range), has no valid seal and is checked as
+   before, so the same document always gives the same answers and the same errors. The
+   seal ties a value to its document's bytes (valid as long as the document is, as
+   before): once those change, values from the old bytes are stale, and what a look-up in
+   them returns is unspecified (when the seal's bytes changed they are checked again; in
+   any case nothing outside the value is read and nothing crashes). What the skip meets
+   that a checked container cannot hold (no ',' between two members, no ':' after a key)
+   makes the caller check from there. */
+LAMBDA__PRIVATE unsigned lambda__json_seal(const char *p, size_t len, lambda_json_type t)
+{
+    uint64_t a, b, x;
+    if (len >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + len - 8, 8);
+    } else {
+        a = len ? (unsigned char)p[0] : 0;
+        b = len ? (unsigned char)p[len - 1] : 0;
+    }
+    x = ((uint64_t)(uintptr_t)p + (uint64_t)len * 0xD6E8FEB86659FD93u + (uint64_t)t) ^ a;
+    x *= 0x9E3779B97F4A7C15u;
+    x = (x ^ (x >> 31) ^ b) * 0xBF58476D1CE4E5B9u;
+    return (unsigned)(x >> 32) | 1u;
+}
+
+LAMBDA__PRIVATE void lambda__json_mark(lambda_json *v)
+{
+    v->seal = lambda__json_seal(v->ptr, v->len, v->type);
+}
+
+LAMBDA__PRIVATE int lambda__json_sealed(lambda_json v)
+{
+    return v.ptr != NULL && v.len > 0 && v.seal != 0 && v.seal == lambda__json_seal(v.ptr, v.len, v.type);
+}
+
+/* The first '"' or '\\' in [p, e), or e (or p, if p > e): 16 bytes at a time with SSE2 or
+   NEON, else 8 in a uint64_t, then a byte at a time. */
+LAMBDA__INLINE const char *lambda__json_qb(const char *p, const char *e)
+{
+#if defined(LAMBDA__JSON_SIMD) && defined(__x86_64__)
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    while (e - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#elif defined(LAMBDA__JSON_SIMD)
+    const uint8x16_t q = vdupq_n_u8('"'), bs = vdupq_n_u8('\\');
+    while (e - p >= 16) {
+        uint8x16_t x = vld1q_u8((const uint8_t *)p), m = vorrq_u8(vceqq_u8(x, q), vceqq_u8(x, bs));
+        /* 4 bits a byte */
+        uint64_t bits = vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+        if (bits) return p + (__builtin_ctzll(bits) >> 2);
+        p += 16;
+    }
+#else
+    const uint64_t ones = (uint64_t)0x0101010101010101u, high = (uint64_t)0x8080808080808080u;
+    while (e - p >= 8) {
+        uint64_t x, qq, b;
+        memcpy(&x, p, 8);
+        qq = x ^ (ones * 0x22);
+        b = x ^ (ones * 0x5C);
+        if ((((qq - ones) & ~qq) | ((b - ones) & ~b)) & high) break;
+        p += 8;
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\') p++;
+    return p;
+}
+
+/* Past the closing quote of the checked string at p (its opening quote); end if none. */
+LAMBDA__INLINE const char *lambda__json_skip_str(const char *p, const char *end)
+{
+    for (p++;; p += 2) { /* past '\\' and the byte it escapes ('u''s hex digits are neither) */
+        p = lambda__json_qb(p, end);
+        if (p >= end) return end;
+        if (*p == '"') return p + 1;
+    }
+}
+
+/* Past the closing bracket of the checked container at p ('{' or '['); end if none. `isa`:
+   the kernel (these functions are inlined into one copy for each, see lambda__json_twalk) */
+LAMBDA__INLINE const char *lambda__json_skip_box(const char *p, const char *end, int isa)
+{
+    size_t d = 0;
+#ifdef LAMBDA__JSON_SIMD
+    if (isa != LAMBDA__JSON_ISA_SCALAR) return LAMBDA__JSON_BOX(isa, p, end);
+#else
+    (void)isa;
+#endif
+    while (p < end) {
+        unsigned c = (unsigned char)*p | 0x20; /* '[' ']' -> '{' '}' */
+        if (c == ('"' | 0x20) && *p == '"') {
+            p = lambda__json_skip_str(p, end);
+            continue;
+        }
+        if (c == '{') d++;
+        else if (c == '}' && --d == 0) return p + 1;
+        p++;
+    }
+    return end;
+}
+
+/* Past the checked value at p (< end; lambda__json_type_of(*p) is not NONE). */
+LAMBDA__INLINE const char *lambda__json_skip(const char *p, const char *end, int isa)
+{
+    if (*p == '"') return lambda__json_skip_str(p, end);
+    if (*p == '{' || *p == '[') return lambda__json_skip_box(p, end, isa);
+    do p++; while (!lambda__json_delim(p, end)); /* a number or literal */
+    return p;
+}
+
+/* lambda__json_member for a checked container: 1 with *pp at the value (the start of a
+   value) and *key for objects, 0 with *pp past the closing bracket, or 2 when the bytes
+   are not what a checked container holds (then *pp is unchanged). */
+LAMBDA__INLINE int lambda__json_tmember(const char **pp, const char *end, int obj, int first,
+                                        lambda_json *key)
+{
+    const char *p = lambda__json_ws(*pp + first, end), *k;
+    if (p >= end) return 2;
+    if (*p == (obj ? '}' : ']')) {
+        *pp = p + 1;
+        return 0;
+    }
+    if (!first) {
+        if (*p != ',') return 2;
+        p = lambda__json_ws(p + 1, end);
+    }
+    if (obj) {
+        if (p >= end || *p != '"') return 2;
+        k = p;
+        p = lambda__json_skip_str(p, end);
+        key->ptr = k;
+        key->len = (size_t)(p - k);
+        key->type = LAMBDA_JSON_STRING;
+        p = lambda__json_ws(p, end);
+        if (p >= end || *p != ':') return 2;
+        p = lambda__json_ws(p + 1, end);
+    }
+    if (p >= end || lambda__json_type_of(*p) == LAMBDA_JSON_NONE) return 2;
+    *pp = p;
+    return 1;
+}
+
+/* 1 if the checked key (a STRING value) unescapes to k[0..n). Unescaping never makes a
+   string longer: the same length takes the same bytes and no backslash, a longer one a
+   backslash and the slow comparison. */
+LAMBDA__PRIVATE int lambda__json_tkey_eq(lambda_json key, const char *k, size_t n)
+{
+    const char *c = key.ptr + 1;
+    size_t m;
+    if (key.len < 2) return 0;
+    m = key.len - 2;
+    if (m == n) return memcmp(c, k, n) == 0 && memchr(c, '\\', n) == NULL;
+    if (m < n || n == 0 || (c[0] != k[0] && c[0] != '\\')) return 0; /* most keys: the first byte */
+    return memchr(c, '\\', m) != NULL && lambda__json_str_eq(c, c + m, k, n);
+}
+
+/* lambda__json_walk from a sealed value (path already shown well-formed): 0, NOT_FOUND,
+   or 2 when the bytes are not what a checked value holds (the caller checks them). */
+LAMBDA__INLINE int lambda__json_twalk_in(const char *p, size_t len, const char *path, lambda_json *out,
+                                         int isa)
+{
+    const char *end = p + len, *s, *k;
+    size_t n = 0;
+    if (lambda__json_type_of(*p) == LAMBDA_JSON_NONE) return 2;
+    for (s = path; *s;) {
+        lambda_json key = {NULL, 0, LAMBDA_JSON_NONE, 0};
+        size_t i = 0;
+        int obj, first = 1, rc;
+        s = lambda__json_step(s, s == path, &k, &n);
+        obj = k != NULL;
+        if (*p != (obj ? '{' : '[')) return LAMBDA_E_NOT_FOUND; /* the other kind of value */
+#ifdef LAMBDA__JSON_SIMD
+        if (obj && isa != LAMBDA__JSON_ISA_SCALAR) { /* by the blocks' quotes */
+            if ((rc = LAMBDA__JSON_TKEY(isa, &p, end, k, n)) == 1) continue;
+            if (rc == 0) return LAMBDA_E_NOT_FOUND;
+        }
+#endif
+        for (;;) {
+            if ((rc = lambda__json_tmember(&p, end, obj, first, &key)) != 1)
+                return rc == 0 ? LAMBDA_E_NOT_FOUND : rc;
+            first = 0;
+            if (obj ? lambda__json_tkey_eq(key, k, n) : i++ == n) break;
+            p = lambda__json_skip(p, end, isa);
+        }
+    }
+    if (out) {
+        out->ptr = p;
+        out->len = (size_t)(lambda__json_skip(p, end, isa) - p);
+        out->type = lambda__json_type_of(*p);
+        lambda__json_mark(out);
+    }
+    (void)isa;
+    return 0;
+}
+
+/* lambda_json_next's step in a sealed container: lambda__json_tmember, and *v the value */
+LAMBDA__INLINE int lambda__json_tnext_in(const char **pp, const char *end, int obj, int first, lambda_json *k,
+                                         lambda_json *v, int isa)
+{
+    int rc = lambda__json_tmember(pp, end, obj, first, k);
+    if (rc == 1) {
+        const char *p = *pp;
+        v->ptr = p;
+        v->type = lambda__json_type_of(*p);
+        *pp = lambda__json_skip(p, end, isa);
+        v->len = (size_t)(*pp - p);
+    }
+    return rc;
+}
+
+/* The kernel for a range of n bytes: on x86_64 SSE2 rather than AVX2 below 2 KB (a record,
+   an object): on some CPUs each switch between the two encodings of the vector code costs
+   more than the skim of a small object. */
+#ifdef LAMBDA__JSON_SIMD
+#  ifdef __x86_64__
+#    define LAMBDA__JSON_ISA_FOR(n) \
+        (lambda__json_isa() == LAMBDA__JSON_ISA_AVX2 && (n) < 2048 ? LAMBDA__JSON_ISA_SSE2 : lambda__json_isa())
+#  else
+#    define LAMBDA__JSON_ISA_FOR(n) ((void)(n), lambda__json_isa())
+#  endif
+#else
+#  define LAMBDA__JSON_ISA_FOR(n) ((void)(n), 0)
+#endif
+
+LAMBDA__PRIVATE int lambda__json_twalk(const char *p, size_t len, const char *path, lambda_json *out)
+{
+    return lambda__json_twalk_in(p, len, path, out, LAMBDA__JSON_ISA_FOR(len));
+}
+
+LAMBDA__PRIVATE int lambda__json_tnext(const char **pp, const char *end, int obj, int first, lambda_json *k,
+                                       lambda_json *v)
+{
+    return lambda__json_tnext_in(pp, end, obj, first, k, v, LAMBDA__JSON_ISA_FOR((size_t)(end - *pp)));
+}
+#endif /* LAMBDA__JSON_SEAL */
+
 LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *path, lambda_json *out)
 {
     const char *end = p + len, *s, *k;
@@ -3123,7 +3581,11 @@ LAMBDA__PRIVATE int lambda__json_walk(const char *p, size_t len, const char *pat
         depth++;
         if ((rc = lambda__json_seek(&p, end, depth, obj, k, n, n)) != 0) return rc;
     }
-    return lambda__json_scan(&p, end, depth, out);
+    rc = lambda__json_scan(&p, end, depth, out);
+#ifdef LAMBDA__JSON_SEAL
+    if (rc == 0 && out) lambda__json_mark(out);
+#endif
+    return rc;
 }
 
 LAMBDA_API int lambda_json_validate(lambda_str doc, lambda_json *root, size_t *err_offset)
@@ -3145,6 +3607,9 @@ LAMBDA_API int lambda_json_validate(lambda_str doc, lambda_json *root, size_t *e
         lambda__json_none(root);
         if (err_offset) *err_offset = (size_t)(p - doc.ptr);
     }
+#ifdef LAMBDA__JSON_SEAL
+    else if (root) lambda__json_mark(root);
+#endif
     return rc;
 }
 
@@ -3159,6 +3624,13 @@ LAMBDA_API int lambda_json_find(lambda_json v, const char *path, lambda_json *ou
         lambda__json_none(out);
         return path ? LAMBDA_E_NOT_FOUND : LAMBDA_E_ARG;
     }
+#ifdef LAMBDA__JSON_SEAL
+    if (path && lambda__json_sealed(v) && lambda__json_path_ok(path)) {
+        int rc;
+        lambda__json_none(out);
+        if ((rc = lambda__json_twalk(v.ptr, v.len, path, out)) != 2) return rc;
+    }
+#endif
     return lambda__json_walk(v.ptr, v.len, path, out);
 }
 
@@ -3168,10 +3640,14 @@ LAMBDA_API void lambda_json_iter_init(lambda_json_iter *it, lambda_json c)
     it->end = c.ptr ? c.ptr + c.len : c.ptr;
     it->kind = c.type;
     it->state = 0;
+    it->checked = 0;
     it->index = 0;
     if (c.type != LAMBDA_JSON_ARRAY && c.type != LAMBDA_JSON_OBJECT) it->state = LAMBDA_E_TYPE;
     else if (c.ptr == NULL || c.len < 2 || *c.ptr != (c.type == LAMBDA_JSON_OBJECT ? '{' : '['))
         it->state = LAMBDA_E_SYNTAX;
+#ifdef LAMBDA__JSON_SEAL
+    else it->checked = lambda__json_sealed(c);
+#endif
 }
 
 LAMBDA_API int lambda_json_next(lambda_json_iter *it, lambda_json *key, lambda_json *value)
@@ -3181,6 +3657,22 @@ LAMBDA_API int lambda_json_next(lambda_json_iter *it, lambda_json *key, lambda_j
     lambda__json_none(key);
     lambda__json_none(value);
     if (it->state < 0 || it->state == 2) return it->state < 0 ? it->state : 0;
+#ifdef LAMBDA__JSON_SEAL
+    if (it->checked) { /* skip, without checking again */
+        const char *p = it->p;
+        rc = lambda__json_tnext(&p, it->end, it->kind == LAMBDA_JSON_OBJECT, it->state == 0, &k, &v);
+        if (rc == 0) {
+            it->p = p;
+            it->state = 2;
+            return 0;
+        }
+        if (rc == 1) {
+            it->p = p;
+            goto found;
+        }
+        it->checked = 0; /* not what a checked container holds: check it from here */
+    }
+#endif
     rc = lambda__json_member(&it->p, it->end, it->kind == LAMBDA_JSON_OBJECT, it->state == 0, &k);
     if (rc == 1) rc = lambda__json_scan(&it->p, it->end, 1, &v);
     else if (rc == 0) {
@@ -3191,10 +3683,23 @@ LAMBDA_API int lambda_json_next(lambda_json_iter *it, lambda_json *key, lambda_j
         it->state = rc;
         return rc;
     }
+#ifdef LAMBDA__JSON_SEAL
+found:
+#endif
     it->state = 1;
     it->index++;
-    if (key && it->kind == LAMBDA_JSON_OBJECT) *key = k;
-    if (value) *value = v;
+    if (key && it->kind == LAMBDA_JSON_OBJECT) {
+        *key = k;
+#ifdef LAMBDA__JSON_SEAL
+        lambda__json_mark(key);
+#endif
+    }
+    if (value) {
+        *value = v;
+#ifdef LAMBDA__JSON_SEAL
+        lambda__json_mark(value);
+#endif
+    }
     return 1;
 }
 
