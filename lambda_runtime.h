@@ -353,8 +353,10 @@
                       X-Ray error causes, lambda_availability_zone_id, a Telemetry API
                       client for extensions (lambda_telemetry_subscribe). JSON: a SIMD
                       structural scanner (SSE2/AVX2/NEON; out of -Os builds unless
-                      LAMBDA_JSON_SIMD), 16-byte unescape, shortest doubles without
-                      snprintf (Schubfach). 4 system calls per warm invocation (no poll
+                      LAMBDA_JSON_SIMD), values sealed so that look-ups from them skim
+                      (lambda_json has a private fourth member: write {ptr, len, type, 0}),
+                      16-byte unescape, shortest doubles without snprintf (Schubfach).
+                      make fuzz-diff. 4 system calls per warm invocation (no poll
                       after a handler that answered at once), head parsing eight bytes at
                       a time: half the instructions per invocation. Head values trimmed
                       after a leading obs-fold; Connection: close wins over keep-alive.
@@ -2381,7 +2383,8 @@ LAMBDA__PRIVATE int lambda__json_atom(const char **pp, const char *end)
     int w = *p == 't' ? 0 : *p == 'f' ? 1 : *p == 'n' ? 2 : -1, is_int;
     size_t n = w == 1 ? 5 : 4;
     if (w < 0) return lambda__json_scan_num(pp, end, &is_int);
-    if ((size_t)(end - p) < n || memcmp(p, lit[w], n) != 0) return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
+    if ((size_t)(end - p) < n || memcmp(p, lit[w], n) != 0)
+        return lambda__json_err(pp, p, LAMBDA_E_SYNTAX);
     *pp = p + n;
     return 0;
 }
@@ -2395,8 +2398,8 @@ LAMBDA__PRIVATE int lambda__json_delim(const char *p, const char *end)
 }
 
 /* the bytes that may follow a backslash in a string, but 'u': " \ / b f n r t */
-static const unsigned char lambda__json_esc_bits[16] = {0x00, 0x00, 0x00, 0x00, 0x04, 0x80, 0x00, 0x00,
-                                                        0x00, 0x00, 0x00, 0x10, 0x44, 0x40, 0x14, 0x00};
+static const unsigned char lambda__json_esc_bits[16] = {
+    0x00, 0x00, 0x00, 0x00, 0x04, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x44, 0x40, 0x14, 0x00};
 
 LAMBDA__PRIVATE lambda_json_type lambda__json_type_of(char c)
 {
@@ -2553,7 +2556,8 @@ LAMBDA__INLINE uint64_t lambda__json_quotes(lambda__jst *s, uint64_t quote, uint
     return quote & ~*escd;
 }
 
-LAMBDA__INLINE uint64_t lambda__json_prefix_xor(uint64_t q) /* 1 from an opening quote to its closing one */
+/* 1 from an opening quote to its closing one */
+LAMBDA__INLINE uint64_t lambda__json_prefix_xor(uint64_t q)
 {
     q ^= q << 1;
     q ^= q << 2;
@@ -2594,8 +2598,8 @@ LAMBDA__INLINE uint64_t lambda__json_skim_bits(lambda__jst *s, uint64_t q, uint6
 /* lambda__json_tkey: the string at q, at depth 1 of a checked object, is the key k[0..n)
    followed by ':': 1 with *pp at its value; 0 if not; -1 when that takes unescaping (the
    member walk will tell) */
-LAMBDA__PRIVATE int lambda__json_key_is(const unsigned char *q, const unsigned char *e, const char *k,
-                                        size_t n);
+LAMBDA__PRIVATE int lambda__json_key_is(const unsigned char *q, const unsigned char *e,
+                                        const char *k, size_t n);
 LAMBDA__PRIVATE int lambda__json_tkey_at(const char *q, const char *end, const char *k, size_t n,
                                          const char **pp)
 {
@@ -2638,40 +2642,43 @@ LAMBDA__PRIVATE int lambda__json_tkey_at(const char *q, const char *end, const c
 
 /* lambda__json_tkey's loop: the same count, and at each opening quote at depth 1 a
    comparison with the key (lambda__json_tkey_at) */
-#define LAMBDA__JSON_KEY_LOOP(skim)                                                          \
-    {                                                                                        \
-        const unsigned char *b = (const unsigned char *)*pp, *e = (const unsigned char *)end; \
-        unsigned char tail[64];                                                              \
-        lambda__jst s;                                                                       \
-        size_t d = 0;                                                                        \
-        s.esc = s.ins = 0;                                                                   \
-        for (; b < e; b += 64) {                                                             \
-            const unsigned char *src = b;                                                    \
-            uint64_t open, oq, m;                                                            \
-            unsigned from;                                                                   \
-            if (e - b < 64) {                                                                \
-                memset(tail, ' ', sizeof tail);                                              \
-                memcpy(tail, b, (size_t)(e - b));                                            \
-                src = tail;                                                                  \
-            }                                                                                \
-            m = skim(src, &s, &open, &oq);                                                   \
-            for (from = 0;; m &= m - 1) { /* each bracket, and the quotes before it */      \
-                unsigned i = m ? (unsigned)__builtin_ctzll(m) : 64;                          \
-                if (d == 1) { /* the opening quotes at depth 1 in [from, i) */               \
-                    uint64_t q1 = oq & ~(((uint64_t)1 << from) - 1);                         \
-                    if (i < 64) q1 &= ((uint64_t)1 << i) - 1;                                \
-                    for (; q1; q1 &= q1 - 1) {                                               \
-                        int rc_ = lambda__json_tkey_at((const char *)b + __builtin_ctzll(q1), end, k, n, pp); \
-                        if (rc_ != 0) return rc_;                                            \
-                    }                                                                        \
-                }                                                                            \
-                if (i == 64) break;                                                          \
-                from = i;                                                                    \
-                if ((open >> i) & 1) d++;                                                    \
-                else if (--d == 0) return 0;                                                 \
-            }                                                                                \
-        }                                                                                    \
-        return -1;                                                                           \
+#define LAMBDA__JSON_KEY_LOOP(skim)                                                                \
+    {                                                                                              \
+        const unsigned char *b = (const unsigned char *)*pp, *e = (const unsigned char *)end;      \
+        unsigned char tail[64];                                                                    \
+        lambda__jst s;                                                                             \
+        size_t d = 0;                                                                              \
+        s.esc = s.ins = 0;                                                                         \
+        for (; b < e; b += 64) {                                                                   \
+            const unsigned char *src = b;                                                          \
+            uint64_t open, oq, m;                                                                  \
+            unsigned from;                                                                         \
+            if (e - b < 64) {                                                                      \
+                memset(tail, ' ', sizeof tail);                                                    \
+                memcpy(tail, b, (size_t)(e - b));                                                  \
+                src = tail;                                                                        \
+            }                                                                                      \
+            m = skim(src, &s, &open, &oq);                                                         \
+            for (from = 0;; m &= m - 1) { /* each bracket, and the quotes before it */             \
+                unsigned i = m ? (unsigned)__builtin_ctzll(m) : 64;                                \
+                if (d == 1) { /* the opening quotes at depth 1 in [from, i) */                     \
+                    uint64_t q1 = oq & ~(((uint64_t)1 << from) - 1);                               \
+                    if (i < 64) q1 &= ((uint64_t)1 << i) - 1;                                      \
+                    for (; q1; q1 &= q1 - 1) {                                                     \
+                        int rc_ = lambda__json_tkey_at((const char *)b + __builtin_ctzll(q1), end, \
+                                                       k, n, pp);                                  \
+                        if (rc_ != 0) return rc_;                                                  \
+                    }                                                                              \
+                }                                                                                  \
+                if (i == 64) break;                                                                \
+                from = i;                                                                          \
+                if ((open >> i) & 1)                                                               \
+                    d++;                                                                           \
+                else if (--d == 0)                                                                 \
+                    return 0;                                                                      \
+            }                                                                                      \
+        }                                                                                          \
+        return -1;                                                                                 \
     }
 
 #if defined(__x86_64__)
@@ -2728,13 +2735,16 @@ lambda__json_stage1_avx2(const unsigned char *p, lambda__jst *s)
             _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
         m[0][i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, q));
         m[1][i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, bs));
-        m[2][i] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, opm), zero));
-        m[3][i] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, wsm), zero));
+        m[2][i] =
+            ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, opm), zero));
+        m[3][i] =
+            ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, wsm), zero));
         m[4][i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(x, c1f), x));
         m[5][i] = (uint32_t)_mm256_movemask_epi8(x);
     }
     {
-        uint64_t escd, rq = lambda__json_quotes(s, m[0][0] | m[0][1] << 32, m[1][0] | m[1][1] << 32, &escd);
+        uint64_t escd,
+            rq = lambda__json_quotes(s, m[0][0] | m[0][1] << 32, m[1][0] | m[1][1] << 32, &escd);
         uint64_t in = (uint64_t)_mm_cvtsi128_si64(
             _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)rq), _mm_set1_epi8(-1), 0));
         lambda__json_tokens(s, rq, in, escd, m[2][0] | m[2][1] << 32, m[3][0] | m[3][1] << 32,
@@ -2742,16 +2752,16 @@ lambda__json_stage1_avx2(const unsigned char *p, lambda__jst *s)
     }
 }
 
-
-LAMBDA__INLINE uint64_t lambda__json_skim_sse2(const unsigned char *p, lambda__jst *s, uint64_t *open,
-                                               uint64_t *oq)
+LAMBDA__INLINE uint64_t lambda__json_skim_sse2(const unsigned char *p, lambda__jst *s,
+                                               uint64_t *open, uint64_t *oq)
 {
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
     const __m128i lb = _mm_set1_epi8('{'), rb = _mm_set1_epi8('}');
     uint64_t mq = 0, mb = 0, mo = 0, mc = 0, escd;
     int i;
     for (i = 0; i < 64; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i)), y = _mm_or_si128(x, sp);
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+                y = _mm_or_si128(x, sp);
         mq |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, q)) << i;
         mb |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, bs)) << i;
         mo |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, lb)) << i;
@@ -2765,40 +2775,49 @@ LAMBDA__INLINE __attribute__((target("avx2,pclmul"))) uint64_t
 lambda__json_skim_avx2(const unsigned char *p, lambda__jst *s, uint64_t *open,
                                                uint64_t *oq)
 {
-    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), sp = _mm256_set1_epi8(' ');
+    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'),
+                  sp = _mm256_set1_epi8(' ');
     const __m256i lb = _mm256_set1_epi8('{'), rb = _mm256_set1_epi8('}');
     __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
     __m256i y0 = _mm256_or_si256(x0, sp), y1 = _mm256_or_si256(x1, sp);
-#define LAMBDA__M2(a, b) ((uint64_t)(uint32_t)_mm256_movemask_epi8(a) | (uint64_t)(uint32_t)_mm256_movemask_epi8(b) << 32)
+#define LAMBDA__M2(a, b)                                                                           \
+    ((uint64_t)(uint32_t)_mm256_movemask_epi8(a) | (uint64_t)(uint32_t)_mm256_movemask_epi8(b)     \
+                                                       << 32)
     uint64_t mq = LAMBDA__M2(_mm256_cmpeq_epi8(x0, q), _mm256_cmpeq_epi8(x1, q));
     uint64_t mb = LAMBDA__M2(_mm256_cmpeq_epi8(x0, bs), _mm256_cmpeq_epi8(x1, bs));
     uint64_t mo = LAMBDA__M2(_mm256_cmpeq_epi8(y0, lb), _mm256_cmpeq_epi8(y1, lb));
     uint64_t mc = LAMBDA__M2(_mm256_cmpeq_epi8(y0, rb), _mm256_cmpeq_epi8(y1, rb)), escd;
 #undef LAMBDA__M2
     mq = lambda__json_quotes(s, mq, mb, &escd);
-    return lambda__json_skim_bits(s, mq, (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(
-                                             _mm_cvtsi64_si128((long long)mq), _mm_set1_epi8(-1), 0)),
+    return lambda__json_skim_bits(s, mq,
+                                  (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(
+                                      _mm_cvtsi64_si128((long long)mq), _mm_set1_epi8(-1), 0)),
                                   mo, mc, open, oq);
 }
 
 LAMBDA__PRIVATE const char *lambda__json_box_sse2(const char *p, const char *end)
-LAMBDA__JSON_BOX_LOOP(lambda__json_skim_sse2)
+    LAMBDA__JSON_BOX_LOOP(lambda__json_skim_sse2)
 
-LAMBDA__PRIVATE __attribute__((target("avx2,pclmul"))) const char *
-lambda__json_box_avx2(const char *p, const char *end)
-LAMBDA__JSON_BOX_LOOP(lambda__json_skim_avx2)
+        LAMBDA__PRIVATE __attribute__((target("avx2,pclmul"))) const
+    char *lambda__json_box_avx2(const char *p, const char *end)
+        LAMBDA__JSON_BOX_LOOP(lambda__json_skim_avx2)
 
-LAMBDA__PRIVATE int lambda__json_tkey_sse2(const char **pp, const char *end, const char *k, size_t n)
-LAMBDA__JSON_KEY_LOOP(lambda__json_skim_sse2)
+            LAMBDA__PRIVATE
+    int lambda__json_tkey_sse2(const char **pp, const char *end, const char *k, size_t n)
+        LAMBDA__JSON_KEY_LOOP(lambda__json_skim_sse2)
 
-LAMBDA__PRIVATE __attribute__((target("avx2,pclmul"))) int
-lambda__json_tkey_avx2(const char **pp, const char *end, const char *k, size_t n)
-LAMBDA__JSON_KEY_LOOP(lambda__json_skim_avx2)
+            LAMBDA__PRIVATE
+    __attribute__((target("avx2,pclmul"))) int lambda__json_tkey_avx2(const char **pp,
+                                                                      const char *end,
+                                                                      const char *k, size_t n)
+        LAMBDA__JSON_KEY_LOOP(lambda__json_skim_avx2)
 
-LAMBDA__PRIVATE void lambda__json_cpuid(unsigned leaf, unsigned *r)
+            LAMBDA__PRIVATE void lambda__json_cpuid(unsigned leaf, unsigned *r)
 {
-    __asm__ __volatile__("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0u));
+    __asm__ __volatile__("cpuid"
+                         : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                         : "a"(leaf), "c"(0u));
 }
 
 /* AVX2 if the CPU has it and PCLMULQDQ, and the kernel saves the YMM registers (OSXSAVE,
@@ -2824,12 +2843,14 @@ LAMBDA__PRIVATE int lambda__json_isa(void)
     return v;
 }
 
-#define LAMBDA__JSON_STAGE1(isa, p, s) \
-    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_stage1_avx2(p, s) : lambda__json_stage1_sse2(p, s))
+#define LAMBDA__JSON_STAGE1(isa, p, s)                                                             \
+    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_stage1_avx2(p, s)                               \
+                                    : lambda__json_stage1_sse2(p, s))
 #define LAMBDA__JSON_BOX(isa, p, end) \
     ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_box_avx2(p, end) : lambda__json_box_sse2(p, end))
-#define LAMBDA__JSON_TKEY(isa, pp, end, k, n) \
-    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_tkey_avx2(pp, end, k, n) : lambda__json_tkey_sse2(pp, end, k, n))
+#define LAMBDA__JSON_TKEY(isa, pp, end, k, n)                                                      \
+    ((isa) == LAMBDA__JSON_ISA_AVX2 ? lambda__json_tkey_avx2(pp, end, k, n)                        \
+                                    : lambda__json_tkey_sse2(pp, end, k, n))
 #else /* __aarch64__ */
 static int lambda__json_isa_v; /* 0: NEON; LAMBDA__JSON_ISA_SCALAR: off */
 enum { LAMBDA__JSON_ISA_SCALAR = 1, LAMBDA__JSON_ISA_NEON };
@@ -2867,8 +2888,9 @@ LAMBDA__PRIVATE void lambda__json_stage1_neon(const unsigned char *p, lambda__js
         ch[i] = vcgeq_u8(x, h80);
     }
     {
-        uint64_t escd, rq = lambda__json_quotes(s, lambda__json_neon_bits(cq[0], cq[1], cq[2], cq[3]),
-                                                lambda__json_neon_bits(cb[0], cb[1], cb[2], cb[3]), &escd);
+        uint64_t escd,
+            rq = lambda__json_quotes(s, lambda__json_neon_bits(cq[0], cq[1], cq[2], cq[3]),
+                                     lambda__json_neon_bits(cb[0], cb[1], cb[2], cb[3]), &escd);
         lambda__json_tokens(s, rq, lambda__json_prefix_xor(rq), escd,
                             lambda__json_neon_bits(co[0], co[1], co[2], co[3]),
                             lambda__json_neon_bits(cw[0], cw[1], cw[2], cw[3]),
@@ -2885,8 +2907,8 @@ LAMBDA__PRIVATE int lambda__json_isa(void)
 
 #define LAMBDA__JSON_STAGE1(isa, p, s) ((void)(isa), lambda__json_stage1_neon(p, s))
 
-LAMBDA__INLINE uint64_t lambda__json_skim_neon(const unsigned char *p, lambda__jst *s, uint64_t *open,
-                                               uint64_t *oq)
+LAMBDA__INLINE uint64_t lambda__json_skim_neon(const unsigned char *p, lambda__jst *s,
+                                               uint64_t *open, uint64_t *oq)
 {
     const uint8x16_t q = vdupq_n_u8('"'), bs = vdupq_n_u8('\\'), sp = vdupq_n_u8(' ');
     const uint8x16_t lb = vdupq_n_u8('{'), rb = vdupq_n_u8('}');
@@ -2908,10 +2930,11 @@ LAMBDA__INLINE uint64_t lambda__json_skim_neon(const unsigned char *p, lambda__j
 }
 
 LAMBDA__PRIVATE const char *lambda__json_box_neon(const char *p, const char *end)
-LAMBDA__JSON_BOX_LOOP(lambda__json_skim_neon)
+    LAMBDA__JSON_BOX_LOOP(lambda__json_skim_neon)
 
-LAMBDA__PRIVATE int lambda__json_tkey_neon(const char **pp, const char *end, const char *k, size_t n)
-LAMBDA__JSON_KEY_LOOP(lambda__json_skim_neon)
+        LAMBDA__PRIVATE
+    int lambda__json_tkey_neon(const char **pp, const char *end, const char *k, size_t n)
+        LAMBDA__JSON_KEY_LOOP(lambda__json_skim_neon)
 
 #define LAMBDA__JSON_BOX(isa, p, end) ((void)(isa), lambda__json_box_neon(p, end))
 #define LAMBDA__JSON_TKEY(isa, pp, end, k, n) ((void)(isa), lambda__json_tkey_neon(pp, end, k, n))
@@ -3175,16 +3198,18 @@ LAMBDA__PRIVATE size_t lambda__json_plain(const char *p, const char *e)
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
     while (e - s >= 16) { /* signed compare: bytes >= 0x80 are below ' ' too */
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp)));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp)));
         if (m) return (size_t)(s - p) + (unsigned)__builtin_ctz(m);
         s += 16;
     }
 #elif defined(LAMBDA__JSON_SIMD)
-    const uint8x16_t q = vdupq_n_u8('"'), bs = vdupq_n_u8('\\'), sp = vdupq_n_u8(' '), h = vdupq_n_u8(0x80);
+    const uint8x16_t q = vdupq_n_u8('"'), bs = vdupq_n_u8('\\'), sp = vdupq_n_u8(' '),
+                     h = vdupq_n_u8(0x80);
     while (e - s >= 16) {
         uint8x16_t x = vld1q_u8((const uint8_t *)s);
-        uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(x, q), vceqq_u8(x, bs)), vorrq_u8(vcltq_u8(x, sp), vcgeq_u8(x, h)));
+        uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(x, q), vceqq_u8(x, bs)),
+                                vorrq_u8(vcltq_u8(x, sp), vcgeq_u8(x, h)));
         if (vmaxvq_u8(m)) break; /* the byte loops below find where */
         s += 16;
     }
@@ -3199,7 +3224,9 @@ LAMBDA__PRIVATE size_t lambda__json_plain(const char *p, const char *e)
         s += 8;
     }
 #endif
-    while (s < e && (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x80 && *s != '"' && *s != '\\') s++;
+    while (s < e && (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x80 && *s != '"' &&
+           *s != '\\')
+        s++;
     return (size_t)(s - p);
 }
 
@@ -3350,7 +3377,8 @@ LAMBDA__PRIVATE void lambda__json_mark(lambda_json *v)
 
 LAMBDA__PRIVATE int lambda__json_sealed(lambda_json v)
 {
-    return v.ptr != NULL && v.len > 0 && v.seal != 0 && v.seal == lambda__json_seal(v.ptr, v.len, v.type);
+    return v.ptr != NULL && v.len > 0 && v.seal != 0 &&
+           v.seal == lambda__json_seal(v.ptr, v.len, v.type);
 }
 
 /* The first '"' or '\\' in [p, e), or e (or p, if p > e): 16 bytes at a time with SSE2 or
@@ -3361,7 +3389,8 @@ LAMBDA__INLINE const char *lambda__json_qb(const char *p, const char *e)
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
     while (e - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
         if (m) return p + __builtin_ctz(m);
         p += 16;
     }
@@ -3370,7 +3399,8 @@ LAMBDA__INLINE const char *lambda__json_qb(const char *p, const char *e)
     while (e - p >= 16) {
         uint8x16_t x = vld1q_u8((const uint8_t *)p), m = vorrq_u8(vceqq_u8(x, q), vceqq_u8(x, bs));
         /* 4 bits a byte */
-        uint64_t bits = vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+        uint64_t bits =
+            vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
         if (bits) return p + (__builtin_ctzll(bits) >> 2);
         p += 16;
     }
@@ -3479,8 +3509,8 @@ LAMBDA__PRIVATE int lambda__json_tkey_eq(lambda_json key, const char *k, size_t 
 
 /* lambda__json_walk from a sealed value (path already shown well-formed): 0, NOT_FOUND,
    or 2 when the bytes are not what a checked value holds (the caller checks them). */
-LAMBDA__INLINE int lambda__json_twalk_in(const char *p, size_t len, const char *path, lambda_json *out,
-                                         int isa)
+LAMBDA__INLINE int lambda__json_twalk_in(const char *p, size_t len, const char *path,
+                                         lambda_json *out, int isa)
 {
     const char *end = p + len, *s, *k;
     size_t n = 0;
@@ -3517,8 +3547,8 @@ LAMBDA__INLINE int lambda__json_twalk_in(const char *p, size_t len, const char *
 }
 
 /* lambda_json_next's step in a sealed container: lambda__json_tmember, and *v the value */
-LAMBDA__INLINE int lambda__json_tnext_in(const char **pp, const char *end, int obj, int first, lambda_json *k,
-                                         lambda_json *v, int isa)
+LAMBDA__INLINE int lambda__json_tnext_in(const char **pp, const char *end, int obj, int first,
+                                         lambda_json *k, lambda_json *v, int isa)
 {
     int rc = lambda__json_tmember(pp, end, obj, first, k);
     if (rc == 1) {
@@ -3536,8 +3566,9 @@ LAMBDA__INLINE int lambda__json_tnext_in(const char **pp, const char *end, int o
    more than the skim of a small object. */
 #ifdef LAMBDA__JSON_SIMD
 #  ifdef __x86_64__
-#    define LAMBDA__JSON_ISA_FOR(n) \
-        (lambda__json_isa() == LAMBDA__JSON_ISA_AVX2 && (n) < 2048 ? LAMBDA__JSON_ISA_SSE2 : lambda__json_isa())
+#define LAMBDA__JSON_ISA_FOR(n)                                                                    \
+    (lambda__json_isa() == LAMBDA__JSON_ISA_AVX2 && (n) < 2048 ? LAMBDA__JSON_ISA_SSE2             \
+                                                               : lambda__json_isa())
 #  else
 #    define LAMBDA__JSON_ISA_FOR(n) ((void)(n), lambda__json_isa())
 #  endif
@@ -3545,15 +3576,17 @@ LAMBDA__INLINE int lambda__json_tnext_in(const char **pp, const char *end, int o
 #  define LAMBDA__JSON_ISA_FOR(n) ((void)(n), 0)
 #endif
 
-LAMBDA__PRIVATE int lambda__json_twalk(const char *p, size_t len, const char *path, lambda_json *out)
+LAMBDA__PRIVATE int lambda__json_twalk(const char *p, size_t len, const char *path,
+                                       lambda_json *out)
 {
     return lambda__json_twalk_in(p, len, path, out, LAMBDA__JSON_ISA_FOR(len));
 }
 
-LAMBDA__PRIVATE int lambda__json_tnext(const char **pp, const char *end, int obj, int first, lambda_json *k,
-                                       lambda_json *v)
+LAMBDA__PRIVATE int lambda__json_tnext(const char **pp, const char *end, int obj, int first,
+                                       lambda_json *k, lambda_json *v)
 {
-    return lambda__json_tnext_in(pp, end, obj, first, k, v, LAMBDA__JSON_ISA_FOR((size_t)(end - *pp)));
+    return lambda__json_tnext_in(pp, end, obj, first, k, v,
+                                 LAMBDA__JSON_ISA_FOR((size_t)(end - *pp)));
 }
 #endif /* LAMBDA__JSON_SEAL */
 
@@ -3660,7 +3693,8 @@ LAMBDA_API int lambda_json_next(lambda_json_iter *it, lambda_json *key, lambda_j
 #ifdef LAMBDA__JSON_SEAL
     if (it->checked) { /* skip, without checking again */
         const char *p = it->p;
-        rc = lambda__json_tnext(&p, it->end, it->kind == LAMBDA_JSON_OBJECT, it->state == 0, &k, &v);
+        rc =
+            lambda__json_tnext(&p, it->end, it->kind == LAMBDA_JSON_OBJECT, it->state == 0, &k, &v);
         if (rc == 0) {
             it->p = p;
             it->state = 2;
@@ -4228,7 +4262,8 @@ LAMBDA__PRIVATE char *lambda__jw_utoa(char *end, uint64_t v)
 {
     uint32_t r;
     while (v >= 100000000u) { /* the low 8 digits */
-        uint64_t lo, q = v >> 57 ? v / 100000000u : lambda__mul64(v, 0xabcc77118461cefdu, &lo) >> 26;
+        uint64_t lo,
+            q = v >> 57 ? v / 100000000u : lambda__mul64(v, 0xabcc77118461cefdu, &lo) >> 26;
         end -= 8;
         lambda__jw_8dig(end, (uint32_t)(v - q * 100000000u));
         v = q;
@@ -9959,9 +9994,18 @@ LAMBDA_API int lambda_start(lambda_handler handler)
                       for validation and for look-ups that skip, the same results and
                       error offsets as the byte-at-a-time one (left out of -Os builds
                       unless LAMBDA_JSON_SIMD; LAMBDA_JSON_SCALAR leaves it out of any);
-                      strings unescaped 16 bytes at a time; lambda_json_write_double writes
-                      the shortest decimal that reads back (Schubfach) with no snprintf or
-                      strtod, and integers without division. The runtime: no poll before
+                      every value the reader returns carries a seal (a private member of
+                      lambda_json, a hash of where it is, its length, type and ends) that
+                      lets lambda_json_find and iterations from it skim the bytes already
+                      checked instead of checking them again, with the same answers and
+                      errors (a value changed or made by hand is checked as before; one
+                      whose document was rewritten under it gives unspecified answers,
+                      never a read outside it); strings unescaped 16 bytes at a time;
+                      lambda_json_write_double writes the shortest decimal that reads back
+                      (Schubfach) with no snprintf or strtod, and integers without division.
+                      make fuzz-diff: the response reader against http-parser, the JSON
+                      reader against simdjson, the decoders against references
+                      (tests/FUZZ_DIFF.md). The runtime: no poll before
                       the POST of a handler that returned at once (a cycle counter says
                       so; a stream still checks): 4 system calls per warm invocation;
                       response heads parsed eight bytes at a time, an own getenv, raw
