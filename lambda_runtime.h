@@ -5050,12 +5050,19 @@ LAMBDA_API void lambda_log(const lambda_context *ctx, int level, const char *fmt
 }
 /* ---- structured fields: lambda_log_fields ---- */
 
-LAMBDA_API lambda_log_field lambda_field_strn(const char *key, const char *value, size_t len)
+/* A field of `type` called `key`, its value still zero. */
+LAMBDA__PRIVATE lambda_log_field lambda__field(const char *key, int type)
 {
     lambda_log_field f;
     memset(&f, 0, sizeof f);
     f.key = key;
-    f.type = LAMBDA_FIELD_STRING;
+    f.type = type;
+    return f;
+}
+
+LAMBDA_API lambda_log_field lambda_field_strn(const char *key, const char *value, size_t len)
+{
+    lambda_log_field f = lambda__field(key, LAMBDA_FIELD_STRING);
     f.str = value;
     f.str_len = value ? len : 0;
     return f;
@@ -5068,30 +5075,21 @@ LAMBDA_API lambda_log_field lambda_field_str(const char *key, const char *value)
 
 LAMBDA_API lambda_log_field lambda_field_int(const char *key, int64_t value)
 {
-    lambda_log_field f;
-    memset(&f, 0, sizeof f);
-    f.key = key;
-    f.type = LAMBDA_FIELD_INT;
+    lambda_log_field f = lambda__field(key, LAMBDA_FIELD_INT);
     f.i = value;
     return f;
 }
 
 LAMBDA_API lambda_log_field lambda_field_double(const char *key, double value)
 {
-    lambda_log_field f;
-    memset(&f, 0, sizeof f);
-    f.key = key;
-    f.type = LAMBDA_FIELD_DOUBLE;
+    lambda_log_field f = lambda__field(key, LAMBDA_FIELD_DOUBLE);
     f.d = value;
     return f;
 }
 
 LAMBDA_API lambda_log_field lambda_field_bool(const char *key, int value)
 {
-    lambda_log_field f;
-    memset(&f, 0, sizeof f);
-    f.key = key;
-    f.type = LAMBDA_FIELD_BOOL;
+    lambda_log_field f = lambda__field(key, LAMBDA_FIELD_BOOL);
     f.i = value != 0;
     return f;
 }
