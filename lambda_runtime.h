@@ -2614,6 +2614,17 @@ LAMBDA__PRIVATE int lambda__json_tkey_at(const char *q, const char *end, const c
     return 1;
 }
 
+/* The 64 bytes at b, or the last e - b < 64 of them padded with spaces in tail (64 bytes):
+   nothing is read past e. */
+LAMBDA__INLINE const unsigned char *lambda__json_block(const unsigned char *b,
+                                                       const unsigned char *e, unsigned char *tail)
+{
+    if (e - b >= 64) return b;
+    memset(tail, ' ', 64);
+    memcpy(tail, b, (size_t)(e - b));
+    return tail;
+}
+
 /* lambda__json_skip_box's loop over the blocks, for each kernel: an open bracket count,
    the end at the bracket that brings it back to 0 (the end of the range if none does) */
 #define LAMBDA__JSON_BOX_LOOP(skim)                                                          \
@@ -2624,13 +2635,8 @@ LAMBDA__PRIVATE int lambda__json_tkey_at(const char *q, const char *end, const c
         size_t d = 0;                                                                        \
         s.esc = s.ins = 0;                                                                   \
         for (; b < e; b += 64) {                                                             \
-            const unsigned char *src = b;                                                    \
+            const unsigned char *src = lambda__json_block(b, e, tail);                       \
             uint64_t open, oq, m;                                                            \
-            if (e - b < 64) {                                                                \
-                memset(tail, ' ', sizeof tail);                                              \
-                memcpy(tail, b, (size_t)(e - b));                                            \
-                src = tail;                                                                  \
-            }                                                                                \
             for (m = skim(src, &s, &open, &oq); m; m &= m - 1) {                             \
                 unsigned i = (unsigned)__builtin_ctzll(m);                                   \
                 if ((open >> i) & 1) d++;                                                    \
@@ -2650,14 +2656,9 @@ LAMBDA__PRIVATE int lambda__json_tkey_at(const char *q, const char *end, const c
         size_t d = 0;                                                                              \
         s.esc = s.ins = 0;                                                                         \
         for (; b < e; b += 64) {                                                                   \
-            const unsigned char *src = b;                                                          \
+            const unsigned char *src = lambda__json_block(b, e, tail);                             \
             uint64_t open, oq, m;                                                                  \
             unsigned from;                                                                         \
-            if (e - b < 64) {                                                                      \
-                memset(tail, ' ', sizeof tail);                                                    \
-                memcpy(tail, b, (size_t)(e - b));                                                  \
-                src = tail;                                                                        \
-            }                                                                                      \
             m = skim(src, &s, &open, &oq);                                                         \
             for (from = 0;; m &= m - 1) { /* each bracket, and the quotes before it */             \
                 unsigned i = m ? (unsigned)__builtin_ctzll(m) : 64;                                \
@@ -2972,13 +2973,8 @@ LAMBDA__PRIVATE int lambda__json_fast(const char **pp, const char *end, unsigned
     size_t count = 0;
     memset(&s, 0, sizeof s);
     for (; b < e; b += 64) {
-        const unsigned char *src = b;
+        const unsigned char *src = lambda__json_block(b, e, tail);
         uint64_t tok, bad = 0, chk;
-        if (e - b < 64) { /* the last bytes, padded with spaces (nothing read past end) */
-            memset(tail, ' ', sizeof tail);
-            memcpy(tail, b, (size_t)(e - b));
-            src = tail;
-        }
         LAMBDA__JSON_STAGE1(isa, src, &s);
         tok = s.tok;
         if ((s.ctrl | s.escd | s.high | u8cont) != 0) { /* what scan1 rejects inside strings */
