@@ -4806,6 +4806,9 @@ LAMBDA__PRIVATE int lambda__jw_raw(lambda_json_writer *w, const char *json, size
     end = json + len;
     rc = lambda__json_scan(&p, end, w->depth, &v);
     if (rc == 0 && lambda__json_ws(p, end) != end) rc = LAMBDA_E_SYNTAX;
+    if (rc == LAMBDA_E_DEPTH)
+        return lambda__jw_fail(w, rc, "the raw value nests deeper than LAMBDA_JSON_MAX_DEPTH");
+    if (rc == LAMBDA_E_UTF8) return lambda__jw_fail(w, rc, "the raw value is not valid UTF-8");
     if (rc) return lambda__jw_fail(w, rc, "the raw value is not one valid JSON value");
     return lambda__jw_scalar(w, v.ptr, v.len);
 }

@@ -866,11 +866,18 @@ static void test_writer_misuse(void)
     CAUSE("lambda_json_write_raw", "the JSON text is NULL");
     FRESH();
     LT_CHECK(lambda_json_write_raw(&w, "\"\xff\"", 3) == LAMBDA_E_UTF8);
+    CAUSE("lambda_json_write_raw", "the raw value is not valid UTF-8");
     FRESH();   /* raw nesting counts from the writer's depth */
     lambda_json_write_begin_array(&w);
     LT_CHECK(lambda_json_write_raw(&w, "[]", 2) == 0);
     for (i = 1; i < LAMBDA_JSON_MAX_DEPTH; i++) lambda_json_write_begin_array(&w);
     LT_CHECK(lambda_json_write_raw(&w, "1", 1) == 0 && lambda_json_write_raw(&w, "[]", 2) == LAMBDA_E_DEPTH);
+    CAUSE("lambda_json_write_raw", "the raw value nests deeper than LAMBDA_JSON_MAX_DEPTH");
+    FRESH();   /* malformed and too deep: the depth limit comes first (found by fuzz_json_roundtrip) */
+    for (i = 0; i < LAMBDA_JSON_MAX_DEPTH; i++) lambda_json_write_begin_array(&w);
+    LT_CHECK(lambda_json_write_raw(&w, "[\r [\r\r\r\r\r}}}}}", 13) == LAMBDA_E_DEPTH);
+    CAUSE("lambda_json_write_raw", "the raw value nests deeper than LAMBDA_JSON_MAX_DEPTH");
+    LT_CHECK(lambda_json_validate(SN("[\r [\r\r\r\r\r}}}}}", 13), NULL, NULL) == LAMBDA_E_SYNTAX);
     FRESH();   /* response limits propagate and stick */
     res.max = 8;
     LT_CHECK(lambda_json_write_begin_array(&w) == 0 && lambda_json_write_cstring(&w, "0123456789") == LAMBDA_E_TOO_BIG);
