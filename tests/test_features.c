@@ -53,14 +53,14 @@
    hello links no printf, no stdio and no malloc: 28 KiB. The others are what they are at
    0.2.0 rounded up to the next KiB (0.3.0: plus ~1.3 KB where a JSON writer or the HTTP
    answers are used, which name their first failed call; metrics and telemetry write
-   doubles, whose shortest-digits writer carries a 9,872-byte table of powers of ten), a
-   guard against growth, to be lowered as they shrink.
+   doubles: 0.3.1 made their powers of ten 39 bases, 1,064 bytes instead of 9,872, and their
+   budgets 61 and 63 KiB), a guard against growth, to be lowered as they shrink.
    hello-malloc is hello plus one malloc call (musl's allocator, about 7 KB). */
 static const struct { const char *name; long budget; } size_budgets[] = {
     {"hello", 28672L},       {"echo", 25600L},   {"http", 47104L},
     {"sqs", 33792L},         {"s3", 34816L},
     {"stream", 51200L},      {"extension", 43008L}, {"hello-malloc", 36864L},
-    {"metrics", 71680L},     {"telemetry", 73728L},
+    {"metrics", 62464L},     {"telemetry", 64512L},
 };
 
 static char feat_path[4096], featmt_path[4096], stream_path[4096], ext_path[4096], hello_path[4096], hm_path[4096];
