@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/arm64.sh - cross-build static arm64 bootstraps and run the end-to-end and fault suites
 # (built for the host) against them under qemu user-mode emulation; then the JSON suite
-# (tests/test_json.c: the NEON scanner against the byte-at-a-time one) built for arm64.
+# (tests/test_json.c: the NEON scanner against the byte-at-a-time one) built for arm64, and
+# fuzz_json and fuzz_http_event replayed on their corpora and mutations (tests/fuzz_replay.c).
 #
 #   build/arm64/<name>/bootstrap.bin   static aarch64 binary (hello, http, echo, probe,
 #                                      handlers/sigprobe, handlers/oomprobe)
@@ -67,7 +68,16 @@ JSON_SUITE=${JSON_SUITE:-../shared/testdata/JSONTestSuite/test_parsing}
 # shellcheck disable=SC2086
 "$CC" -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $WARN -DDOUBLES_N=200000 -static -o "$OUT/test_json" tests/test_json.c
 if ! readelf -h "$OUT/test_json" | grep -q 'AArch64'; then echo "arm64: $OUT/test_json is not an AArch64 binary"; exit 1; fi
+# no libFuzzer runtime for aarch64 here: the fuzz targets that scan JSON run through
+# tests/fuzz_replay.c instead, on their corpora and 200,000 inputs mutated from them, so that
+# fuzz_json's checks (every scanner agrees; sealed and unsealed traces are the same) see NEON
+for t in fuzz_json fuzz_http_event; do
+    # shellcheck disable=SC2086
+    "$CC" -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $WARN -static -o "$OUT/${t}_replay" tests/fuzz_replay.c "tests/$t.c"
+done
 
 # emulated processes start and run slower: longer waits, fewer signals per second
 FAULT_WAIT_MS=${FAULT_WAIT_MS:-10000} FAULT_SIG_US=${FAULT_SIG_US:-1000} \
-    tests/run.sh build/test_e2e "$OUT" -- build/test_faults "$OUT" -- "$QEMU" "$OUT/test_json" "$JSON_SUITE"
+    tests/run.sh build/test_e2e "$OUT" -- build/test_faults "$OUT" -- "$QEMU" "$OUT/test_json" "$JSON_SUITE" \
+    -- "$QEMU" "$OUT/fuzz_json_replay" -n 200000 tests/fuzz/corpus/json tests/fuzz/corpus/diff_json \
+    -- "$QEMU" "$OUT/fuzz_http_event_replay" -n 200000 tests/fuzz/corpus/http_event
