@@ -516,6 +516,10 @@ static void head_line(line_ctx *c, const char *name, size_t nl, const char *v, s
         if (has_token(c->tmp, k, "close")) c->conn_close = 1;
         for (i = 0; i < vl; i++)
             if (v[i] == '\t' || v[i] == '\r') c->keep = 1; /* http-parser may misread it */
+        /* D_CONN_EMPTY: a leading empty element (a comma first) hides the next option */
+        for (i = 0; i < k && c->tmp[i] == ' '; i++)
+            continue;
+        if (i < k && c->tmp[i] == ',') c->keep = 1;
     } else if (ieq(name, nl, "proxy-connection")) {
         c->proxy_conn = 1;
     }
@@ -718,7 +722,8 @@ static void compare_accepted(const char *in, size_t n)
         if (ours_keep && !m->keep) {
             /* D_PROXY_CONN: http-parser reads Proxy-Connection (not in RFC 9110) as Connection;
                D_CONN_OWS (RFC 9110 5.6.3, 7.6.1): it misses tokens followed by HTAB or a
-               fold; D_TRAILER_FRAMING (RFC 9110 6.5.1): it applies Connection and
+               fold; D_CONN_EMPTY (RFC 9110 5.6.1.2): it misses the token after a leading
+               empty list element; D_TRAILER_FRAMING (RFC 9110 6.5.1): it applies Connection and
                Transfer-Encoding trailers, we ignore trailer values */
             CHECK(proxy || conn_odd || te_odd || wf.trailer_framing);
         }
