@@ -9745,7 +9745,8 @@ LAMBDA_API int lambda_start(lambda_handler handler)
                       tools/json_pow10.py checks every k while it prints them, test_json
                       recomputes every g(k) with its own big integers. examples/metrics
                       70,768 -> 61,688 B, telemetry 72,272 -> 63,728 B; 20,000 doubles
-                      51 -> 55 ns each (glibc 6.8-7.2x snprintf, musl 5.1-5.4x).
+                      50 -> 55 ns each (make bench-json: 7.0x snprintf with glibc,
+                      5.2-5.3x static musl; 7.7x and 5.8x before).
                       lambda_json_write_raw's failure names a depth or UTF-8 cause; found by
                       the fuzz_json_roundtrip campaign: at a writer depth of 512 a raw
                       text that is both malformed and too deep fails with LAMBDA_E_DEPTH
