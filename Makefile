@@ -49,8 +49,8 @@ FUZZ_CC   := clang
 FUZZ_CXX  := clang++
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I.
 # FUZZ_FAST=1: the same sanitizers, -O2 and no comparison tracing (trace-cmp took 70 % of
-# fuzz_json's time): 2.5-3.5x the executions a second, for long runs from a grown corpus;
-# built under build/fuzz-fast/ beside the default build
+# fuzz_json's time): 1.4-4.7x the executions a second (the socket targets gain least),
+# for long runs from a grown corpus; built under build/fuzz-fast/ beside the default build
 ifdef FUZZ_FAST
 FUZZ_FLAGS := -g -O2 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -fno-sanitize-coverage=trace-cmp -I.
