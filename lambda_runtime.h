@@ -9755,6 +9755,12 @@ LAMBDA_API int lambda_start(lambda_handler handler)
                       Makefile: FUZZ_FLAGS with -fno-sanitize-recover=all (a UBSan report
                       used to be printed and the run went on), each run prints its
                       executions, FUZZ_FAST=1 (-O2, no trace-cmp) for long campaigns.
+                      make arm64 runs fuzz_json and fuzz_http_event without libFuzzer
+                      (tests/fuzz_replay.c: corpus + 200,000 mutations) on the NEON
+                      scanner under qemu. fuzz_diff_http: D_CONN_MATCH (http-parser misses
+                      a Connection option after some commas; the runtime reads every one,
+                      RFC 9110 5.6.1). Campaigns: every fuzz target past 10^8 executions
+                      in all (tests/FUZZ_DIFF.md).
    0.3.0  2026-12-01  Errors that name their cause: when a handler returns a LAMBDA_E_* code
                       (or any number) without lambda_error, the Runtime.HandlerFailed
                       message says what the code means (lambda_strerror) and which public
